@@ -1,0 +1,59 @@
+"""The duration grammar shared by `config.yaml`.
+
+`Nm`, `Nh`, `Nd`, `Nw` are wall-clock (calendar) time; `N working hours` and
+`N working days` count only the business calendar's working time. Escalation
+delays, response targets and rotation shifts all use the same words so a lead
+learns them once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+_WALL = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$", re.I)
+_WORKING = re.compile(r"^\s*(\d+)\s+working\s+(hour|hours|day|days)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A parsed duration: wall-clock (`working=False`) or business time."""
+
+    amount: int
+    unit: str  # "minutes", "hours", "days", "weeks" (wall) or "hours", "days" (working)
+    working: bool = False
+
+    def as_timedelta(self) -> timedelta:
+        """Wall-clock length. Working durations need a calendar instead."""
+        if self.working:
+            raise ValueError("a working-time duration needs the business calendar")
+        return timedelta(**{self.unit: self.amount})
+
+    def __str__(self) -> str:
+        if self.working:
+            unit = self.unit if self.amount != 1 else self.unit.rstrip("s")
+            return f"{self.amount} working {unit}"
+        return f"{self.amount}{self.unit[0]}"
+
+
+def parse_duration(text: object, *, allow_working: bool = True, units: str = "mhdw") -> Duration:
+    """Parse `15m`, `2h`, `1d`, `2w` or `1 working day`; ValueError says what is accepted."""
+    accepted = ", ".join(f"N{u}" for u in units) + (", N working hours, N working days" if allow_working else "")
+    if isinstance(text, bool) or not isinstance(text, (str, int)):
+        raise ValueError(f"expected a duration ({accepted}), got {text!r}")
+    if isinstance(text, int):
+        if text == 0:
+            return Duration(0, "minutes")
+        raise ValueError(f"a duration needs a unit ({accepted}), got {text!r}")
+    match = _WALL.match(text)
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)[0].lower()]
+        if unit[0] not in units:
+            raise ValueError(f"expected a duration ({accepted}), got {text!r}")
+        return Duration(int(match.group(1)), unit)
+    match = _WORKING.match(text)
+    if match and allow_working:
+        unit = "hours" if match.group(2).lower().startswith("hour") else "days"
+        return Duration(int(match.group(1)), unit, working=True)
+    raise ValueError(f"expected a duration ({accepted}), got {text!r}")

@@ -1,0 +1,64 @@
+"""Opening the database from a URL and bringing its schema up to date.
+
+`sqlite:///path` (the default, one person) or `postgresql://user@host/db`
+(a team). The URL is parsed by `playhouse.db_url`; the schema is created and
+upgraded by the numbered scripts in `data/migrations/` through
+`playhouse.migrations`, so a database made by any release opens in a later one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peewee import Database, OperationalError, SqliteDatabase
+from playhouse.db_url import connect
+from playhouse.migrations import Runner
+
+from data.models import MODELS, database_proxy
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",    # readers never block the writer: two boards on one file
+    "synchronous": "normal",  # safe with WAL, and a move commits without an fsync wait
+    "foreign_keys": 1,
+    "busy_timeout": 5000,     # another process's write waits instead of failing
+    "cache_size": -32000,
+}
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or upgraded; the message is for the user."""
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Connect, bind the models and apply pending migrations."""
+    try:
+        if url.startswith("sqlite:"):
+            path = url.split("sqlite:///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = connect(url, pragmas=SQLITE_PRAGMAS)
+        elif url.startswith(("postgres:", "postgresql:")):
+            db = connect(url, autorollback=True)
+        else:
+            raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
+        db.connect(reuse_if_open=True)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # driver errors vary by backend; the user needs the reason only
+        raise DatabaseError(f"cannot open database {url}: {str(exc).strip()}") from None
+    database_proxy.initialize(db)
+    if migrate:
+        try:
+            Runner(db, str(MIGRATIONS)).up()
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot upgrade database {url}: {exc}") from None
+    return db
+
+
+def is_sqlite(db: Database) -> bool:
+    return isinstance(db, SqliteDatabase)
+
+
+__all__ = ["DatabaseError", "MODELS", "open_database", "is_sqlite"]

@@ -1,0 +1,144 @@
+"""Peewee models: tickets, their history and the notification outbox.
+
+The models are bound at run time through `database_proxy` (peewee's
+`DatabaseProxy`), so one code path serves the embedded SQLite file and a
+team's PostgreSQL. The schema itself is created and changed only by the
+numbered scripts in `data/migrations/`; these classes describe the newest
+version of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, Model, SmallIntegerField, TextField)
+
+database_proxy = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: every instant in the database is UTC without an offset."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Ticket(BaseModel):
+    """One request: the DevOps state is the column; the support status is derived."""
+
+    key = CharField(unique=True)
+    number = IntegerField(index=True)
+    title = TextField()
+    description = TextField(default="")
+    background = TextField(default="")
+    impact_statement = TextField(default="")
+    extra_info = TextField(default="")
+    requester_name = TextField(default="")
+    requester_email = TextField(default="")
+    reporter = TextField(default="")
+    assignee = CharField(null=True)
+    service = CharField(null=True)
+    team = CharField(null=True)
+    kind = CharField(default="bug")
+    bug_class = CharField(null=True)  # hotfix | release | customer | other (Mattermost's bug order)
+    work_type = CharField(null=True)  # support | project | adhoc; None means the kind's default
+    labels = TextField(default="")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="SET NULL")
+
+    # Triage answers (None = not answered yet).
+    impact = CharField(null=True)         # critical | high | medium | low
+    urgency = CharField(null=True)        # immediate | soon | normal | low
+    users_affected = CharField(null=True)  # many | subset
+    frequency = CharField(null=True)      # always | intermittent
+    service_down = BooleanField(null=True)
+    deadline = CharField(null=True)       # ISO date of an event or deadline
+    reproducible = CharField(null=True)   # yes | no | untested
+    actionable = CharField(null=True)     # yes | no
+    acknowledged = BooleanField(default=False)
+    next_steps_sent = BooleanField(default=False)
+    eta = CharField(null=True)
+    priority = SmallIntegerField(null=True)  # 1..4 for P1..P4
+    priority_overridden = BooleanField(default=False)
+
+    # The board.
+    state = CharField()
+    hold_reason = CharField(null=True)
+    solved = BooleanField(default=False)
+    rank = FloatField()
+    sort_key = IntegerField()  # priority of work, then priority: see app.ordering
+    state_entered = DateTimeField()
+
+    # Acknowledgement and the response clocks.
+    needs_ack = BooleanField(default=False)
+    ack_at = DateTimeField(null=True)
+    ack_by = CharField(null=True)
+    page_started = DateTimeField(null=True)
+    first_response = DateTimeField(null=True)
+    last_requester_update = DateTimeField(null=True)
+
+    created = DateTimeField(default=utcnow)
+    updated = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = (
+            (("state", "sort_key", "rank"), False),
+            (("state", "rank"), False),
+            (("assignee", "state"), False),
+        )
+
+
+class History(BaseModel):
+    """Every change to a ticket, appended and never edited.
+
+    `kind` is "move" for a state transition (from/to and the support status
+    before and after are set), or "create", "triage", "assign", "ack", "page",
+    "comment", "suggest", … with the particulars in `detail` (JSON).
+    """
+
+    ticket = ForeignKeyField(Ticket, backref="history", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow, index=True)
+    by = CharField(default="")
+    kind = CharField()
+    from_state = CharField(null=True)
+    to_state = CharField(null=True)
+    status_before = CharField(null=True)
+    status_after = CharField(null=True)
+    hold_reason = CharField(null=True)
+    reason = TextField(default="")
+    detail = TextField(default="")
+    undoes = IntegerField(null=True)  # the History id an undo compensates
+
+    class Meta:
+        indexes = (
+            (("ticket", "at"), False),
+            (("kind", "at"), False),
+        )
+
+
+class Notification(BaseModel):
+    """The outbox: written in the transaction that caused it, delivered later."""
+
+    ticket = ForeignKeyField(Ticket, null=True, backref="notifications", on_delete="CASCADE")
+    kind = CharField()
+    recipient = TextField()
+    subject = TextField()
+    body = TextField()
+    message_id = CharField(unique=True)
+    created = DateTimeField(default=utcnow)
+    attempts = IntegerField(default=0)
+    next_attempt = DateTimeField(default=utcnow)
+    last_error = TextField(default="")
+    sent_at = DateTimeField(null=True)
+    status = CharField(default="pending")  # pending | sent | failed
+
+    class Meta:
+        indexes = ((("status", "next_attempt"), False),)
+
+
+MODELS = (Ticket, History, Notification)
