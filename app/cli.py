@@ -1,0 +1,284 @@
+"""The command line: what scripts (the support desk, a mail pipe, cron) call.
+
+The names are a contract (see the README). Exit status 0 on success, 1 when
+the request was refused (a forbidden move, an unknown key), 2 for bad usage or
+bad configuration; a refusal is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from app.config import KINDS, Config, load_config, resolve_config_path
+from app.ordering import BUG_CLASSES, parse_priority, priority_label
+from app.serialize import ticket_dict
+from app.service import Refused, Service
+from app.workflow import HOLD_REASONS
+from app.yamlnodes import ConfigError
+from data.db import DatabaseError, open_database
+from data.models import Ticket
+
+
+class Runtime:
+    """Configuration and database, opened on first use so `--help` needs neither."""
+
+    def __init__(self, config_path: str | None, db_url: str | None):
+        self.config_path = resolve_config_path(config_path)
+        self.db_option = db_url
+        self._config: Config | None = None
+        self._service: Service | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def db_url(self) -> str:
+        return self.db_option or self.config.db_default
+
+    @property
+    def service(self) -> Service:
+        if self._service is None:
+            config = self.config
+            open_database(self.db_url)
+            self._service = Service(config)
+        return self._service
+
+    def user(self, by: str | None) -> str:
+        return by or os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER", "")
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def refuse(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"triageboard: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="TRIAGEBOARD_CONFIG", metavar="PATH",
+              help="config.yaml to use [env TRIAGEBOARD_CONFIG; default ./config.yaml]")
+@click.option("--db", "db_url", envvar="TRIAGEBOARD_DB", metavar="URL",
+              help="sqlite:///FILE or postgresql://user@host/db [env TRIAGEBOARD_DB; "
+                   "default an SQLite file beside the config]")
+@click.version_option(package_name="triageboard", message="triageboard %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None:
+    """triageboard: a keyboard-driven Kanban board for support rotations.
+
+    Without a command, opens the board.
+    """
+    ctx.obj = Runtime(config_path, db_url)
+    if ctx.invoked_subcommand is None:
+        open_board(ctx.obj)
+
+
+def open_board(runtime: Runtime, *, demo: bool = False) -> None:
+    from app.tui import TriageApp  # Textual is only imported when a board is opened
+
+    runtime.service  # open and migrate before the screen takes over, so errors print plainly
+    TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo).run()
+
+
+@cli.command()
+@click.option("--fresh/--keep", default=True, help="start from an empty demo database (default) or keep the last one")
+@click.option("--tickets", default=60, show_default=True, help="how many demo tickets")
+@pass_runtime
+def demo(runtime: Runtime, fresh: bool, tickets: int) -> None:
+    """Open the board on a demo database with realistic tickets in every column."""
+    from app.demo import demo_database
+
+    runtime.db_option = runtime.db_option or demo_database(runtime.config, fresh=fresh, count=tickets)
+    open_board(runtime, demo=True)
+
+
+# -- tickets ---------------------------------------------------------------
+
+@cli.group()
+def ticket() -> None:
+    """Create, list and show tickets."""
+
+
+@ticket.command("add")
+@click.argument("title")
+@click.option("--description", default="")
+@click.option("--requester", "requester_email", default="", help="the requester's e-mail")
+@click.option("--requester-name", default="")
+@click.option("--service")
+@click.option("--kind", type=click.Choice(KINDS), default="bug", show_default=True)
+@click.option("--bug-class", type=click.Choice(BUG_CLASSES))
+@click.option("--priority", help="P1..P4")
+@click.option("--assignee", help="a team handle")
+@click.option("--by", help="who files it [default $TRIAGEBOARD_USER or $USER]")
+@click.option("--json", "as_json", is_flag=True, help="print the new ticket as JSON")
+@pass_runtime
+def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | None, as_json: bool,
+               **fields: Any) -> None:
+    """Create a ticket in the first column."""
+    service = runtime.service
+    try:
+        level = parse_priority(priority) if priority else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--priority") from None
+    created = service.create(title=title, priority=level, by=runtime.user(by), **fields)
+    if as_json:
+        emit_json(ticket_dict(created, support_status=service.status_of(created)))
+    else:
+        click.echo(created.key)
+
+
+@ticket.command("list")
+@click.option("--state", help="a column key")
+@click.option("--assignee")
+@click.option("--limit", type=int, default=None, help="at most this many")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, as_json: bool) -> None:
+    """List tickets, in board order (column, then priority of work)."""
+    service = runtime.service
+    workflow = service.workflow
+    if state is not None and state not in workflow.keys:
+        refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
+    query = Ticket.select()
+    if state:
+        query = query.where(Ticket.state == state)
+    if assignee:
+        query = query.where(Ticket.assignee == assignee)
+    order = {key: index for index, key in enumerate(workflow.keys)}
+    tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
+                     key=lambda t: order.get(t.state, len(order)))
+    if limit is not None:
+        tickets = tickets[:limit]
+    if as_json:
+        emit_json([ticket_dict(t, support_status=service.status_of(t)) for t in tickets])
+        return
+    for t in tickets:
+        click.echo(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
+                   f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {t.title}")
+
+
+@ticket.command("show")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="the ticket with its history")
+@pass_runtime
+def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
+    """Show one ticket and its history."""
+    service = runtime.service
+    found = service.get(key)
+    history = service.history(found)
+    if as_json:
+        emit_json(ticket_dict(found, support_status=service.status_of(found), history=history))
+        return
+    workflow = service.workflow
+    click.echo(f"{found.key}  {found.title}")
+    click.echo(f"  state: {workflow.column(found.state).title}   status: {service.status_of(found)}   "
+               f"priority: {priority_label(found.priority)}   assignee: {found.assignee or '-'}")
+    if found.requester_email:
+        click.echo(f"  requester: {found.requester_name} <{found.requester_email}>")
+    if found.description:
+        click.echo(f"  {found.description}")
+    click.echo("history:")
+    for entry in history:
+        arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
+        click.echo(f"  {entry.at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}")
+
+
+# -- moves -----------------------------------------------------------------
+
+@cli.command()
+@click.argument("key")
+@click.argument("state")
+@click.option("--reason", help="why (recorded in the history and told to the requester)")
+@click.option("--hold-reason", type=click.Choice(HOLD_REASONS), help="for On Hold: requester (Pending) or external")
+@click.option("--by", help="who moves it [default $TRIAGEBOARD_USER or $USER]")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def move(runtime: Runtime, key: str, state: str, reason: str | None, hold_reason: str | None, by: str | None,
+         as_json: bool) -> None:
+    """Move KEY to STATE (a column key, or `solved` once Closed)."""
+    service = runtime.service
+    result = service.move(key, state, by=runtime.user(by), reason=reason, hold_reason=hold_reason)
+    for warning in result.warnings:
+        click.echo(f"triageboard: warning: {warning}", err=True)
+    if as_json:
+        emit_json(ticket_dict(result.ticket, support_status=service.status_of(result.ticket)))
+    else:
+        h = result.history
+        click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.status_before} -> {h.status_after})")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--by", help="who undoes it")
+@pass_runtime
+def undo(runtime: Runtime, key: str, by: str | None) -> None:
+    """Undo KEY's last move with a compensating move back."""
+    result = runtime.service.undo(key, by=runtime.user(by))
+    h = result.history
+    click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.reason})")
+
+
+# -- import / export --------------------------------------------------------
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: from the file's extension")
+@pass_runtime
+def import_(runtime: Runtime, file: Path, fmt: str | None) -> None:
+    """Import tickets from CSV or JSON: all rows or none."""
+    from app.transfer import import_file
+
+    count = import_file(runtime.service, file, fmt)
+    click.echo(f"imported {count} tickets")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="default: standard output")
+@pass_runtime
+def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
+    """Export every ticket (JSON includes the history)."""
+    from app.transfer import export_csv, export_json
+
+    writer = export_json if fmt == "json" else export_csv
+    if output is None:
+        writer(runtime.service, sys.stdout)
+        return
+    with output.open("w", encoding="utf-8", newline="") as out:
+        count = writer(runtime.service, out)
+    click.echo(f"exported {count} tickets to {output}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps the domain's errors to exit codes and one line each."""
+    try:
+        cli.main(args=argv, prog_name="triageboard", standalone_mode=True)
+    except ConfigError as exc:
+        refuse(str(exc), 2)
+    except DatabaseError as exc:
+        refuse(str(exc), 2)
+    except Refused as exc:
+        refuse(str(exc), 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        if os.environ.get("TRIAGEBOARD_DEBUG"):
+            raise
+        refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
+
+
+if __name__ == "__main__":
+    main()
