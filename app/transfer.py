@@ -172,7 +172,7 @@ class _RowChecker:
             rank = self.rank.get(state, 0.0) + 1.0
         self.rank[state] = max(self.rank.get(state, 0.0), float(rank))
         row = {name: values[name] for name in TICKET_FIELDS if name in values and values[name] is not None}
-        row.pop("version", None)
+        row["version"] = int(values.get("version") or 1)
         row.update(key=key, number=number, title=title, state=state, hold_reason=hold, priority=priority,
                    kind=kind, bug_class=bug_class, service=service, assignee=assignee, rank=float(rank),
                    sort_key=sort_key(kind, bug_class, priority), created=created,

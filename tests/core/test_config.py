@@ -1,0 +1,77 @@
+"""config.yaml errors name the file, the line and the key."""
+
+import textwrap
+
+import pytest
+
+from app.config import load_config
+from app.yamlnodes import ConfigError
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, text):
+    path = tmp_path / "config.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+GOOD_TAIL = """
+team:
+  - {handle: alice, name: Alice, email: alice@example.org}
+workflow:
+  columns:
+    - {key: todo, title: To Do, support_status: Open}
+    - {key: done, title: Done, support_status: Released}
+  transitions:
+    todo: [done]
+"""
+
+
+def test_repo_config_loads_as_it_is():
+    config = load_config(ROOT / "config.yaml")
+    assert config.board.key == "SET"
+    assert [c.title for c in config.workflow.columns] == ["To Do", "Ready", "In Progress", "On Hold",
+                                                          "Resolved", "Closed"]
+    assert config.workflow.column("in_progress").wip_limit == 5
+
+
+def test_minimal_config_loads(tmp_path):
+    config = load_config(write(tmp_path, "board: {key: OPS}\n" + GOOD_TAIL))
+    assert config.board.timezone == "UTC"
+    assert config.workflow.initial == "todo"
+
+
+@pytest.mark.parametrize("text, line, key, words", [
+    ("board: {key: OPS}\nboard2: 1\n" + GOOD_TAIL, 2, "board2", "unknown key"),
+    ("board: {key: ops}\n" + GOOD_TAIL, 1, "board.key", "ticket key prefix"),
+    ("board:\n  key: OPS\n  timezone: Mars/Base\n" + GOOD_TAIL, 3, "board.timezone", "unknown time zone"),
+    ("board: {key: OPS}\n" + GOOD_TAIL.replace("todo: [done]", "todo: [dne]"), 10, "workflow.transitions.todo",
+     "unknown column 'dne'"),
+    ("board: {key: OPS}\n" + GOOD_TAIL.replace("email: alice@example.org", "email: nope"), 4,
+     "team[0].email", "not an e-mail"),
+    ("board: {key: OPS}\n" + GOOD_TAIL.replace("support_status: Open}", "support_status: Open, wip_limit: 0}"), 7,
+     "workflow.columns[0].wip_limit", "at least 1"),
+])
+def test_errors_name_file_line_and_key(tmp_path, text, line, key, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}: {key}:"), message
+    assert words in message
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = write(tmp_path, "board: {key: OPS\n" + GOOD_TAIL)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:")
+    assert "not valid YAML" in str(caught.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.yaml")

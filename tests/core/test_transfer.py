@@ -1,0 +1,63 @@
+"""Import and export: all rows or none, line numbers on errors, history kept."""
+
+import json
+
+CSV_HEADER = "title,key,state,priority,kind,service,requester,requester_name,assignee,description,created\n"
+
+
+def test_csv_import_then_json_export_into_an_empty_database_is_identical(run_cli, tmp_path, db_file):
+    source = tmp_path / "in.csv"
+    source.write_text(CSV_HEADER +
+                      "Login broken,SET-7,in_progress,P1,incident,LMS,a@x.org,Ann,alice,desc,2026-11-01T10:00:00Z\n"
+                      "\"Title, with comma\",,todo,,question,,,,,,\n")
+    result = run_cli("import", str(source))
+    assert result.returncode == 0, result.stderr
+    run_cli("move", "SET-7", "resolved", "--by", "bob")
+    exported = tmp_path / "out.json"
+    assert run_cli("export", "-o", str(exported)).returncode == 0
+    first = json.loads(exported.read_text())["tickets"]
+    assert [t["key"] for t in first] == ["SET-7", "SET-8"]
+
+    db_file.rename(tmp_path / "old.db")
+    assert run_cli("import", str(exported)).returncode == 0
+    again = tmp_path / "again.json"
+    run_cli("export", "-o", str(again))
+    second = json.loads(again.read_text())["tickets"]
+
+    def comparable(tickets):
+        return [{**t, "history": [{k: v for k, v in h.items() if k != "id"} for h in t["history"]]}
+                for t in tickets]
+
+    assert comparable(second) == comparable(first)
+    moves = [h for h in second[0]["history"] if h["kind"] == "move"]
+    assert (moves[0]["from_state"], moves[0]["to_state"], moves[0]["by"]) == ("in_progress", "resolved", "bob")
+
+
+def test_bad_row_reports_its_line_and_imports_nothing(run_cli, tmp_path):
+    source = tmp_path / "bad.csv"
+    source.write_text(CSV_HEADER + "ok,,todo,P2,bug,,,,,,\n" + "bad,,todo,P9,bug,,,,,,\n")
+    result = run_cli("import", str(source))
+    assert result.returncode == 1
+    assert f"{source}:3: priority must be P1, P2, P3 or P4" in result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+
+
+def test_unknown_column_and_duplicate_key_are_refused(run_cli, tmp_path):
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("title,colour\nx,red\n")
+    result = run_cli("import", str(unknown))
+    assert result.returncode == 1 and f"{unknown}:1: unknown column 'colour'" in result.stderr
+
+    duplicate = tmp_path / "dup.csv"
+    duplicate.write_text("title,key\na,SET-1\nb,SET-2\nc,SET-1\n")
+    result = run_cli("import", str(duplicate))
+    assert result.returncode == 1 and f"{duplicate}:4: duplicate key SET-1 (also on line 2)" in result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+
+
+def test_import_refuses_keys_already_in_the_database(run_cli, tmp_path):
+    run_cli("ticket", "add", "existing")
+    source = tmp_path / "clash.csv"
+    source.write_text("title,key\nnew,SET-1\n")
+    result = run_cli("import", str(source))
+    assert result.returncode == 1 and "SET-1 already exists" in result.stderr
