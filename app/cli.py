@@ -7,9 +7,11 @@ bad configuration; a refusal is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -57,6 +59,11 @@ class Runtime:
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def local_time(value: dt.datetime, tz: tzinfo) -> dt.datetime:
+    """A stored naive-UTC instant on the board's wall clock."""
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(tz)
 
 
 def emit_json(data: Any) -> None:
@@ -193,7 +200,8 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
     click.echo("history:")
     for entry in history:
         arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
-        click.echo(f"  {entry.at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}")
+        at = local_time(entry.at, runtime.config.board.tz)
+        click.echo(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}")
 
 
 # -- moves -----------------------------------------------------------------
