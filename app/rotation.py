@@ -120,6 +120,8 @@ class Shift:
     start: datetime
     end: datetime
     override: Override | None = None
+    replaces: str | None = None
+    """Whose seat an override piece covers (the scheduled holder)."""
 
 
 def wall_clock(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -300,7 +302,7 @@ def _pieces(name: str, holder: str, k: int, begin: datetime, finish: datetime,
             continue
         if a > cursor:
             pieces.append(Shift(name, holder, k, cursor, a))
-        pieces.append(Shift(name, o.member, k, a, b, o))
+        pieces.append(Shift(name, o.member, k, a, b, o, holder))
         cursor = b
     if cursor < finish:
         pieces.append(Shift(name, holder, k, cursor, finish))
