@@ -273,11 +273,11 @@ def _merge(endless: Iterator[datetime], finite: Sequence[datetime]) -> Iterator[
 
 def shifts(rotation: Rotation, start: datetime, end: datetime,
            overrides: Iterable[Override] = ()) -> list[Shift]:
-    """Every member's stretch of duty in shifts that overlap [start, end).
+    """Every member's stretch of duty that overlaps [start, end), in time order.
 
-    One `Shift` per member per shift, in time order; pieces are not clipped
-    to the range, so a calendar shows the whole shift. Overrides split the
-    replaced member's stretch into pieces around the covering member's.
+    One `Shift` per member per shift; overrides split the replaced member's
+    stretch into pieces around the covering member's. Pieces are not clipped
+    to the range, so a calendar shows the whole stretch.
     """
     start, end = _require_aware(start), _require_aware(end)
     overrides = sorted((o for o in overrides if o.rotation == rotation.name), key=lambda o: o.start)
