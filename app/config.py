@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.oncall import OnCall, parse_oncall
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
@@ -58,6 +59,8 @@ class Config:
     workflow: Workflow
     sections: Mapping[str, Section] = field(default_factory=dict)
     """Raw sections for capabilities that parse their own part of the file."""
+    oncall: OnCall = field(default_factory=OnCall)
+    """Rotations, overrides and escalation steps (app/oncall.py)."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -90,7 +93,10 @@ def load_config(path: str | Path | None = None) -> Config:
     workflow = _parse_workflow(root.section("workflow", required=True))
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
-    return Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections)
+    config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections)
+    # Capability parsers need the team and the time zone, so they run on the built config.
+    config = replace(config, oncall=parse_oncall(config))
+    return config
 
 
 def _maybe_section(root: Section, name: str) -> Section | None:
