@@ -74,6 +74,29 @@ def parse_working_hours(text: str) -> tuple[Window, ...]:
     return tuple(merged)
 
 
+class RegionError(ValueError):
+    """A holiday region the `holidays` library does not know; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def check_region(country: str, subdivision: str | None = None) -> None:
+    """Refuse a country or subdivision code the `holidays` library cannot look up."""
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise RegionError("country", f"{country!r} is not a country code the holidays library knows "
+                                     "(ISO 3166 alpha-2, e.g. GB, US, DE)")
+    if subdivision is None:
+        return
+    try:
+        holidays_lib.country_holidays(country, subdiv=subdivision, years=())
+    except NotImplementedError:
+        codes = ", ".join(supported[country]) or "none"
+        raise RegionError("subdivision", f"{country} has no subdivision {subdivision!r} (known: {codes})") from None
+
+
 def _show(window: Window) -> str:
     return "-".join(f"{m // 60:02d}:{m % 60:02d}" for m in window)
 
@@ -106,10 +129,7 @@ class BusinessCalendar:
             raise ValueError("a business calendar needs working hours")
         if self.country is not None:
             # Fail now, not at the first lookup deep inside a board refresh.
-            try:
-                holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=())
-            except NotImplementedError as exc:
-                raise ValueError(str(exc)) from None
+            check_region(self.country, self.subdivision)
 
     # -- the days -----------------------------------------------------------
 

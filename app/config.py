@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.sla import SlaPolicy, parse_sla
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
@@ -58,6 +59,8 @@ class Config:
     workflow: Workflow
     sections: Mapping[str, Section] = field(default_factory=dict)
     """Raw sections for capabilities that parse their own part of the file."""
+    sla: SlaPolicy | None = None
+    """Response targets and the business calendar (`sla:`); always set by `load_config`."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -90,7 +93,9 @@ def load_config(path: str | Path | None = None) -> Config:
     workflow = _parse_workflow(root.section("workflow", required=True))
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
-    return Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections)
+    sla = parse_sla(root.section("sla"), board.tz)
+    return Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
+                  sla=sla)
 
 
 def _maybe_section(root: Section, name: str) -> Section | None:
