@@ -195,13 +195,13 @@ class BusinessCalendar:
         return hi.replace(microsecond=0) if hi.microsecond else hi
 
     def _local_date(self, instant: datetime) -> date:
-        _require_aware(instant)
         return instant.astimezone(self.tz).date()
 
     # -- the arithmetic -----------------------------------------------------
 
     def is_working(self, instant: datetime) -> bool:
         """True when `instant` falls inside working hours on a working day."""
+        instant = _utc(instant)
         day = self._local_date(instant)
         return any(start <= instant < end for start, end in self.windows(day))
 
@@ -228,8 +228,7 @@ class BusinessCalendar:
         that waits `1 working day` and one that waits `15m` use the same call).
         """
         if not duration.working:
-            _require_aware(instant)
-            return (instant + duration.as_timedelta()).astimezone(self.tz)
+            return (_utc(instant) + duration.as_timedelta()).astimezone(self.tz)
         return self.add_working_time(instant, self.working_length(duration))
 
     def add_working_time(self, instant: datetime, amount: timedelta) -> datetime:
@@ -239,7 +238,11 @@ class BusinessCalendar:
         the end of a window, the result is that end (Friday 17:00), not the
         start of the next window: the target is due the moment the working
         time is used up.
+
+        Subtract results only after `.astimezone(timezone.utc)`: Python
+        subtracts two datetimes of the same zone by their wall clocks.
         """
+        instant = _utc(instant)
         day = self._local_date(instant)
         if amount <= timedelta(0):
             if amount < timedelta(0):
@@ -262,6 +265,7 @@ class BusinessCalendar:
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Working time from `a` to `b`; negative when `b` is before `a`."""
+        a, b = _utc(a), _utc(b)
         if b < a:
             return -self.working_time_between(b, a)
         day, last = self._local_date(a), self._local_date(b)
@@ -275,7 +279,9 @@ class BusinessCalendar:
         return total
 
 
-def _require_aware(instant: datetime) -> None:
+def _utc(instant: datetime) -> datetime:
+    """The instant in UTC, so that subtraction counts elapsed time even across a clock change."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"expected an aware datetime, got naive {instant.isoformat()} "
                          "(database instants are naive UTC: attach timezone.utc first)")
+    return instant.astimezone(timezone.utc)

@@ -264,7 +264,8 @@ class _Elapsed:
         return (instant + amount).astimezone(self.tz)
 
     def between(self, a: datetime, b: datetime) -> timedelta:
-        return b - a
+        # Through UTC: two datetimes in the same zone subtract by their wall clocks.
+        return b.astimezone(timezone.utc) - a.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
