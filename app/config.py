@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.sla import SlaPolicy, parse_sla
+from app.sla_config import SlaPolicy, parse_sla
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
