@@ -75,8 +75,9 @@ def clock_periods(workflow: Workflow, moves: Iterable[Move]) -> ClockPeriods:
             bucket, since = current
             bucket.append((since, move.at))
             current = None
-        column = workflow.column(move.to_state)
-        if column.is_hold and move.hold_reason == "requester":
+        # A state since removed from the config neither pauses nor stops the clock.
+        column = next((c for c in workflow.columns if c.key == move.to_state), None)
+        if column is not None and column.is_hold and move.hold_reason == "requester":
             current = (pending, move.at)
         elif move.to_state == workflow.final:
             current = (closed, move.at)
