@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.oncall import OnCall, parse_oncall
+from app.sla_config import SlaPolicy, parse_sla
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
@@ -61,6 +62,8 @@ class Config:
     """Raw sections for capabilities that parse their own part of the file."""
     oncall: OnCall = field(default_factory=OnCall)
     """Rotations, overrides and escalation steps (app/oncall.py)."""
+    sla: SlaPolicy | None = None
+    """Response targets and the business calendar (`sla:`); always set by `load_config`."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -93,8 +96,10 @@ def load_config(path: str | Path | None = None) -> Config:
     workflow = _parse_workflow(root.section("workflow", required=True))
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
-    config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections)
-    # Capability parsers need the team and the time zone, so they run on the built config.
+    sla = parse_sla(root.section("sla"), board.tz)
+    config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
+                    sla=sla)
+    # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config
 
