@@ -90,6 +90,7 @@ class Ticket(BaseModel):
             (("state", "sort_key", "rank"), False),
             (("state", "rank"), False),
             (("assignee", "state"), False),
+            (("state", "state_entered", "created"), False),  # the cycle report (migration 0002)
         )
 
 
