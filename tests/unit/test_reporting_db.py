@@ -1,15 +1,16 @@
-"""`data.reporting.fetch_period` on a real SQLite file: the right tickets, the rest counted."""
+"""`data.reporting.fetch_period` on SQLite and PostgreSQL: the right tickets, the rest counted."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
 from app.cycles import Period, ReportSettings
 from app.metrics import Move, TicketFacts, compute_report
 from app.workflow import Column, Workflow
-from data import History, Ticket, open_database
+from data import History, Ticket, database_proxy, open_database
 from data.reporting import fetch_period
 
 WORKFLOW = Workflow(
@@ -50,9 +51,31 @@ HISTORY = {
 }
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request, tmp_path):
+    """An empty database: an SQLite file, or a throw-away database on the local PostgreSQL."""
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "t.db")
+        return
+    psycopg2 = pytest.importorskip("psycopg2")
+    name = f"tb_report_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres", connect_timeout=2)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        database_proxy.close()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
 @pytest.fixture
-def db(tmp_path):
-    database = open_database("sqlite:///" + str(tmp_path / "t.db"))
+def db(url):
+    database = open_database(url)
     with database.atomic():
         for number, (key, (created, moves, kind, assignee)) in enumerate(HISTORY.items(), start=1):
             state, entered = "todo", created
@@ -123,7 +146,7 @@ def test_a_later_cycle_sees_the_reopened_ticket(db):
     assert [t.key for t in report.closed] == ["SET-9"]
 
 
-def test_an_empty_database(tmp_path):
-    open_database("sqlite:///" + str(tmp_path / "empty.db"))
+def test_an_empty_database(url):
+    open_database(url)
     facts = fetch_period(START, END, WORKFLOW.keys, WORKFLOW.final)
     assert facts.tickets == () and facts.closed_elsewhere == 0
