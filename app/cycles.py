@@ -50,7 +50,7 @@ class ReportSettings:
     """The first day of cycle 0; cycles before it have negative numbers."""
     stale_after: Duration | None = None
     """A card in one column longer than this is stale. None: 5 working days
-    when the business calendar exists, else 7 days."""
+    on the business calendar (`sla:`, which always has one), 7 days without."""
     work_types: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_WORK_TYPES))
     """Kind -> work type, used when a ticket's own work type is empty."""
 
@@ -66,17 +66,23 @@ class ReportSettings:
 
     def stale_rule(self, add_working: Callable[[dt.datetime, Duration], dt.datetime] | None = None
                    ) -> Callable[[dt.datetime], dt.datetime]:
-        """A function from "entered the column at" to "stale from".
+        """A function from "entered the column at" to "stale from", both naive UTC.
 
-        `add_working` is the business calendar's "this instant plus N working
-        days/hours"; without it a working-time `stale_after` cannot be honoured
-        and is refused rather than silently read as calendar days.
+        `add_working` is the business calendar's `add_working` (aware instant
+        plus a duration, e.g. `config.sla.calendar.add_working`); without it a
+        working-time `stale_after` cannot be honoured and is refused rather
+        than silently read as calendar days, and the default is 7 days.
         """
         duration = self.stale_after or (DEFAULT_STALE_WORKING if add_working else DEFAULT_STALE)
         if duration.working:
             if add_working is None:
                 raise ValueError(f"report.stale_after is {duration}, which needs the business calendar")
-            return lambda entered: add_working(entered, duration)
+
+            def on_calendar(entered: dt.datetime) -> dt.datetime:
+                due = add_working(entered.replace(tzinfo=dt.timezone.utc), duration)
+                return due.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+            return on_calendar
         length = duration.as_timedelta()
         return lambda entered: entered + length
 

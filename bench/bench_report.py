@@ -111,12 +111,14 @@ def main() -> None:
         scan, _ = timed(lambda: db.execute_sql("SELECT COUNT(*) FROM history WHERE reason = 'x'").fetchone())
         print(f"baselines: SELECT COUNT(*) FROM ticket {baseline * 1000:.2f} ms; "
               f"a full scan of history {scan * 1000:.1f} ms")
+        stale_from = config.report.stale_rule(config.sla.calendar.add_working)
         current = cycle_number(config.report, now, config.board.timezone)
         for label, number in (("current cycle", current), ("a year back", current - 26)):
             period = cycle_period(config.report, number, config.board.timezone)
             query, facts = timed(lambda: fetch_period(period.start_utc, period.end_utc, config.workflow.keys, config.workflow.final))
             compute, report = timed(lambda: compute_report(facts.tickets, period, config.workflow, config.report,
-                                                           now=now, closed_elsewhere=facts.closed_elsewhere))
+                                                           now=now, closed_elsewhere=facts.closed_elsewhere,
+                                                           stale_from=stale_from))
             print(f"{label} (cycle {number}, {period.start}..{period.end}): "
                   f"{len(facts.tickets):,} tickets fetched, {facts.closed_elsewhere:,} counted; "
                   f"throughput {report.throughput}, median lead {report.lead_time.median_hours:.1f} h")

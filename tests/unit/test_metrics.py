@@ -298,9 +298,16 @@ def test_stale_rule():
     working = ReportSettings(stale_after=Duration(5, "days", working=True))
     with pytest.raises(ValueError, match="business calendar"):
         working.stale_rule()
-    # With a calendar (here a stand-in that skips the weekend of 7-8 Nov) the rule is the calendar's.
-    rule = working.stale_rule(lambda start, duration: start + dt.timedelta(days=duration.amount + 2))
-    assert rule(entered) == at(11, 9, 9)
+    # With a calendar (here a stand-in that skips the weekend of 7-8 Nov) the rule is the calendar's;
+    # the calendar works in aware instants, the rule in naive UTC.
+    seen = []
+
+    def add_working(start, duration):
+        seen.append((start, str(duration)))
+        return (start + dt.timedelta(days=duration.amount + 2)).astimezone(dt.timezone(dt.timedelta(hours=1)))
+
+    assert working.stale_rule(add_working)(entered) == at(11, 9, 9)
+    assert seen == [(entered.replace(tzinfo=dt.timezone.utc), "5 working days")]
     # No stale_after and a calendar: 5 working days.
-    rule = ReportSettings().stale_rule(lambda start, duration: (start, str(duration)))
-    assert rule(entered) == (entered, "5 working days")
+    ReportSettings().stale_rule(add_working)(entered)
+    assert seen[-1][1] == "5 working days"

@@ -91,7 +91,6 @@ def test_the_repository_config_loads():
     ("report:\n  start: 2026-11-02T09:00:00\n", "report.start", "expected a date such as"),
     ("report:\n  stale_after: soon\n", "report.stale_after", "expected a duration"),
     ("report:\n  stale_after: 0d\n", "report.stale_after", "longer than zero"),
-    ("report:\n  stale_after: 5 working days\n", "report.stale_after", "needs the business calendar"),
     ("report:\n  work_types: {chore: adhoc}\n", "report.work_types.chore", "unknown kind"),
     ("report:\n  work_types: {bug: maintenance}\n", "report.work_types.bug", "expected one of support, project"),
     ("report:\n  work_types: [bug]\n", "report.work_types", "expected a mapping"),
@@ -113,13 +112,17 @@ def test_a_string_start_date_is_accepted(tmp_path):
     assert config.report.start == dt.date(2026, 11, 2)
 
 
-def test_working_days_are_allowed_with_a_calendar(tmp_path):
-    # The business calendar lives in `sla:`; its own parser is not this test's concern, so its
-    # section is read raw here.
-    path = write(tmp_path, "report:\n  stale_after: 5 working days\n", extra="sla: {}\n")
-    try:
-        config = load_config(path)
-    except ConfigError as error:  # an sla parser on main may want keys this stub lacks
-        assert not error.key.startswith("report"), error
-        pytest.skip(f"sla parser refuses the stub section: {error}")
-    assert config.report.stale_after == Duration(5, "days", working=True)
+def test_working_days_count_on_the_sla_calendar(tmp_path):
+    # The calendar is Mon-Fri 09:00-17:00 in Europe/London (the sla defaults).
+    config = load_config(write(tmp_path, "report:\n  stale_after: 2 working days\n"))
+    assert config.report.stale_after == Duration(2, "days", working=True)
+    rule = config.report.stale_rule(config.sla.calendar.add_working)
+    # Entered Friday 6 Nov 2026 15:00 UTC (15:00 GMT): 2 working days later is Tuesday 10 Nov 15:00.
+    assert rule(dt.datetime(2026, 11, 6, 15)) == dt.datetime(2026, 11, 10, 15)
+
+
+def test_default_stale_after_is_five_working_days_on_the_calendar(tmp_path):
+    config = load_config(write(tmp_path, ""))
+    rule = config.report.stale_rule(config.sla.calendar.add_working)
+    # Monday 2 Nov 2026 10:00 GMT + 5 working days = Monday 9 Nov 10:00.
+    assert rule(dt.datetime(2026, 11, 2, 10)) == dt.datetime(2026, 11, 9, 10)
