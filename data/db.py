@@ -40,7 +40,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             db = connect(url, pragmas=SQLITE_PRAGMAS)
         elif url.startswith(("postgres:", "postgresql:")):
-            db = connect(url, autorollback=True)
+            db = connect(url)
         else:
             raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
         db.connect(reuse_if_open=True)
