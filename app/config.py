@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.oncall import OnCall, parse_oncall
 from app.sla_config import SlaPolicy, parse_sla
+from app.triage import TriageConfig, parse_triage_config
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
@@ -64,6 +65,8 @@ class Config:
     """Rotations, overrides and escalation steps (app/oncall.py)."""
     sla: SlaPolicy | None = None
     """Response targets and the business calendar (`sla:`); always set by `load_config`."""
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    """The priority matrix and event windows (`triage:`; see app.triage)."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -97,8 +100,9 @@ def load_config(path: str | Path | None = None) -> Config:
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
     sla = parse_sla(root.section("sla"), board.tz)
+    triage = parse_triage_config(root.section("triage"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla)
+                    sla=sla, triage=triage)
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config
