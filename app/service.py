@@ -678,8 +678,10 @@ def _summary(changes: dict[str, tuple[Any, Any]]) -> str:
     """One line for the history view: "set impact high, urgency soon, priority P2"."""
     parts = []
     for name, (old, new) in changes.items():
+        if name == "priority_overridden":
+            continue  # the notes say "overridden" or "override cleared"
         label = name.replace("_", " ")
-        shown = _shown(name, old, new)[1]
+        shown = {True: "yes", False: "no"}.get(new, new) if isinstance(new, bool) else _shown(name, old, new)[1]
         parts.append(label if isinstance(new, str) and len(new) > 30 else f"{label} {shown if shown is not None else '-'}")
     return "set " + ", ".join(parts)
 
