@@ -151,9 +151,11 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
 @click.option("--state", help="a column key")
 @click.option("--assignee")
 @click.option("--limit", type=int, default=None, help="at most this many")
+@click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
-def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, as_json: bool) -> None:
+def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
+                as_json: bool) -> None:
     """List tickets, in board order (column, then priority of work)."""
     service = runtime.service
     workflow = service.workflow
@@ -164,6 +166,9 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         query = query.where(Ticket.state == state)
     if assignee:
         query = query.where(Ticket.assignee == assignee)
+    if untriaged:
+        from data.triage import untriaged_condition
+        query = query.where(untriaged_condition(workflow.initial))
     order = {key: index for index, key in enumerate(workflow.keys)}
     tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
                      key=lambda t: order.get(t.state, len(order)))
@@ -268,6 +273,11 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
     with output.open("w", encoding="utf-8", newline="") as out:
         count = writer(runtime.service, out)
     click.echo(f"exported {count} tickets to {output}", err=True)
+
+
+from app.cli_triage import register as _register_triage  # noqa: E402  (needs the group above)
+
+_register_triage(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

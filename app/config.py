@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.cycles import ReportSettings, parse_report
 from app.oncall import OnCall, parse_oncall
 from app.sla_config import SlaPolicy, parse_sla
+from app.triage import TriageConfig, parse_triage_config
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.yamlnodes import ConfigError, LineDict, Section
 
@@ -67,6 +68,8 @@ class Config:
     """Response targets and the business calendar (`sla:`); always set by `load_config`."""
     report: ReportSettings = field(default_factory=ReportSettings)
     """Cycles, stale threshold and work-type defaults for the reports (`report:`)."""
+    triage: TriageConfig = field(default_factory=TriageConfig)
+    """The priority matrix and event windows (`triage:`; see app.triage)."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -101,8 +104,9 @@ def load_config(path: str | Path | None = None) -> Config:
                 and (sub := _maybe_section(root, name)) is not None}
     sla = parse_sla(root.section("sla"), board.tz)
     report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None)
+    triage = parse_triage_config(root.section("triage"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report)
+                    sla=sla, report=report, triage=triage)
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config

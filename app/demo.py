@@ -70,10 +70,10 @@ def seed(config: Config, count: int, rng: random.Random | None = None) -> None:
         target = keys[index % len(keys)]
         if target == keys[0] and index % 3 == 0:
             continue  # untriaged, as a morning's To Do looks
-        Ticket.update(actionable="yes", acknowledged=True, impact=rng.choice(["high", "medium", "low"]),
-                      urgency=rng.choice(["soon", "normal", "low"]), reproducible=rng.choice(["yes", "untested"]),
-                      priority=rng.choice([2, 3, 3, 4]), assignee=rng.choice(handles),
-                      version=Ticket.version + 1).where(Ticket.id == ticket.id).execute()
+        service.triage(ticket.key, by=handles[0], actionable="yes", acknowledged=True,
+                       impact=rng.choice(["high", "medium", "low"]), urgency=rng.choice(["soon", "normal", "low"]),
+                       reproducible=rng.choice(["yes", "untested"]))
+        service.assign(ticket.key, rng.choice(handles), by=handles[0])
         _walk(service, ticket.key, target, clock, rng)
 
 

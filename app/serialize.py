@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from app.ordering import priority_label
+from app.triage import missing as triage_missing
 from data.models import History, Ticket
 
 TICKET_FIELDS = ("key", "title", "description", "background", "impact_statement", "extra_info",
@@ -52,6 +53,10 @@ def ticket_dict(ticket: Ticket, *, support_status: str, history: list[History] |
     data = {name: getattr(ticket, name) for name in TICKET_FIELDS}
     data["priority"] = priority_label(ticket.priority) if ticket.priority else None
     data["support_status"] = support_status
+    # Derived, for scripts: what still blocks To Do -> Ready ([] when triage is complete).
+    data["triage_missing"] = list(triage_missing(actionable=ticket.actionable, priority=ticket.priority,
+                                                 acknowledged=ticket.acknowledged, impact=ticket.impact,
+                                                 urgency=ticket.urgency))
     data["parent"] = ticket.parent.key if ticket.parent_id else None
     for name in TICKET_TIMES:
         data[name] = iso(getattr(ticket, name))

@@ -16,10 +16,11 @@ from typing import Any, Callable, Iterable
 
 from peewee import IntegrityError, OperationalError, fn
 
-from app import outbox, triage
+from app import assignment, outbox, triage
 from app.config import KINDS, Config
-from app.ordering import BUG_CLASSES, sort_key
+from app.ordering import BUG_CLASSES, parse_priority, sort_key
 from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, support_status
+from data import triage as triage_queries
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 
@@ -45,6 +46,28 @@ class MoveResult:
     ticket: Ticket
     history: History
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """A triage, route, assign or rank: the fresh ticket and what changed (field -> (old, new))."""
+
+    ticket: Ticket
+    history: History | None
+    """None when nothing changed (nothing was written)."""
+    changes: dict[str, tuple[Any, Any]]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Whom to ask (None: nobody available) and why."""
+
+    ticket: Ticket
+    handle: str | None
+    open_work: dict[str, int]
+    last_asked: str | None
+    history: History | None
 
 
 WORK_TYPES = ("support", "project", "adhoc")
@@ -210,7 +233,8 @@ class Service:
         return self._write(work)
 
     def triage_missing(self, ticket: Ticket) -> tuple[str, ...]:
-        return triage.missing(actionable=ticket.actionable, priority=ticket.priority, acknowledged=ticket.acknowledged)
+        return triage.missing(actionable=ticket.actionable, priority=ticket.priority, acknowledged=ticket.acknowledged,
+                              impact=ticket.impact, urgency=self.effective_urgency(ticket))
 
     def _transition(self, ticket: Ticket, target: str, hold_reason: str | None, by: str, reason: str,
                     expected_version: int | None, *, undoes: int | None = None,
@@ -279,6 +303,286 @@ class Service:
 
         return self._write(work)
 
+    # -- triage ----------------------------------------------------------
+
+    def today(self) -> dt.date:
+        """The board's calendar date now (event windows count days in the team's time zone)."""
+        return self.clock().replace(tzinfo=dt.timezone.utc).astimezone(self.config.board.tz).date()
+
+    def effective_urgency(self, ticket: Ticket) -> str | None:
+        """The answered urgency raised by a near event or deadline (see app.triage)."""
+        return triage.effective_urgency(ticket.urgency, ticket.deadline, self.today(), self.config.triage)
+
+    def triage(self, key: str, *, by: str = "", impact: Any = ..., urgency: Any = ..., users_affected: Any = ...,
+               frequency: Any = ..., service_down: Any = ..., deadline: Any = ..., reproducible: Any = ...,
+               actionable: Any = ..., acknowledged: Any = ..., next_steps_sent: Any = ..., eta: Any = ...,
+               priority: int | str | None = None, clear_override: bool = False, description: Any = ...,
+               background: Any = ..., impact_statement: Any = ..., extra_info: Any = ...,
+               expected_version: int | None = None) -> ChangeResult:
+        """Set triage answers; `...` leaves an answer as it is, None clears it.
+
+        The priority follows the configured matrix (impact x urgency, urgency
+        raised by a near event) unless overridden: `priority` overrides it and
+        the override sticks until `clear_override`, which returns to the
+        matrix. An unanswered impact is filled from 2i2c's three questions.
+        Reaching P1 marks the ticket as needing acknowledgement and starts the
+        escalation clock; leaving P1 before anyone acknowledged stops it.
+        One transaction, one History row (kind "triage", detail: field -> [old, new]).
+        """
+        given = {name: value for name, value in (
+            ("impact", impact), ("urgency", urgency), ("users_affected", users_affected),
+            ("frequency", frequency), ("service_down", service_down), ("deadline", deadline),
+            ("reproducible", reproducible), ("actionable", actionable), ("acknowledged", acknowledged),
+            ("next_steps_sent", next_steps_sent), ("eta", eta), ("description", description),
+            ("background", background), ("impact_statement", impact_statement), ("extra_info", extra_info),
+        ) if value is not ...}
+        answers = _check_answers(given)
+        if priority is not None and clear_override:
+            raise Refused("give a priority override or clear it, not both")
+        level = None
+        if priority is not None:
+            try:
+                level = parse_priority(str(priority))
+            except ValueError as exc:
+                raise Refused(str(exc)) from None
+
+        def work() -> ChangeResult:
+            ticket = self.get(key)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._conflict(ticket.id)
+            now = self.clock()
+            notes: list[str] = []
+            new = {name: getattr(ticket, name) for name in _TRIAGE_FIELDS}
+            new.update(answers)
+            if "impact" not in answers and new["impact"] is None:
+                hint = triage.suggested_impact(users_affected=new["users_affected"], frequency=new["frequency"],
+                                               service_down=new["service_down"])
+                if hint:
+                    new["impact"] = hint
+                    notes.append(f"impact {hint} from the impact questions")
+            overridden = ticket.priority_overridden
+            if level is not None:
+                overridden = True
+                new["priority"] = level
+                notes.append(f"priority overridden to P{level}")
+            elif clear_override and overridden:
+                overridden = False
+                notes.append("priority override cleared")
+            if not overridden:
+                urgency_now = triage.effective_urgency(new["urgency"], new["deadline"], self.today(),
+                                                       self.config.triage)
+                if urgency_now != new["urgency"] and urgency_now is not None:
+                    notes.append(f"urgency raised to {urgency_now} by the event on {new['deadline']}")
+                new["priority"] = triage.suggested_priority(new["impact"], urgency_now, self.config.triage.matrix)
+            new["priority_overridden"] = overridden
+
+            changes = {name: (getattr(ticket, name), value) for name, value in new.items()
+                       if getattr(ticket, name) != value}
+            if not changes:
+                return ChangeResult(ticket, None, {})
+            update: dict[str, Any] = {name: value for name, (_, value) in changes.items()}
+            if "priority" in changes:
+                old_level, new_level = changes["priority"]
+                update["sort_key"] = sort_key(ticket.kind, ticket.bug_class, new_level)
+                if new_level == 1:
+                    update.update(needs_ack=True, page_started=now, ack_at=None, ack_by=None)
+                    notes.append("P1: review immediately; escalation clock started")
+                elif old_level == 1 and ticket.needs_ack and ticket.ack_at is None:
+                    update["needs_ack"] = False
+                    notes.append("no longer P1: escalation clock stopped")
+            self._save(ticket, update, expected_version, now)
+            detail = {"changes": {name: _shown(name, old, value) for name, (old, value) in changes.items()}}
+            if notes:
+                detail["notes"] = notes
+            entry = self._record(ticket, "triage", by, now, reason="; ".join([_summary(changes), *notes]),
+                                 detail=detail)
+            warnings = []
+            if ticket.actionable == "yes" and "actionable" in changes:
+                lacking = triage.intake_missing(description=ticket.description, background=ticket.background,
+                                                impact_statement=ticket.impact_statement,
+                                                extra_info=ticket.extra_info)
+                if lacking:
+                    warnings.append(f"{ticket.key} judged actionable although the intake lacks {', '.join(lacking)}")
+            return ChangeResult(ticket, entry, changes, tuple(warnings))
+
+        return self._write(work)
+
+    def route(self, key: str, *, by: str = "", service: str | None = None, team: str | None = None,
+              kind: str | None = None, bug_class: str | None = None,
+              expected_version: int | None = None) -> ChangeResult:
+        """Send a ticket where it belongs: service, team, kind, bug class.
+
+        None leaves a field as it is; "" clears service, team or bug class.
+        Turning a ticket into a feature request is Mattermost's "recommend
+        turning non-bugs into stories or feature requests": recorded with the
+        reason "converted to feature request". A kind other than bug drops the
+        bug class; the priority-of-work order (`sort_key`) follows.
+        """
+        wanted: dict[str, Any] = {}
+        if service is not None:
+            wanted["service"] = service.strip() or None
+        if team is not None:
+            wanted["team"] = team.strip() or None
+        if kind is not None:
+            wanted["kind"] = kind.strip().lower()
+        if bug_class is not None:
+            wanted["bug_class"] = bug_class.strip().lower() or None
+        self.validate_fields(service=wanted.get("service"), kind=wanted.get("kind"), bug_class=wanted.get("bug_class"))
+
+        def work() -> ChangeResult:
+            ticket = self.get(key)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._conflict(ticket.id)
+            new = {"service": ticket.service, "team": ticket.team, "kind": ticket.kind, "bug_class": ticket.bug_class}
+            new.update(wanted)
+            if new["kind"] != "bug":
+                if wanted.get("bug_class"):
+                    raise Refused(f"{ticket.key}: a bug class only applies to a bug, not a {new['kind']}")
+                new["bug_class"] = None
+            changes = {name: (getattr(ticket, name), value) for name, value in new.items()
+                       if getattr(ticket, name) != value}
+            if not changes:
+                return ChangeResult(ticket, None, {})
+            now = self.clock()
+            update = {name: value for name, (_, value) in changes.items()}
+            update["sort_key"] = sort_key(new["kind"], new["bug_class"], ticket.priority)
+            self._save(ticket, update, expected_version, now)
+            if "kind" in changes and new["kind"] == "feature":
+                reason = "converted to feature request"
+            else:
+                reason = "routed: " + ", ".join(f"{name} {value or '-'}" for name, (_, value) in changes.items())
+            entry = self._record(ticket, "route", by, now, reason=reason,
+                                 detail={"changes": {n: [o, v] for n, (o, v) in changes.items()}})
+            return ChangeResult(ticket, entry, changes)
+
+        return self._write(work)
+
+    def assign(self, key: str, handle: str | None, *, by: str = "", expected_version: int | None = None) -> ChangeResult:
+        """Assign to a team member (None or "" unassigns); recorded as kind "assign"."""
+        handle = (handle or "").strip() or None
+        self.validate_fields(assignee=handle)
+
+        def work() -> ChangeResult:
+            ticket = self.get(key)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._conflict(ticket.id)
+            if ticket.assignee == handle:
+                return ChangeResult(ticket, None, {})
+            now = self.clock()
+            before = ticket.assignee
+            self._save(ticket, {"assignee": handle}, expected_version, now)
+            entry = self._record(ticket, "assign", by, now, reason=f"assigned to {handle}" if handle else "unassigned",
+                                 detail={"from": before, "to": handle})
+            member = self.config.member(handle) if handle else None
+            warnings = (f"{handle} is marked unavailable in the config",) if member and not member.available else ()
+            return ChangeResult(ticket, entry, {"assignee": (before, handle)}, warnings)
+
+        return self._write(work)
+
+    def suggest_assignee(self, key: str, *, by: str = "") -> Suggestion:
+        """Whom to ask to take `key`: fair across the team and across sessions.
+
+        The available member with the least open work (assigned, not in the
+        final column) who was not the last one asked (the latest suggestion
+        or assignment on any ticket), ties alphabetical. The suggestion is
+        recorded (History kind "suggest", detail {"asked": handle}) so the next
+        one, on any board, skips this person. Assigning is a separate step.
+        """
+
+        def work() -> Suggestion:
+            ticket = self.get(key)
+            available = [m.handle for m in self.config.team if m.available]
+            counts = triage_queries.open_work_counts(self.workflow.final)
+            last = triage_queries.last_asked()
+            handle = assignment.suggest_assignee(available, counts, last)
+            if handle is None:
+                raise Refused("nobody is available to ask (every team member is marked available: false)")
+            now = self.clock()
+            considered = {h: counts.get(h, 0) for h in sorted(available)}
+            entry = self._record(ticket, "suggest", by, now, reason=f"asked {handle}",
+                                 detail={"asked": handle, "open_work": considered, "last_asked": last})
+            return Suggestion(ticket, handle, considered, last, entry)
+
+        return self._write(work)
+
+    def rank(self, key: str, direction: str | None = None, *, position: int | None = None, by: str = "",
+             mode: str = "work", expected_version: int | None = None) -> ChangeResult:
+        """Move a card within its column: direction up/down/top/bottom, or to `position` (0 = first).
+
+        In "work" mode (the default board order) a card moves among the cards
+        of its own priority-of-work group and priority, because the group
+        decides first; in "manual" mode among the whole column. Ranks are
+        floats, so a move writes one row; the manual rank persists and is
+        recorded (History kind "rank").
+        """
+        if (direction is None) == (position is None):
+            raise Refused("give a direction (up, down, top, bottom) or a position")
+        if direction is not None and direction not in ("up", "down", "top", "bottom"):
+            raise Refused(f"unknown direction {direction!r} (up, down, top, bottom)")
+        if mode not in triage_queries.ORDERINGS:
+            raise Refused(f"unknown order {mode!r} (work or manual)")
+
+        def work() -> ChangeResult:
+            ticket = self.get(key)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._conflict(ticket.id)
+            new_rank = self._new_rank(ticket, direction, position, mode)
+            if new_rank is None:
+                where = "top" if direction in ("up", "top") or position == 0 else "bottom"
+                group = " of its priority group" if mode == "work" else ""
+                raise Refused(f"{ticket.key} is already at the {where}{group} in "
+                              f"{self.workflow.column(ticket.state).title}")
+            now = self.clock()
+            before = ticket.rank
+            self._save(ticket, {"rank": new_rank}, expected_version, now)
+            entry = self._record(ticket, "rank", by, now, reason=f"moved {direction or f'to position {position}'}",
+                                 detail={"from": before, "to": new_rank, "mode": mode})
+            return ChangeResult(ticket, entry, {"rank": (before, new_rank)})
+
+        return self._write(work)
+
+    def _new_rank(self, ticket: Ticket, direction: str | None, position: int | None, mode: str) -> float | None:
+        """The rank that puts `ticket` where asked among its peers, or None if it is there already."""
+        for _ in range(2):
+            peers = Ticket.select(Ticket.id, Ticket.rank).where(Ticket.state == ticket.state)
+            if mode == "work":
+                peers = peers.where(Ticket.sort_key == ticket.sort_key)
+            others = peers.where(Ticket.id != ticket.id)
+            before = others.where((Ticket.rank < ticket.rank) | ((Ticket.rank == ticket.rank) & (Ticket.id < ticket.id)))
+            after = others.where((Ticket.rank > ticket.rank) | ((Ticket.rank == ticket.rank) & (Ticket.id > ticket.id)))
+            if position is not None:
+                ordered = others.order_by(Ticket.rank, Ticket.id)
+                index = min(max(0, position), others.count())
+                above = ordered.offset(index - 1).limit(1).first() if index > 0 else None
+                below = ordered.offset(index).limit(1).first()
+                current = before.count()
+                if current == index:
+                    return None
+                low, high = (above.rank if above else None), (below.rank if below else None)
+            elif direction in ("up", "top"):
+                ahead = list(before.order_by(Ticket.rank.desc(), Ticket.id.desc()).limit(2))
+                if not ahead:
+                    return None
+                if direction == "top":
+                    return (others.select(fn.MIN(Ticket.rank)).scalar()) - 1.0
+                low, high = (ahead[1].rank if len(ahead) > 1 else None), ahead[0].rank
+            else:
+                behind = list(after.order_by(Ticket.rank, Ticket.id).limit(2))
+                if not behind:
+                    return None
+                if direction == "bottom":
+                    return (others.select(fn.MAX(Ticket.rank)).scalar()) + 1.0
+                low, high = behind[0].rank, (behind[1].rank if len(behind) > 1 else None)
+            if low is None:
+                return high - 1.0
+            if high is None:
+                return low + 1.0
+            if high - low > 1e-6:
+                return (low + high) / 2
+            _renumber(ticket.state)  # the gap is worn out (or ranks tie): spread the column, then retry
+            ticket.rank = Ticket.get_by_id(ticket.id).rank
+        raise Refused(f"{ticket.key}: could not find a free rank")
+
     # -- import ----------------------------------------------------------
 
     def bulk_insert(self, rows: Iterable[dict[str, Any]], histories: dict[str, list[dict[str, Any]]] | None = None,
@@ -318,11 +622,76 @@ class Service:
 
 
 def _touched(result: Any) -> list[Ticket]:
-    if isinstance(result, MoveResult):
-        return [result.ticket]
+    if isinstance(result, (MoveResult, ChangeResult)):
+        return [result.ticket] if getattr(result, "history", None) is not None else []
     if isinstance(result, Ticket):
         return [result]
     return []
+
+
+_TRIAGE_FIELDS = ("impact", "urgency", "users_affected", "frequency", "service_down", "deadline", "reproducible",
+                  "actionable", "acknowledged", "next_steps_sent", "eta", "description", "background",
+                  "impact_statement", "extra_info", "priority", "priority_overridden")
+
+_CHOICES = {"impact": triage.IMPACTS, "urgency": triage.URGENCIES, "users_affected": triage.USERS_AFFECTED,
+            "frequency": triage.FREQUENCIES, "reproducible": triage.REPRODUCIBLE, "actionable": triage.ACTIONABLE}
+
+
+def _check_answers(given: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise triage answers; Refused names the accepted words."""
+    answers: dict[str, Any] = {}
+    for name, value in given.items():
+        if name in _CHOICES:
+            if isinstance(value, str):
+                value = value.strip().lower() or None
+            if value is not None and value not in _CHOICES[name]:
+                raise Refused(f"{name.replace('_', ' ')} must be one of {', '.join(_CHOICES[name])}, got {value!r}")
+        elif name == "service_down":
+            if value is not None and not isinstance(value, bool):
+                raise Refused(f"service down is yes or no, got {value!r}")
+        elif name in ("acknowledged", "next_steps_sent"):
+            value = bool(value)
+        elif name == "deadline":
+            if isinstance(value, dt.date):
+                value = value.isoformat()[:10]
+            else:
+                try:
+                    day = triage.parse_date(value)
+                except ValueError as exc:
+                    raise Refused(f"deadline: {exc}") from None
+                value = day.isoformat() if day else None
+        elif name == "eta":
+            value = (str(value).strip() or None) if value is not None else None
+        else:  # the intake texts
+            value = (str(value) if value is not None else "").strip()
+        answers[name] = value
+    return answers
+
+
+def _shown(name: str, old: Any, new: Any) -> list[Any]:
+    if name == "priority":
+        return [f"P{old}" if old else None, f"P{new}" if new else None]
+    return [old, new]
+
+
+def _summary(changes: dict[str, tuple[Any, Any]]) -> str:
+    """One line for the history view: "set impact high, urgency soon, priority P2"."""
+    parts = []
+    for name, (old, new) in changes.items():
+        if name == "priority_overridden":
+            continue  # the notes say "overridden" or "override cleared"
+        label = name.replace("_", " ")
+        shown = {True: "yes", False: "no"}.get(new, new) if isinstance(new, bool) else _shown(name, old, new)[1]
+        parts.append(label if isinstance(new, str) and len(new) > 30 else f"{label} {shown if shown is not None else '-'}")
+    return "set " + ", ".join(parts)
+
+
+def _renumber(state: str) -> None:
+    """Give a column's cards ranks 1, 2, 3, … in their manual order (rarely needed)."""
+    ids = [row[0] for row in Ticket.select(Ticket.id).where(Ticket.state == state)
+           .order_by(Ticket.rank, Ticket.id).tuples()]
+    for number, ticket_id in enumerate(ids, start=1):
+        Ticket.update(rank=float(number)).where(Ticket.id == ticket_id).execute()
 
 
 def _next_rank(state: str) -> float:

@@ -44,7 +44,7 @@ def test_forbidden_move_changes_nothing(service):
 
 def test_untriaged_ticket_cannot_enter_ready(service):
     ticket = service.create(title="Vague report", by="alice")
-    with pytest.raises(Refused, match="triage is not complete: missing actionable, priority"):
+    with pytest.raises(Refused, match=r"triage is not complete: missing actionable \(not answered\), priority"):
         service.move(ticket.key, "ready", by="alice")
 
 

@@ -1,0 +1,63 @@
+"""The queries triage needs: the untriaged filter and count, open work, who was asked last.
+
+Each is one indexed query, so the board header can show the untriaged count
+and `a` can suggest an assignee without loading tickets into Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+from peewee import fn
+
+from data.models import History, Ticket
+
+ORDERINGS = {
+    "work": (Ticket.sort_key, Ticket.rank, Ticket.id),
+    "manual": (Ticket.rank, Ticket.id),
+}
+"""A column's order: Mattermost's priority of work then manual rank, or manual rank alone."""
+
+
+def column_order(mode: str = "work") -> tuple:
+    """The ORDER BY for a column in `mode` ("work" or "manual")."""
+    return ORDERINGS[mode]
+
+
+def untriaged_condition(initial_state: str):
+    """Tickets in the first column with triage to do.
+
+    Mirrors `app.triage.missing` (a test keeps them in step): not judged
+    actionable, no priority, or the requester not acknowledged.
+    """
+    incomplete = ((Ticket.actionable.is_null()) | (Ticket.actionable != "yes")
+                  | Ticket.priority.is_null() | (Ticket.acknowledged == False))  # noqa: E712
+    return (Ticket.state == initial_state) & incomplete
+
+
+def untriaged_count(initial_state: str) -> int:
+    """How many tickets still need triage (for the board header)."""
+    return Ticket.select().where(untriaged_condition(initial_state)).count()
+
+
+def open_work_counts(final_state: str) -> dict[str, int]:
+    """Assigned tickets not yet in the final column, per handle."""
+    query = (Ticket.select(Ticket.assignee, fn.COUNT(Ticket.id))
+             .where(Ticket.assignee.is_null(False) & (Ticket.state != final_state))
+             .group_by(Ticket.assignee).tuples())
+    return {handle: count for handle, count in query}
+
+
+def last_asked() -> str | None:
+    """The handle most recently asked: the latest suggestion or assignment, on any ticket."""
+    entry = (History.select(History.kind, History.detail)
+             .where(History.kind.in_(("suggest", "assign")))
+             .order_by(History.at.desc(), History.id.desc()).first())
+    if entry is None or not entry.detail:
+        return None
+    detail = json.loads(entry.detail)
+    return detail.get("asked") if entry.kind == "suggest" else detail.get("to")
+
+
+__all__ = ["ORDERINGS", "column_order", "last_asked", "open_work_counts", "untriaged_condition",
+           "untriaged_count"]
