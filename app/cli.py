@@ -270,6 +270,9 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
     click.echo(f"exported {count} tickets to {output}", err=True)
 
 
+import app.cli_oncall  # noqa: E402,F401  registers oncall, oncall export, ack and escalate on `cli`
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps the domain's errors to exit codes and one line each."""
     try:
