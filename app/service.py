@@ -75,10 +75,11 @@ class Service:
         self.config = config
         self.workflow = config.workflow
         self.clock = clock
+        if add_working is None and config.sla is not None:
+            add_working = config.sla.calendar.add_working
         self.add_working = add_working
-        """Adds working time on the business calendar, for escalation delays such as
-        "1 working hour". The SLA work provides it (`BusinessCalendar.add_working`);
-        without it only wall-clock delays (15m, 2h) can be used."""
+        """Adds working time on the business calendar (`sla:`), for escalation delays
+        such as "1 working hour"; tests may pass their own."""
         self.after_commit: list[Callable[[Ticket], None]] = []
         """Called with each ticket a write changed, once its transaction commits."""
 

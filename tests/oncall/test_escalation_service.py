@@ -203,3 +203,24 @@ def test_escalate_runs_until_interrupted_and_exits_cleanly(service, cli_command,
     assert run.returncode == 0
     assert "Traceback" not in err
     assert err == "triageboard: escalation stopped\n"
+
+
+def test_a_working_time_delay_waits_on_the_business_calendar(config, db, clock):
+    """`after: 1 working hour` counts on the `sla:` calendar: a Friday-evening page reaches the backup on Monday."""
+    import dataclasses
+
+    from app.durations import Duration
+    from app.service import Service
+
+    oncall = config.oncall
+    steps = (oncall.escalation[0], dataclasses.replace(oncall.escalation[1], after=Duration(1, "hours", working=True)))
+    service = Service(dataclasses.replace(config, oncall=dataclasses.replace(oncall, escalation=steps)), clock=clock)
+    clock.set(2026, 11, 20, 18, 0)  # Friday 18:00 GMT, after working hours
+    p1(service)
+    assert [p.rotation for p in service.escalate_due()] == ["SET primary"]
+    # Working hours are Mon-Fri 09:00-17:00: the hour runs Monday 09:00-10:00.
+    assert service.next_escalation_at() == dt.datetime(2026, 11, 23, 10, 0)
+    clock.set(2026, 11, 23, 9, 59)
+    assert service.escalate_due() == []
+    clock.set(2026, 11, 23, 10, 0)
+    assert [(p.rotation, p.paged) for p in service.escalate_due()] == [("SET backup", ("alice",))]
