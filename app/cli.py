@@ -278,6 +278,7 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
 from app.cli_triage import register as _register_triage  # noqa: E402  (needs the group above)
 
 _register_triage(cli)
+import app.cli_oncall  # noqa: E402,F401  registers oncall, oncall export, ack and escalate on `cli`
 
 
 def main(argv: list[str] | None = None) -> None:

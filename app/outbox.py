@@ -37,3 +37,14 @@ def status_change(*, key: str, title: str, requester_email: str, before: str, af
     lines.append("Reply to this message to add information to your request.")
     return Draft(kind="status", recipient=requester_email, subject=f"[{key}] Your request is now {after}",
                  body="\n".join(lines), message_id=new_message_id(key))
+
+
+def escalation_page(*, key: str, title: str, recipient: str, name: str, handle: str, step: str,
+                    priority: str = "P1", since: str = "") -> Draft | None:
+    """A page to the on-call person at one escalation step (`step`: the rotation's name)."""
+    if not recipient:
+        return None
+    body = (f"{name or handle}, you are paged for {key} ({priority}) as {step}.\n\n{title}\n"
+            f"Unacknowledged since {since}.\n\nAcknowledge with: triageboard ack {key} --by {handle}\n")
+    return Draft(kind="page", recipient=recipient, subject=f"[{key}] PAGE {priority}: {title}",
+                 body=body, message_id=new_message_id(key))

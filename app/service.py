@@ -18,7 +18,8 @@ from peewee import IntegrityError, OperationalError, fn
 
 from app import assignment, outbox, triage
 from app.config import KINDS, Config
-from app.ordering import BUG_CLASSES, parse_priority, sort_key
+from app.escalation import AddWorking, due_steps, next_due_at
+from app.ordering import BUG_CLASSES, parse_priority, priority_label, sort_key
 from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, support_status
 from data import triage as triage_queries
 from data.db import is_sqlite
@@ -68,6 +69,19 @@ class Suggestion:
     open_work: dict[str, int]
     last_asked: str | None
     history: History | None
+class Page:
+    """One escalation step sent for a ticket: who was paged, for which step, when."""
+
+    key: str
+    step: int
+    """The step's index in the config's `escalation` list (0 = the first)."""
+    rotation: str
+    paged: tuple[str, ...]
+    """Who was on duty in `rotation` when the step fell due, longest-serving first."""
+    due_at: dt.datetime
+    """When the step fell due (naive UTC, like every instant in the database)."""
+    at: dt.datetime
+    """When it was sent (naive UTC); later than `due_at` if the clock was not running."""
 
 
 WORK_TYPES = ("support", "project", "adhoc")
@@ -76,10 +90,16 @@ WORK_TYPES = ("support", "project", "adhoc")
 class Service:
     """Ticket operations over the bound database, with an injectable clock for tests."""
 
-    def __init__(self, config: Config, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, config: Config, clock: Callable[[], dt.datetime] = utcnow,
+                 add_working: AddWorking | None = None):
         self.config = config
         self.workflow = config.workflow
         self.clock = clock
+        if add_working is None and config.sla is not None:
+            add_working = config.sla.calendar.add_working
+        self.add_working = add_working
+        """Adds working time on the business calendar (`sla:`), for escalation delays
+        such as "1 working hour"; tests may pass their own."""
         self.after_commit: list[Callable[[Ticket], None]] = []
         """Called with each ticket a write changed, once its transaction commits."""
 
@@ -582,6 +602,149 @@ class Service:
             _renumber(ticket.state)  # the gap is worn out (or ranks tie): spread the column, then retry
             ticket.rank = Ticket.get_by_id(ticket.id).rank
         raise Refused(f"{ticket.key}: could not find a free rank")
+    # -- acknowledgement and escalation ------------------------------------
+
+    def acknowledge(self, key: str, *, by: str, expected_version: int | None = None) -> Ticket:
+        """`by` takes the page: the escalation stops, and the ticket says who has it.
+
+        `needs_ack` stays true (the ticket was a page); `ack_at` set is what
+        "acknowledged" means. Refused when nothing was paged or someone already
+        acknowledged it, naming them, so two people never think they both hold it.
+        """
+        by = (by or "").strip()
+        if self.config.member(by) is None:
+            raise Refused(f"unknown team member {by!r} (team: {', '.join(self.config.handles)})")
+
+        def work() -> Ticket:
+            ticket = self.get(key)
+            if expected_version is not None and ticket.version != expected_version:
+                raise self._conflict(ticket.id)
+            if not ticket.needs_ack:
+                raise Refused(f"{ticket.key} does not need acknowledging (nothing was paged)")
+            if ticket.ack_at is not None:
+                at = ticket.ack_at.replace(tzinfo=dt.timezone.utc).astimezone(self.config.board.tz)
+                raise Refused(f"{ticket.key} was already acknowledged by {ticket.ack_by or 'someone'} "
+                              f"at {at:%Y-%m-%d %H:%M %Z}")
+            now = self.clock()
+            paged = self._last_pages([ticket.id]).get(ticket.id, ())
+            self._save(ticket, {"ack_at": now, "ack_by": by}, expected_version, now)
+            self._record(ticket, "ack", by, now, reason="acknowledged",
+                         detail={"paged": list(paged)} if paged else None)
+            return ticket
+
+        return self._write(work)
+
+    def escalate_due(self, now: dt.datetime | None = None) -> list[Page]:
+        """Send every escalation step that is due at `now` (default: the clock); idempotent.
+
+        A step already recorded (a History row of kind "page" with its index)
+        is never sent again, so a second run at the same instant pages nobody.
+        Each ticket's steps are written in one transaction: the History rows,
+        one notification per paged person, and a version bump. Two `escalate`
+        processes at once are safe: the transaction re-reads the ticket and its
+        pages before writing, and the version guard makes the slower one give
+        up that ticket (SQLite also queues the writers).
+        """
+        now = _naive_utc(now) if now is not None else self.clock()
+        waiting = list(Ticket.select().where(Ticket.needs_ack & Ticket.ack_at.is_null()).order_by(Ticket.id))
+        sent = self._sent_steps([t.id for t in waiting])
+        pages: list[Page] = []
+        for ticket in waiting:
+            if self._due(ticket, sent.get(ticket.id, set()), now):
+                try:
+                    pages.extend(self._page(ticket.id, now))
+                except Conflict:
+                    continue  # another escalation process sent this ticket's steps just now
+        return pages
+
+    def next_escalation_at(self) -> dt.datetime | None:
+        """When the next step of any waiting ticket falls due (naive UTC), or None.
+
+        Lets a running `escalate` sleep until there is something to do; new
+        pages arriving meanwhile are caught by its poll interval.
+        """
+        waiting = list(Ticket.select().where(Ticket.needs_ack & Ticket.ack_at.is_null()))
+        sent = self._sent_steps([t.id for t in waiting])
+        times = []
+        for ticket in waiting:
+            due = self._call(next_due_at, self.config.oncall, _aware(_paged_at(ticket)), None,
+                             sent.get(ticket.id, set()), add_working=self.add_working)
+            if due is not None:
+                times.append(_naive_utc(due))
+        return min(times, default=None)
+
+    def paged_now(self, ticket: Ticket) -> tuple[str, ...]:
+        """Who the last page went to, while the ticket is still unacknowledged; () otherwise."""
+        return self.paged_now_for([ticket]).get(ticket.key, ())
+
+    def paged_now_for(self, tickets: Iterable[Ticket]) -> dict[str, tuple[str, ...]]:
+        """`paged_now` for many cards in one query: {key: handles} for those being paged."""
+        waiting = {t.id: t.key for t in tickets if t.needs_ack and t.ack_at is None}
+        return {waiting[i]: paged for i, paged in self._last_pages(list(waiting)).items()}
+
+    def _due(self, ticket: Ticket, sent: set[int], now: dt.datetime) -> list:
+        return self._call(due_steps, self.config.oncall, _aware(_paged_at(ticket)), None, sent, _aware(now),
+                          add_working=self.add_working)
+
+    def _page(self, ticket_id: int, now: dt.datetime) -> list[Page]:
+        """Record and notify the due steps of one ticket, in one transaction."""
+        pages: list[Page] = []
+
+        def work() -> Ticket:
+            ticket = Ticket.get_by_id(ticket_id)
+            if not ticket.needs_ack or ticket.ack_at is not None:
+                return ticket
+            due = self._due(ticket, self._sent_steps([ticket.id]).get(ticket.id, set()), now)
+            if not due:
+                return ticket
+            self._save(ticket, {}, ticket.version, now)  # first: a concurrent escalator waits here, then gives up
+            since = _aware(_paged_at(ticket)).astimezone(self.config.board.tz)
+            for step in due:
+                due_at = _naive_utc(step.due_at)
+                self._record(ticket, "page", "", now,
+                             reason=f"step {step.step.index + 1} ({step.step.rotation}): paged {', '.join(step.paged)}",
+                             detail={"step": step.step.index, "rotation": step.step.rotation,
+                                     "paged": list(step.paged), "due_at": due_at.isoformat()})
+                for handle in step.paged:
+                    member = self.config.member(handle)
+                    self._notify(ticket, outbox.escalation_page(
+                        key=ticket.key, title=ticket.title, recipient=member.email if member else "",
+                        name=member.name if member else handle, handle=handle, step=step.step.rotation,
+                        priority=priority_label(ticket.priority), since=f"{since:%Y-%m-%d %H:%M %Z}"))
+                pages.append(Page(ticket.key, step.step.index, step.step.rotation, step.paged, due_at, now))
+            return ticket
+
+        self._write(work)
+        return pages
+
+    def _sent_steps(self, ticket_ids: list[int]) -> dict[int, set[int]]:
+        """{ticket id: indexes of the escalation steps already sent}, in one query."""
+        sent: dict[int, set[int]] = {}
+        for ticket_id, detail in self._page_rows(ticket_ids):
+            sent.setdefault(ticket_id, set()).add(detail["step"])
+        return sent
+
+    def _last_pages(self, ticket_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        last: dict[int, tuple[str, ...]] = {}
+        for ticket_id, detail in self._page_rows(ticket_ids):
+            last[ticket_id] = tuple(detail.get("paged", ()))  # rows come oldest first
+        return last
+
+    def _page_rows(self, ticket_ids: list[int]) -> Iterable[tuple[int, dict[str, Any]]]:
+        if not ticket_ids:
+            return []
+        rows = (History.select(History.ticket, History.detail)
+                .where((History.kind == "page") & History.ticket.in_(ticket_ids))
+                .order_by(History.id).tuples())
+        return [(ticket_id, json.loads(detail)) for ticket_id, detail in rows if detail]
+
+    @staticmethod
+    def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The escalation rules' ValueError (a working-time delay without a calendar) as a refusal."""
+        try:
+            return function(*args, **kwargs)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
 
     # -- import ----------------------------------------------------------
 
@@ -619,6 +782,22 @@ class Service:
         for start in range(0, len(history_rows), 2000):
             History.insert_many(history_rows[start:start + 2000]).execute()
         return len(rows)
+
+
+def _paged_at(ticket: Ticket) -> dt.datetime:
+    """When the ticket's page started; a flagged ticket without a start counts from its creation."""
+    return ticket.page_started or ticket.created
+
+
+def _aware(naive_utc: dt.datetime) -> dt.datetime:
+    return naive_utc.replace(tzinfo=dt.timezone.utc)
+
+
+def _naive_utc(instant: dt.datetime) -> dt.datetime:
+    """The database's form of an instant: UTC without an offset (a naive value is taken as UTC)."""
+    if instant.tzinfo is None:
+        return instant
+    return instant.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _touched(result: Any) -> list[Ticket]:

@@ -1,0 +1,82 @@
+"""Fixtures for on-call tests: the repo's config, a fresh database, a controlled clock, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import load_config
+from app.service import Service
+from data.db import open_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Clock:
+    """Naive UTC, like the database; tests move it by hand."""
+
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, *args: int) -> None:
+        self.now = dt.datetime(*args)
+
+
+@pytest.fixture
+def config():
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture
+def db_file(tmp_path):
+    return tmp_path / "board.db"
+
+
+@pytest.fixture
+def db(db_file):
+    database = open_database(f"sqlite:///{db_file}")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock(dt.datetime(2026, 11, 16, 10, 0))
+
+
+@pytest.fixture
+def service(config, db, clock):
+    return Service(config, clock=clock)
+
+
+@pytest.fixture
+def cli_env():
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "tester"}
+
+
+@pytest.fixture
+def cli_command(db_file):
+    def command(*args: str) -> list[str]:
+        return [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{db_file}",
+                *args]
+    return command
+
+
+@pytest.fixture
+def run_cli(tmp_path, cli_command, cli_env):
+    """Run `triageboard` as a subprocess, as a script would; `now=` sets TRIAGEBOARD_NOW."""
+
+    def run(*args: str, now: str | None = None) -> subprocess.CompletedProcess:
+        env = {**cli_env, "TRIAGEBOARD_NOW": now} if now else cli_env
+        return subprocess.run(cli_command(*args), capture_output=True, text=True, env=env, cwd=tmp_path,
+                              timeout=60)
+
+    return run
