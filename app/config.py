@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.cycles import ReportSettings, parse_report
+from app.notify_config import NotifyConfig, parse_notify
 from app.oncall import OnCall, parse_oncall
 from app.sla_config import SlaPolicy, parse_sla
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
@@ -67,6 +68,8 @@ class Config:
     """Response targets and the business calendar (`sla:`); always set by `load_config`."""
     report: ReportSettings = field(default_factory=ReportSettings)
     """Cycles, stale threshold and work-type defaults for the reports (`report:`)."""
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    """Mail server, webhook, retries and templates (`notify:`; defaults when absent)."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -101,8 +104,9 @@ def load_config(path: str | Path | None = None) -> Config:
                 and (sub := _maybe_section(root, name)) is not None}
     sla = parse_sla(root.section("sla"), board.tz)
     report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None)
+    notify = parse_notify(root.section("notify"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report)
+                    sla=sla, report=report, notify=notify)
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config
