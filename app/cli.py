@@ -270,6 +270,12 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
     click.echo(f"exported {count} tickets to {output}", err=True)
 
 
+from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime above)
+
+cli.add_command(notify)
+cli.add_command(inbound)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps the domain's errors to exit codes and one line each."""
     try:
