@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
+import threading
 from typing import Any
 
 import click
@@ -37,13 +37,23 @@ def _print_report(report: Report) -> None:
         click.echo(f"triageboard: will retry: {_label(row)}: {error}", err=True)
 
 
-def _stop_on_sigterm() -> None:
-    """A service manager's stop is a Ctrl+C: finish the current message, exit cleanly."""
+def _stop_requests() -> threading.Event:
+    """Ctrl+C (or a service manager's SIGTERM) asks the loop to stop after the current round.
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    Stopping between rounds, not mid-send, keeps a message the server just
+    accepted from going unmarked (and being sent twice). A second Ctrl+C
+    stops at once.
+    """
+    stop = threading.Event()
 
-    signal.signal(signal.SIGTERM, interrupt)
+    def request(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, request)
+    signal.signal(signal.SIGTERM, request)
+    return stop
 
 
 @click.command()
@@ -83,17 +93,18 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
     if once:
         _print_report(deliverer.run_once())
         return
-    _stop_on_sigterm()
+    stop = _stop_requests()
     smtp = service.config.notify.smtp
     click.echo(f"notify: delivering to {smtp.host}:{smtp.port} every {interval:g}s; Ctrl+C stops", err=True)
     try:
-        while True:
+        while not stop.is_set():
             report = deliverer.run_once()
             if report.sent or report.retrying or report.failed:
                 _print_report(report)
-            time.sleep(interval)
+            stop.wait(interval)
     except KeyboardInterrupt:
-        click.echo("notify: stopped", err=True)
+        pass
+    click.echo("notify: stopped", err=True)
 
 
 @click.command()

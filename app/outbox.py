@@ -80,11 +80,16 @@ def response_reminder(*, key: str, title: str, recipient: str, name: str, target
 
 
 def reply_received(*, key: str, title: str, recipient: str, name: str, sender: str, subject: str, text: str,
-                   status: str, templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
-    """Tells the assignee the requester replied; `status` is the support status after the reply."""
+                   status: str, sender_name: str = "", templates: Templates | None = None,
+                   domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """Tells the assignee the requester replied; `status` is the support status after the reply.
+
+    `sender` is the bare address, `sender_name` the display name from the reply's From.
+    """
     if not recipient:
         return None
-    return _draft("reply", key, recipient, templates, domain, title=title, name=name, sender=sender,
+    return _draft("reply", key, recipient, templates, domain, title=title, name=name,
+                  sender=f"{sender_name} <{sender}>" if sender_name else sender, sender_name=sender_name or sender,
                   reply_subject=subject, text=text, status=status)
 
 

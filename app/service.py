@@ -375,7 +375,7 @@ class Service:
             if member is not None:
                 notified = self._notify(ticket, outbox.reply_received(
                     key=ticket.key, title=ticket.title, recipient=member.email, name=member.name,
-                    sender=f"{reply.sender_name} <{sender}>" if reply.sender_name else sender,
+                    sender=sender, sender_name=reply.sender_name,
                     subject=reply.subject, text=reply.text, status=self.status_of(ticket), **self.mail_options))
             return ReplyResult(ticket, comment, moved, notified)
 

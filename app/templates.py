@@ -59,7 +59,7 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
               "\n"
               "{footer}\n")),
     "reply": Template(
-        subject="[{key}] {sender} replied: {title}",
+        subject="[{key}] {sender_name} replied: {title}",
         body=("{name}, the requester replied to {key} \"{title}\".\n"
               "The request is now {status}.\n"
               "\n"
@@ -80,7 +80,8 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "status": frozenset({"key", "title", "before", "after", "reason", "requester", "footer"}),
     "page": frozenset({"key", "title", "priority", "step", "name", "handle", "since", "footer"}),
     "reminder": frozenset({"key", "title", "name", "target", "due", "last_update", "footer"}),
-    "reply": frozenset({"key", "title", "name", "sender", "reply_subject", "text", "status", "footer"}),
+    "reply": frozenset({"key", "title", "name", "sender", "sender_name", "reply_subject", "text", "status",
+                         "footer"}),
     "solved": frozenset({"key", "title", "name", "requester", "footer"}),
     FOOTER: frozenset({"key", "title"}),
 }
