@@ -14,7 +14,7 @@ from pathlib import Path
 from app.service import Service
 from data.models import History, Notification, Ticket
 
-from conftest import REPO, Clock, MailServer, make_service, run_cli, write_config
+from notify_support import REPO, Clock, MailServer, make_service, run_cli, write_config
 
 
 def pending_ticket(service: Service) -> Ticket:

@@ -14,7 +14,7 @@ from app.service import Service
 from data import outbox as outbox_data
 from data.models import Notification, Ticket
 
-from conftest import Clock, MailServer, make_service
+from notify_support import Clock, MailServer, make_service
 
 
 def new_ticket(service: Service, **fields) -> Ticket:

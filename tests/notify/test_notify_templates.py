@@ -12,7 +12,7 @@ from app.config import load_config
 from app.templates import DEFAULTS
 from app.yamlnodes import ConfigError
 
-from conftest import write_config
+from notify_support import write_config
 
 
 def test_status_subject_carries_the_key_and_the_body_the_reply_footer():
