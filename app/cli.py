@@ -279,6 +279,10 @@ from app.cli_triage import register as _register_triage  # noqa: E402  (needs th
 
 _register_triage(cli)
 import app.cli_oncall  # noqa: E402,F401  registers oncall, oncall export, ack and escalate on `cli`
+from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime above)
+
+cli.add_command(notify)
+cli.add_command(inbound)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.cycles import ReportSettings, parse_report
+from app.notify_config import NotifyConfig, parse_notify
 from app.oncall import OnCall, parse_oncall
 from app.sla_config import SlaPolicy, parse_sla
 from app.triage import TriageConfig, parse_triage_config
@@ -70,6 +71,8 @@ class Config:
     """Cycles, stale threshold and work-type defaults for the reports (`report:`)."""
     triage: TriageConfig = field(default_factory=TriageConfig)
     """The priority matrix and event windows (`triage:`; see app.triage)."""
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    """Mail server, webhook, retries and templates (`notify:`; defaults when absent)."""
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -105,8 +108,9 @@ def load_config(path: str | Path | None = None) -> Config:
     sla = parse_sla(root.section("sla"), board.tz)
     report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None)
     triage = parse_triage_config(root.section("triage"))
+    notify = parse_notify(root.section("notify"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report, triage=triage)
+                    sla=sla, report=report, triage=triage, notify=notify)
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config

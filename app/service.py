@@ -17,11 +17,13 @@ from typing import Any, Callable, Iterable
 from peewee import IntegrityError, OperationalError, fn
 
 from app import assignment, outbox, triage
+from app.inbound import Reply
 from app.config import KINDS, Config
 from app.escalation import AddWorking, due_steps, next_due_at
 from app.ordering import BUG_CLASSES, parse_priority, priority_label, sort_key
 from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, support_status
 from data import triage as triage_queries
+from data import outbox as outbox_data
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 
@@ -69,6 +71,9 @@ class Suggestion:
     open_work: dict[str, int]
     last_asked: str | None
     history: History | None
+
+
+@dataclass(frozen=True)
 class Page:
     """One escalation step sent for a ticket: who was paged, for which step, when."""
 
@@ -82,6 +87,18 @@ class Page:
     """When the step fell due (naive UTC, like every instant in the database)."""
     at: dt.datetime
     """When it was sent (naive UTC); later than `due_at` if the clock was not running."""
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """What an inbound reply did: its comment, the move back (if it was Pending), the assignee's mail."""
+
+    ticket: Ticket
+    comment: History
+    moved: MoveResult | None = None
+    notified: Notification | None = None
+    duplicate: bool = False
+    """The same message (by Message-ID) was recorded before: nothing was written again."""
 
 
 WORK_TYPES = ("support", "project", "adhoc")
@@ -123,9 +140,13 @@ class Service:
         """Run `work` in one transaction; SQLite's busy lock is waited out, not surfaced.
 
         SQLite takes the write lock up front (BEGIN IMMEDIATE) so two writers
-        queue instead of deadlocking on a read-to-write upgrade.
+        queue instead of deadlocking on a read-to-write upgrade. Called inside
+        another write (a reply that moves its ticket), `work` joins the outer
+        transaction, and the outer call runs the after-commit callbacks.
         """
         db = database_proxy.obj
+        if db.in_transaction():
+            return work()
         attempts = 0
         while True:
             try:
@@ -171,12 +192,24 @@ class Service:
             what = "was changed a moment ago"
         return Conflict(f"{fresh.key} {what}; the board now shows the fresh card", fresh)
 
+    @property
+    def mail_options(self) -> dict[str, Any]:
+        """`templates` and `domain` for the drafting functions in `app.outbox`."""
+        return {"templates": self.config.notify.templates, "domain": self.config.notify.domain}
+
     def _notify(self, ticket: Ticket, draft: outbox.Draft | None) -> Notification | None:
+        """Write `draft` to the outbox (and its webhook copy for pages and P1s) in the caller's transaction."""
         if draft is None:
             return None
-        return Notification.create(ticket=ticket, kind=draft.kind, recipient=draft.recipient,
-                                   subject=draft.subject, body=draft.body, message_id=draft.message_id,
-                                   created=self.clock(), next_attempt=self.clock())
+        now = self.clock()
+        row = Notification.create(ticket=ticket, kind=draft.kind, recipient=draft.recipient,
+                                  subject=draft.subject, body=draft.body, message_id=draft.message_id,
+                                  created=now, next_attempt=now)
+        if self.config.notify.webhook_url and outbox.wants_webhook(draft.kind, ticket.priority):
+            copy = outbox.webhook_copy(draft, ticket.key, self.config.notify.domain)
+            Notification.create(ticket=ticket, kind=copy.kind, recipient=copy.recipient, subject=copy.subject,
+                                body=copy.body, message_id=copy.message_id, created=now, next_attempt=now)
+        return row
 
     # -- creating --------------------------------------------------------
 
@@ -274,7 +307,8 @@ class Service:
 
     def _status_changed(self, ticket: Ticket, before: str, after: str, reason: str, now: dt.datetime) -> None:
         draft = outbox.status_change(key=ticket.key, title=ticket.title, requester_email=ticket.requester_email,
-                                     before=before, after=after, reason=reason)
+                                     requester_name=ticket.requester_name, before=before, after=after,
+                                     reason=reason, **self.mail_options)
         if self._notify(ticket, draft) is not None:
             changes = {"last_requester_update": now}
             if ticket.first_response is None:
@@ -297,6 +331,11 @@ class Service:
             self._save(ticket, {"solved": True}, expected_version, now)
             entry = self._record(ticket, "solve", by, now, from_state=ticket.state, to_state=ticket.state,
                                  status_before=before, status_after=SOLVED, reason="confirmed by the requester")
+            member = self.config.member(ticket.assignee) if ticket.assignee else None
+            if member is not None:
+                self._notify(ticket, outbox.solved(key=ticket.key, title=ticket.title, recipient=member.email,
+                                                   name=member.name, requester_name=ticket.requester_name,
+                                                   **self.mail_options))
             return MoveResult(ticket, entry)
 
         return self._write(work)
@@ -710,7 +749,8 @@ class Service:
                     self._notify(ticket, outbox.escalation_page(
                         key=ticket.key, title=ticket.title, recipient=member.email if member else "",
                         name=member.name if member else handle, handle=handle, step=step.step.rotation,
-                        priority=priority_label(ticket.priority), since=f"{since:%Y-%m-%d %H:%M %Z}"))
+                        priority=priority_label(ticket.priority), since=f"{since:%Y-%m-%d %H:%M %Z}",
+                        **self.mail_options))
                 pages.append(Page(ticket.key, step.step.index, step.step.rotation, step.paged, due_at, now))
             return ticket
 
@@ -745,6 +785,81 @@ class Service:
             return function(*args, **kwargs)
         except ValueError as exc:
             raise Refused(str(exc)) from None
+    # -- replies ---------------------------------------------------------
+
+    def find_reply_ticket(self, reply: Reply) -> Ticket | None:
+        """The ticket a reply belongs to: a stored Message-ID, a thread id, then `[KEY]` in the subject."""
+        ticket = outbox_data.ticket_for_message_ids(reply.references)
+        if ticket is not None:
+            return ticket
+        for key in reply.thread_keys + reply.subject_keys:
+            ticket = Ticket.get_or_none(Ticket.key == key)
+            if ticket is not None:
+                return ticket
+        return None
+
+    def receive_reply(self, reply: Reply) -> ReplyResult:
+        """Record a requester's reply as a comment; a Pending ticket goes back to work; the assignee hears.
+
+        One transaction: the comment, the move (through `move`, reason
+        "requester replied") and the assignee's mail commit together or not
+        at all. The reply is the requester speaking, not the team responding,
+        so the SLA stamps (first response, last update to the requester) are
+        left as they were even though the move mails the requester. An
+        auto-reply or bounce is recorded and nothing else, so an
+        out-of-office cannot bounce a ticket around. A message already
+        recorded (same Message-ID) is not recorded twice: mail is delivered
+        at least once, to us too.
+        """
+
+        def work() -> ReplyResult:
+            ticket = self.find_reply_ticket(reply)
+            if ticket is None:
+                raise NotFound("no ticket matches this message (no known Message-ID in In-Reply-To/References, "
+                               "no [KEY] in the subject)")
+            earlier = self._comment_with_message_id(ticket, reply.message_id)
+            if earlier is not None:
+                return ReplyResult(ticket, earlier, duplicate=True)
+            now = self.clock()
+            sender = reply.sender or reply.sender_name or "unknown sender"
+            detail = {"from": sender, "name": reply.sender_name, "subject": reply.subject,
+                      "message_id": reply.message_id, "body": reply.text, "automatic": reply.automatic}
+            moved = None
+            if not reply.automatic and self.workflow.column(ticket.state).is_hold and ticket.hold_reason == "requester":
+                stamps = {"first_response": ticket.first_response,
+                          "last_requester_update": ticket.last_requester_update}
+                try:
+                    moved = self.move(ticket.key, self.workflow.active, by=sender, reason="requester replied")
+                except Refused as exc:  # e.g. In Progress is full: keep the reply, tell the assignee
+                    detail["not_moved"] = str(exc)
+                else:
+                    ticket = moved.ticket
+                    Ticket.update(**stamps).where(Ticket.id == ticket.id).execute()
+                    for name, value in stamps.items():
+                        setattr(ticket, name, value)
+            comment = self._record(ticket, "comment", sender, now, detail=detail)
+            if reply.automatic:
+                return ReplyResult(ticket, comment)
+            member = self.config.member(ticket.assignee) if ticket.assignee else None
+            notified = None
+            if member is not None:
+                notified = self._notify(ticket, outbox.reply_received(
+                    key=ticket.key, title=ticket.title, recipient=member.email, name=member.name,
+                    sender=sender, sender_name=reply.sender_name,
+                    subject=reply.subject, text=reply.text, status=self.status_of(ticket), **self.mail_options))
+            return ReplyResult(ticket, comment, moved, notified)
+
+        return self._write(work)
+
+    def _comment_with_message_id(self, ticket: Ticket, message_id: str) -> History | None:
+        if not message_id:
+            return None
+        candidates = History.select().where((History.ticket == ticket) & (History.kind == "comment")
+                                            & History.detail.contains(message_id))
+        for entry in candidates:
+            if entry.detail and json.loads(entry.detail).get("message_id") == message_id:
+                return entry
+        return None
 
     # -- import ----------------------------------------------------------
 
@@ -803,6 +918,8 @@ def _naive_utc(instant: dt.datetime) -> dt.datetime:
 def _touched(result: Any) -> list[Ticket]:
     if isinstance(result, (MoveResult, ChangeResult)):
         return [result.ticket] if getattr(result, "history", None) is not None else []
+    if isinstance(result, (MoveResult, ReplyResult)):
+        return [result.ticket]
     if isinstance(result, Ticket):
         return [result]
     return []

@@ -1,0 +1,173 @@
+"""The `notify:` section of `config.yaml`: mail server, webhook, retries, templates.
+
+Parsed beside the notification code rather than in `app.config`, like every
+capability's section. The SMTP password is never read from the file: the
+file names an environment variable (`password_env`) and the password is read
+from it when mail is sent, so `config.yaml` can be committed and shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+
+from app.durations import parse_duration
+from app.templates import DEFAULTS, Templates, parse_templates
+from app.yamlnodes import Section
+
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADDR_RE = re.compile(r"^[^@\s<>,;\"()\[\]\\]+@[A-Za-z0-9.-]+$")
+
+
+def is_address(text: str) -> bool:
+    """A bare address we are willing to put in an envelope: no spaces, no line breaks, no names."""
+    return bool(_ADDR_RE.match(text or ""))
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    sender: str = "triageboard@localhost"
+    """The From address (`from:`); a display name is allowed: `Support <support@example.org>`."""
+    sender_name: str = ""
+    reply_to: str = ""
+    """Where replies go (the address piped into `triageboard inbound`); default: the From address."""
+    starttls: bool = False
+    ssl: bool = False
+    user: str | None = None
+    password_env: str | None = None
+    """The name of the environment variable holding the password; never the password itself."""
+    timeout: float = 30.0
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rpartition("@")[2] or "triageboard.local"
+
+    @property
+    def from_address(self) -> Address:
+        return Address(display_name=self.sender_name, addr_spec=self.sender)
+
+    @property
+    def reply_address(self) -> str:
+        return self.reply_to or self.sender
+
+    def password(self) -> str | None:
+        """The password from the environment; ValueError when the variable is unset."""
+        if not self.user:
+            return None
+        value = os.environ.get(self.password_env or "")
+        if value is None:
+            raise ValueError(f"notify.smtp.password_env: environment variable {self.password_env} is not set")
+        return value
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_attempts: int = 8
+    backoff: dt.timedelta = dt.timedelta(minutes=1)
+    """The first retry waits this long; each further one twice as long as the last."""
+    max_delay: dt.timedelta = dt.timedelta(hours=6)
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        """How long to wait after the `attempts`-th failed try (1, 2, 4, … times `backoff`)."""
+        return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_delay)
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    webhook_url: str | None = None
+    """Slack/Mattermost incoming webhook for pages and P1s; None: no webhook."""
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    templates: Templates = DEFAULTS
+
+    @property
+    def domain(self) -> str:
+        """The right-hand side of every Message-ID we mint: the sender's domain."""
+        return self.smtp.domain
+
+
+def parse_notify(section: Section | None) -> NotifyConfig:
+    if section is None:
+        return NotifyConfig()
+    section.only("smtp", "webhook", "retry", "templates")
+    return NotifyConfig(smtp=_parse_smtp(section.section("smtp")),
+                        webhook_url=_parse_webhook(section.section("webhook")),
+                        retry=_parse_retry(section.section("retry")),
+                        templates=parse_templates(section.section("templates")))
+
+
+def _sender(text: str) -> tuple[str, str]:
+    name, address = parseaddr(text)
+    if not is_address(address) or any(c in text for c in "\r\n"):
+        raise ValueError(f"{text!r} is not an e-mail address (e.g. support@example.org "
+                         "or 'Support <support@example.org>')")
+    return name, address
+
+
+def _parse_smtp(section: Section | None) -> SmtpSettings:
+    if section is None:
+        return SmtpSettings()
+    section.only("host", "port", "from", "reply_to", "starttls", "ssl", "user", "password_env", "timeout")
+    starttls = section.get("starttls", bool, False)
+    ssl = section.get("ssl", bool, False)
+    if starttls and ssl:
+        raise section.fail("ssl", "use either ssl (implicit TLS, port 465) or starttls (port 587), not both")
+    port = section.get("port", int, 465 if ssl else 587 if starttls else 25)
+    if not 0 < port < 65536:
+        raise section.fail("port", f"{port} is not a TCP port")
+    name, sender = section.get("from", str, ("", SmtpSettings.sender), convert=_sender)
+    _, reply_to = section.get("reply_to", str, ("", ""), convert=_sender)
+    user = section.get("user", str)
+    password_env = section.get("password_env", str)
+    if password_env is not None and not _ENV_RE.match(password_env):
+        raise section.fail("password_env", f"{password_env!r} is not an environment variable name "
+                                           "(the password itself never goes in this file)")
+    if user and not password_env:
+        raise section.fail("user", "a user needs password_env: the name of the environment variable "
+                                   "holding the password")
+    if password_env and not user:
+        raise section.fail("password_env", "password_env needs a user")
+    timeout = section.get("timeout", (int, float), 30)
+    if timeout <= 0:
+        raise section.fail("timeout", "a timeout is a positive number of seconds")
+    return SmtpSettings(host=section.get("host", str, "localhost"), port=port, sender=sender, sender_name=name,
+                        reply_to=reply_to, starttls=starttls, ssl=ssl, user=user, password_env=password_env,
+                        timeout=float(timeout))
+
+
+def _parse_webhook(section: Section | None) -> str | None:
+    if section is None:
+        return None
+
+    def url(text: str) -> str:
+        if not re.match(r"^https?://[^\s]+$", text):
+            raise ValueError(f"{text!r} is not an http(s) URL")
+        return text
+
+    section.only("url")
+    return section.get("url", str, None, convert=url)
+
+
+def _parse_retry(section: Section | None) -> RetrySettings:
+    if section is None:
+        return RetrySettings()
+    section.only("max_attempts", "backoff", "max_delay")
+    attempts = section.get("max_attempts", int, RetrySettings.max_attempts)
+    if attempts < 1:
+        raise section.fail("max_attempts", "at least 1")
+
+    def wall(text: object) -> dt.timedelta:
+        value = parse_duration(text, allow_working=False, units="mhd").as_timedelta()
+        if value <= dt.timedelta(0):
+            raise ValueError("a delay must be longer than zero")
+        return value
+
+    return RetrySettings(max_attempts=attempts,
+                         backoff=section.get("backoff", (str, int), RetrySettings.backoff, convert=wall),
+                         max_delay=section.get("max_delay", (str, int), RetrySettings.max_delay, convert=wall))

@@ -1,0 +1,101 @@
+"""Queries over the notification outbox: claiming, marking, counting.
+
+Delivery is at least once. A sender first *claims* a due row by pushing its
+`next_attempt` past a lease with a conditional UPDATE (so two `notify`
+processes on one team database never send the same row at the same time),
+then sends, then marks it sent. A crash after the server accepted the mail
+but before the mark leaves the row pending; when the lease runs out it is
+sent again with the same Message-ID, which is how a recipient (or a mail
+server) recognises the duplicate. Nothing here knows about SMTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from peewee import fn
+
+from data.models import Notification, Ticket, database_proxy
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+def due(now: dt.datetime, limit: int = 100) -> list[Notification]:
+    """Pending rows whose next attempt has come, oldest first."""
+    return list(Notification.select()
+                .where((Notification.status == PENDING) & (Notification.next_attempt <= now))
+                .order_by(Notification.next_attempt, Notification.id).limit(limit))
+
+
+def claim(row: Notification, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Take `row` for one delivery attempt; False when another sender took it first."""
+    until = now + lease
+    taken = (Notification.update(next_attempt=until)
+             .where((Notification.id == row.id) & (Notification.status == PENDING)
+                    & (Notification.next_attempt == row.next_attempt))
+             .execute())
+    if taken == 1:
+        row.next_attempt = until
+    return taken == 1
+
+
+def mark_sent(row: Notification, now: dt.datetime) -> None:
+    """Only after the server accepted the message."""
+    (Notification.update(status=SENT, sent_at=now, attempts=Notification.attempts + 1, last_error="")
+     .where(Notification.id == row.id).execute())
+
+
+def mark_attempt_failed(row: Notification, error: str, *, retry_at: dt.datetime | None) -> None:
+    """Record a failed try: retried at `retry_at`, or given up (status failed) when it is None."""
+    changes: dict[str, Any] = {"attempts": Notification.attempts + 1, "last_error": error[:2000]}
+    if retry_at is None:
+        changes["status"] = FAILED
+    else:
+        changes["next_attempt"] = retry_at
+    Notification.update(**changes).where(Notification.id == row.id).execute()
+
+
+def requeue_failed(now: dt.datetime) -> int:
+    """Give every failed row a fresh set of attempts, due now; the last error stays visible."""
+    with database_proxy.atomic():
+        return (Notification.update(status=PENDING, attempts=0, next_attempt=now)
+                .where(Notification.status == FAILED).execute())
+
+
+def outbox_counts(*, include_sent: bool = False) -> dict[str, int]:
+    """{pending, failed} (and sent when asked): the header's undelivered and failed counts."""
+    statuses = (PENDING, FAILED, SENT) if include_sent else (PENDING, FAILED)
+    counts = dict.fromkeys(statuses, 0)
+    rows = (Notification.select(Notification.status, fn.COUNT(Notification.id))
+            .where(Notification.status.in_(statuses)).group_by(Notification.status).tuples())
+    for status, count in rows:
+        counts[status] = count
+    return counts
+
+
+NOTIFICATION_FIELDS = ("id", "kind", "recipient", "subject", "status", "attempts", "last_error", "sent_at",
+                       "created", "next_attempt", "message_id")
+
+
+def notifications_for(ticket_id: int) -> list[dict[str, Any]]:
+    """A ticket's notifications and their delivery state, oldest first, as plain rows."""
+    query = (Notification.select().where(Notification.ticket == ticket_id)
+             .order_by(Notification.created, Notification.id))
+    return [{name: getattr(row, name) for name in NOTIFICATION_FIELDS} for row in query]
+
+
+def failed_rows(limit: int = 50) -> list[Notification]:
+    return list(Notification.select().where(Notification.status == FAILED)
+                .order_by(Notification.id.desc()).limit(limit))
+
+
+def ticket_for_message_ids(message_ids: Iterable[str]) -> Ticket | None:
+    """The ticket one of our stored Message-IDs belongs to (the newest match wins)."""
+    ids = [m for m in message_ids if m]
+    if not ids:
+        return None
+    row = (Notification.select(Notification.ticket).where(Notification.message_id.in_(ids)
+                                                          & Notification.ticket.is_null(False))
+           .order_by(Notification.id.desc()).first())
+    return Ticket.get_by_id(row.ticket_id) if row is not None else None
