@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -228,7 +229,11 @@ class Service:
         created = created or now
 
         def work() -> Ticket:
-            number = _number_of(key, self.config.board.key) if key else (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
+            if key:
+                number = _number_of(key, self.config.board.key)
+            else:
+                _serialize_key_allocation()
+                number = (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
             ticket = Ticket.create(
                 key=key or f"{self.config.board.key}-{number}", number=number, title=title,
                 description=description, requester_email=requester_email, requester_name=requester_name,
@@ -246,7 +251,9 @@ class Service:
                 if key:
                     raise Refused(f"ticket key {key!r} already exists") from None
                 # Another session committed the same next number between our MAX and our
-                # INSERT (PostgreSQL runs creates concurrently): the retry reads the new MAX.
+                # INSERT (a writer that does not take the allocation lock, such as an
+                # import): the retry reads the new MAX.
+                time.sleep(random.uniform(0.001, 0.02))
         raise Refused(f"could not allocate a new ticket key after {KEY_ATTEMPTS} attempts; try again")
 
     def validate_fields(self, *, service: str | None = None, kind: str | None = None, bug_class: str | None = None,
@@ -419,6 +426,21 @@ def _announced(result: Any) -> list[tuple[int, int]] | None:
     if isinstance(result, int) and not isinstance(result, bool):
         return None if result else []
     return [(t.id, t.version) for t in _touched(result)]
+
+
+KEY_LOCK = 0x7462_6B65_7973  # "tbkeys": PostgreSQL advisory lock id for key allocation
+
+
+def _serialize_key_allocation() -> None:
+    """Make concurrent creates take numbers one after another (until this transaction ends).
+
+    SQLite's BEGIN IMMEDIATE already serialises writers. On PostgreSQL two
+    creates would both read the same MAX(number); a transaction-scoped
+    advisory lock queues them instead of letting all but one fail and retry.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (KEY_LOCK,))
 
 
 def _next_rank(state: str) -> float:
