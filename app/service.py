@@ -389,16 +389,34 @@ class Service:
         keys = [r["key"] for r in rows]
         ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys)).tuples())
         history_rows = []
+        links: dict[int, list[tuple[Any, Any]]] = {}  # ticket id -> (exported id, exported undoes) per entry
         for row in rows:
             entries = histories.get(row["key"])
             if entries is None:
                 entries = [{"kind": "create", "at": row["created"], "by": row.get("reporter", ""),
                             "to_state": row["state"],
                             "status_after": support_status(self.workflow, row["state"], row.get("hold_reason"))}]
-            history_rows.extend({**entry, "ticket": ids[row["key"]]} for entry in entries)
+            ticket_id = ids[row["key"]]
+            pairs = [(entry.get("_id"), entry.get("_undoes")) for entry in entries]
+            if any(undoes is not None for _, undoes in pairs):
+                links[ticket_id] = pairs
+            history_rows.extend({**{k: v for k, v in entry.items() if not k.startswith("_")}, "ticket": ticket_id}
+                                for entry in entries)
         for start in range(0, len(history_rows), 2000):
             History.insert_many(history_rows[start:start + 2000]).execute()
+        self._relink_undoes(links)
         return len(rows)
+
+    @staticmethod
+    def _relink_undoes(links: dict[int, list[tuple[Any, Any]]]) -> None:
+        """Point each imported undo at the new id of the move it undoes (same ticket, same order)."""
+        for ticket_id, pairs in links.items():
+            new_ids = [h for (h,) in History.select(History.id).where(History.ticket == ticket_id)
+                       .order_by(History.id).tuples()]
+            renumber = {old: new for (old, _), new in zip(pairs, new_ids) if old is not None}
+            for (_, undoes), new in zip(pairs, new_ids):
+                if undoes is not None and undoes in renumber:
+                    History.update(undoes=renumber[undoes]).where(History.id == new).execute()
 
 
 _RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")
