@@ -8,6 +8,9 @@ How to use (for any test that touches the database):
     def test_cli(db_url):              # the URL only, e.g. for a subprocess:
         subprocess.run([sys.executable, "-m", "app", "--db", db_url, ...])
 
+    def test_two_boards(db_url, new_db_url):
+        other = new_db_url()           # another fresh database of the same backend
+
 Pick the backend for the whole run with `--db-backend sqlite|postgres` or the
 environment variable `TRIAGEBOARD_TEST_DB=postgres` (default sqlite):
 
@@ -155,6 +158,34 @@ def db_url(request: pytest.FixtureRequest, db_backend: str) -> str:
     if db_backend == "postgres":
         return request.getfixturevalue("pg_url")
     return request.getfixturevalue("sqlite_url")
+
+
+@pytest.fixture
+def new_db_url(request: pytest.FixtureRequest, db_backend: str, tmp_path):
+    """A factory: each call gives the URL of another fresh, empty database of the run's backend.
+
+    For tests that need two boards (export from one, import into another).
+    """
+    schemas: list[str] = []
+    count = 0
+
+    def make() -> str:
+        nonlocal count
+        count += 1
+        if db_backend != "postgres":
+            return f"sqlite:///{tmp_path / f'extra-{count}.db'}"
+        pg_schemas = request.getfixturevalue("pg_schemas")
+        if not pg_schemas.available():
+            pytest.fail(f"PostgreSQL not reachable at {pg_admin_url()}: {pg_schemas.error}", pytrace=False)
+        schema, url = pg_schemas.create()
+        schemas.append(schema)
+        return url
+
+    yield make
+    if schemas:
+        _close_bound_database()
+        for schema in schemas:
+            request.getfixturevalue("pg_schemas").drop(schema)
 
 
 @pytest.fixture
