@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -24,6 +25,7 @@ from app.ordering import BUG_CLASSES, parse_priority, priority_label, sort_key
 from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, support_status
 from data import triage as triage_queries
 from data import outbox as outbox_data
+from data import live
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 
@@ -45,10 +47,15 @@ class Conflict(Refused):
 
 
 @dataclass(frozen=True)
-class MoveResult:
+class WriteResult:
+    """A committed write: the ticket as it now is, the history row it appended, any warnings."""
+
     ticket: Ticket
     history: History
     warnings: tuple[str, ...] = ()
+
+
+MoveResult = WriteResult
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class ReplyResult:
 
 
 WORK_TYPES = ("support", "project", "adhoc")
+KEY_ATTEMPTS = 20
 
 
 class Service:
@@ -140,8 +148,11 @@ class Service:
         """Run `work` in one transaction; SQLite's busy lock is waited out, not surfaced.
 
         SQLite takes the write lock up front (BEGIN IMMEDIATE) so two writers
-        queue instead of deadlocking on a read-to-write upgrade. Called inside
-        another write (a reply that moves its ticket), `work` joins the outer
+        queue instead of deadlocking on a read-to-write upgrade. PostgreSQL
+        runs writers concurrently; writers to one ticket queue on its row lock
+        (`_fetch_for_write`), and a deadlock or serialization failure, should
+        one ever occur, is retried like SQLite's busy. Called inside another
+        write (a reply that moves its ticket), `work` joins the outer
         transaction, and the outer call runs the after-commit callbacks.
         """
         db = database_proxy.obj
@@ -152,10 +163,12 @@ class Service:
             try:
                 with (db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()):
                     result = work()
+                    # Inside the transaction: PostgreSQL delivers the NOTIFY on commit only.
+                    live.announce(db, _announced(result))
                 break
             except OperationalError as exc:
                 attempts += 1
-                if "locked" not in str(exc) and "busy" not in str(exc) or attempts > 50:
+                if not _retryable(exc) or attempts > 50:
                     raise
                 time.sleep(min(0.01 * attempts, 0.2))
         for ticket in _touched(result):
@@ -166,10 +179,49 @@ class Service:
     def _record(self, ticket: Ticket, kind: str, by: str, now: dt.datetime, **fields: Any) -> History:
         detail = fields.pop("detail", None)
         return History.create(ticket=ticket, kind=kind, by=by or "", at=now,
-                              detail=json.dumps(detail) if detail else "", **fields)
+                              detail=json.dumps(detail, default=str) if detail else "", **fields)
+
+    # -- the version guard: every write to a ticket uses these two -------
+    #
+    # Inside `_write(work)`, a write reads its ticket with `_fetch_for_write`
+    # and changes it only through `_save` (then appends its `_record`):
+    #
+    #     def work():
+    #         ticket = self._fetch_for_write(key, expected_version)
+    #         ...check the rules against `ticket`...
+    #         self._save(ticket, {"assignee": handle}, expected_version, now)
+    #         return WriteResult(ticket, self._record(ticket, "assign", by, now, detail=...))
+    #
+    # or, for a plain change of fields, call `edit()`, which does exactly that.
+    # `expected_version` is the version the caller's screen showed (None from
+    # a script, which means "the version I read now"). A stale version is
+    # refused with `Conflict`, carrying the fresh ticket, and nothing is written.
+
+    def _fetch_for_write(self, key: str, expected_version: int | None = None) -> Ticket:
+        """The ticket a write is about to change, checked against the version the caller saw.
+
+        On PostgreSQL the row is locked (SELECT … FOR UPDATE) until the
+        transaction ends, so concurrent writers to one card queue up and each
+        checks its rules against the committed state, as BEGIN IMMEDIATE makes
+        them do on SQLite. A caller holding an older version than the row's is
+        refused here, before any rule is judged against a state it never saw.
+        """
+        query = Ticket.select().where(Ticket.key == key.strip().upper())
+        if not is_sqlite(database_proxy.obj):
+            query = query.for_update()
+        ticket = query.first()
+        if ticket is None:
+            raise NotFound(f"no ticket {key!r}")
+        if expected_version is not None and ticket.version != expected_version:
+            raise self._conflict(ticket.id)
+        return ticket
 
     def _save(self, ticket: Ticket, changes: dict[str, Any], expected_version: int | None, now: dt.datetime) -> Ticket:
-        """Apply `changes` only if nobody changed the ticket since it was read."""
+        """Apply `changes` only if nobody changed the ticket since it was read; bumps the version.
+
+        The UPDATE itself carries the guard (`WHERE version = v`), so even a
+        write that skipped `_fetch_for_write` cannot overwrite a newer card.
+        """
         version = ticket.version if expected_version is None else expected_version
         changes = {**changes, "updated": now, "version": version + 1}
         rows = (Ticket.update(**changes)
@@ -179,6 +231,29 @@ class Service:
         for name, value in changes.items():
             setattr(ticket, name, value)
         return ticket
+
+    def edit(self, key: str, changes: dict[str, Any] | Callable[[Ticket], dict[str, Any]], *, kind: str,
+             by: str = "", expected_version: int | None = None, reason: str = "",
+             detail: dict[str, Any] | None = None) -> WriteResult:
+        """Change plain fields of one ticket under the version guard, with one history row of `kind`.
+
+        `changes` may be a function of the locked, fresh ticket (for rules
+        that depend on it: raise `Refused` to refuse). The history detail
+        defaults to {field: [old, new]} for the fields that really change.
+        """
+
+        def work() -> WriteResult:
+            ticket = self._fetch_for_write(key, expected_version)
+            wanted = changes(ticket) if callable(changes) else dict(changes)
+            diff = {name: [getattr(ticket, name), value] for name, value in wanted.items()
+                    if getattr(ticket, name) != value}
+            now = self.clock()
+            self._save(ticket, wanted, expected_version, now)
+            entry = self._record(ticket, kind, by, now, reason=reason,
+                                 detail=detail if detail is not None else diff)
+            return WriteResult(ticket, entry)
+
+        return self._write(work)
 
     def _conflict(self, ticket_id: int) -> Conflict:
         fresh = Ticket.get_by_id(ticket_id)
@@ -230,7 +305,11 @@ class Service:
         created = created or now
 
         def work() -> Ticket:
-            number = _number_of(key, self.config.board.key) if key else (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
+            if key:
+                number = _number_of(key, self.config.board.key)
+            else:
+                _serialize_key_allocation()
+                number = (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
             ticket = Ticket.create(
                 key=key or f"{self.config.board.key}-{number}", number=number, title=title,
                 description=description, requester_email=requester_email, requester_name=requester_name,
@@ -241,10 +320,17 @@ class Service:
             self._record(ticket, "create", by, created, to_state=state, status_after=self.status_of(ticket))
             return ticket
 
-        try:
-            return self._write(work)
-        except IntegrityError:
-            raise Refused(f"ticket key {key!r} already exists") from None
+        for _ in range(KEY_ATTEMPTS):
+            try:
+                return self._write(work)
+            except IntegrityError:
+                if key:
+                    raise Refused(f"ticket key {key!r} already exists") from None
+                # Another session committed the same next number between our MAX and our
+                # INSERT (a writer that does not take the allocation lock, such as an
+                # import): the retry reads the new MAX.
+                time.sleep(random.uniform(0.001, 0.02))
+        raise Refused(f"could not allocate a new ticket key after {KEY_ATTEMPTS} attempts; try again")
 
     def validate_fields(self, *, service: str | None = None, kind: str | None = None, bug_class: str | None = None,
                         assignee: str | None = None, work_type: str | None = None) -> None:
@@ -269,9 +355,7 @@ class Service:
             return self.solve(key, by=by, expected_version=expected_version)
 
         def work() -> MoveResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             if hold_reason is not None and hold_reason not in HOLD_REASONS:
                 raise Refused(f"unknown hold reason {hold_reason!r} (requester or external)")
             count = Ticket.select().where(Ticket.state == target).count() if target in self.workflow.keys else 0
@@ -321,7 +405,7 @@ class Service:
         """The requester confirms a released fix: Released becomes Solved."""
 
         def work() -> MoveResult:
-            ticket = self.get(key)
+            ticket = self._fetch_for_write(key, expected_version)
             if ticket.state != self.workflow.final or ticket.solved:
                 where = "already Solved" if ticket.solved else f"in {self.workflow.column(ticket.state).title}"
                 raise Refused(f"{ticket.key} is {where}; only a {self.workflow.column(self.workflow.final).title} "
@@ -349,7 +433,7 @@ class Service:
         """
 
         def work() -> MoveResult:
-            ticket = self.get(key)
+            ticket = self._fetch_for_write(key, expected_version)
             last = (History.select().where((History.ticket == ticket) & (History.kind == "move"))
                     .order_by(History.id.desc()).first())
             if last is None:
@@ -887,16 +971,43 @@ class Service:
         keys = [r["key"] for r in rows]
         ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys)).tuples())
         history_rows = []
+        links: dict[int, list[tuple[Any, Any]]] = {}  # ticket id -> (exported id, exported undoes) per entry
         for row in rows:
             entries = histories.get(row["key"])
             if entries is None:
                 entries = [{"kind": "create", "at": row["created"], "by": row.get("reporter", ""),
                             "to_state": row["state"],
                             "status_after": support_status(self.workflow, row["state"], row.get("hold_reason"))}]
-            history_rows.extend({**entry, "ticket": ids[row["key"]]} for entry in entries)
+            ticket_id = ids[row["key"]]
+            pairs = [(entry.get("_id"), entry.get("_undoes")) for entry in entries]
+            if any(undoes is not None for _, undoes in pairs):
+                links[ticket_id] = pairs
+            history_rows.extend({**{k: v for k, v in entry.items() if not k.startswith("_")}, "ticket": ticket_id}
+                                for entry in entries)
         for start in range(0, len(history_rows), 2000):
             History.insert_many(history_rows[start:start + 2000]).execute()
+        self._relink_undoes(links)
         return len(rows)
+
+    @staticmethod
+    def _relink_undoes(links: dict[int, list[tuple[Any, Any]]]) -> None:
+        """Point each imported undo at the new id of the move it undoes (same ticket, same order)."""
+        for ticket_id, pairs in links.items():
+            new_ids = [h for (h,) in History.select(History.id).where(History.ticket == ticket_id)
+                       .order_by(History.id).tuples()]
+            renumber = {old: new for (old, _), new in zip(pairs, new_ids) if old is not None}
+            for (_, undoes), new in zip(pairs, new_ids):
+                if undoes is not None and undoes in renumber:
+                    History.update(undoes=renumber[undoes]).where(History.id == new).execute()
+
+
+_RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")
+
+
+def _retryable(exc: OperationalError) -> bool:
+    """A transient lock failure: the whole transaction is run again."""
+    message = str(exc).lower()
+    return any(marker in message for marker in _RETRYABLE)
 
 
 def _paged_at(ticket: Ticket) -> dt.datetime:
@@ -916,12 +1027,15 @@ def _naive_utc(instant: dt.datetime) -> dt.datetime:
 
 
 def _touched(result: Any) -> list[Ticket]:
-    if isinstance(result, (MoveResult, ChangeResult)):
-        return [result.ticket] if getattr(result, "history", None) is not None else []
-    if isinstance(result, (MoveResult, ReplyResult)):
-        return [result.ticket]
+    """The tickets a write's result carries: a Ticket, anything with a `.ticket`, or a list of those."""
+    if hasattr(result, "history") and result.history is None:
+        return []  # a change that changed nothing
     if isinstance(result, Ticket):
         return [result]
+    if isinstance(getattr(result, "ticket", None), Ticket):
+        return [result.ticket]
+    if isinstance(result, (list, tuple)):
+        return [t for item in result for t in _touched(item)]
     return []
 
 
@@ -988,6 +1102,28 @@ def _renumber(state: str) -> None:
            .order_by(Ticket.rank, Ticket.id).tuples()]
     for number, ticket_id in enumerate(ids, start=1):
         Ticket.update(rank=float(number)).where(Ticket.id == ticket_id).execute()
+
+
+def _announced(result: Any) -> list[tuple[int, int]] | None:
+    """What live boards are told: the touched tickets, or None ("reload everything") for a bulk write."""
+    if isinstance(result, int) and not isinstance(result, bool):
+        return None if result else []
+    return [(t.id, t.version) for t in _touched(result)]
+
+
+KEY_LOCK = 0x7462_6B65_7973  # "tbkeys": PostgreSQL advisory lock id for key allocation
+
+
+def _serialize_key_allocation() -> None:
+    """Make concurrent creates take numbers one after another (until this transaction ends).
+
+    SQLite's BEGIN IMMEDIATE already serialises writers. On PostgreSQL two
+    creates would both read the same MAX(number); a transaction-scoped
+    advisory lock queues them instead of letting all but one fail and retry.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (KEY_LOCK,))
 
 
 def _next_rank(state: str) -> float:

@@ -247,8 +247,11 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
                 except ValueError:
                     raise checker.fail(line, f"{row['key']}: history time {entry['at']!r} is not ISO 8601") from None
                 record = {name: entry.get(name) for name in HISTORY_FIELDS}
+                # History ids are the database's; an undo's link to the move it undoes is
+                # carried by the exported ids and renumbered when the rows are inserted.
                 record.update(at=at, by=record["by"] or "", reason=record["reason"] or "", undoes=None,
-                              detail=json.dumps(entry["detail"]) if entry.get("detail") else "")
+                              detail=json.dumps(entry["detail"]) if entry.get("detail") else "",
+                              _id=entry.get("id"), _undoes=entry.get("undoes"))
                 entries.append(record)
             histories[row["key"]] = entries
         tickets.append(row)

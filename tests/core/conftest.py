@@ -1,4 +1,4 @@
-"""Fixtures for the board's core: a fresh database per test and the repo's config."""
+"""Fixtures for the board's core: the repo's config, a clock, the CLI (`db` comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,18 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def config():
     return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "board.db"
-
-
-@pytest.fixture
-def db(db_file):
-    database = open_database(f"sqlite:///{db_file}")
-    yield database
-    database.close()
 
 
 class Clock:
@@ -68,13 +55,14 @@ def triaged(service: Service, **fields) -> str:
 
 
 @pytest.fixture
-def run_cli(tmp_path, db_file):
-    """Run `triageboard` as a subprocess, as a script would."""
+def run_cli(tmp_path, db_url):
+    """Run `triageboard` as a subprocess, as a script would, on the run's backend (`db_url`)."""
 
-    def run(*args: str, config: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, config: Path | None = None, stdin: str | None = None,
+            db: str | None = None) -> subprocess.CompletedProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "tester"}
         command = [sys.executable, "-m", "app", "--config", str(config or ROOT / "config.yaml"),
-                   "--db", f"sqlite:///{db_file}", *args]
+                   "--db", db or db_url, *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, input=stdin, cwd=tmp_path,
                               timeout=60)
 

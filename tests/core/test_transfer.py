@@ -5,7 +5,7 @@ import json
 CSV_HEADER = "title,key,state,priority,kind,service,requester,requester_name,assignee,description,created\n"
 
 
-def test_csv_import_then_json_export_into_an_empty_database_is_identical(run_cli, tmp_path, db_file):
+def test_csv_import_then_json_export_into_an_empty_database_is_identical(run_cli, tmp_path, new_db_url):
     source = tmp_path / "in.csv"
     source.write_text(CSV_HEADER +
                       "Login broken,SET-7,in_progress,P1,incident,LMS,a@x.org,Ann,alice,desc,2026-11-01T10:00:00Z\n"
@@ -18,10 +18,10 @@ def test_csv_import_then_json_export_into_an_empty_database_is_identical(run_cli
     first = json.loads(exported.read_text())["tickets"]
     assert [t["key"] for t in first] == ["SET-7", "SET-8"]
 
-    db_file.rename(tmp_path / "old.db")
-    assert run_cli("import", str(exported)).returncode == 0
+    empty = new_db_url()
+    assert run_cli("import", str(exported), db=empty).returncode == 0
     again = tmp_path / "again.json"
-    run_cli("export", "-o", str(again))
+    run_cli("export", "-o", str(again), db=empty)
     second = json.loads(again.read_text())["tickets"]
 
     def comparable(tickets):

@@ -1,0 +1,199 @@
+"""Fixtures every test can use; the database backend is chosen per run.
+
+How to use (for any test that touches the database):
+
+    def test_something(db):            # an open, migrated, empty database for this test
+        Service(config).create(title="x")
+
+    def test_cli(db_url):              # the URL only, e.g. for a subprocess:
+        subprocess.run([sys.executable, "-m", "app", "--db", db_url, ...])
+
+    def test_two_boards(db_url, new_db_url):
+        other = new_db_url()           # another fresh database of the same backend
+
+Pick the backend for the whole run with `--db-backend sqlite|postgres` or the
+environment variable `TRIAGEBOARD_TEST_DB=postgres` (default sqlite):
+
+    python -m pytest -q                          # SQLite, a temporary file per test
+    TRIAGEBOARD_TEST_DB=postgres python -m pytest -q -n 2
+
+On PostgreSQL each test gets its own schema `tb_<uuid>` in the database named by
+`TRIAGEBOARD_TEST_PG_URL` (default postgresql://postgres@127.0.0.1:5432/test),
+reached through `?options=-csearch_path=tb_<uuid>` in the URL, and the schema is
+dropped afterwards; so parallel workers and parallel runs never see each other.
+`pg_url` gives a PostgreSQL schema whatever the backend (for tests that need both,
+such as SQLite -> PostgreSQL export/import); it skips when no server answers,
+except on a `--db-backend postgres` run, where an absent server is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db-backend", choices=BACKENDS,
+                     default=os.environ.get("TRIAGEBOARD_TEST_DB", "sqlite").strip().lower() or "sqlite",
+                     help="database for the `db`/`db_url` fixtures [env TRIAGEBOARD_TEST_DB; default sqlite]")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    backend = config.getoption("--db-backend")
+    where = f" ({pg_admin_url()})" if backend == "postgres" else ""
+    return f"triageboard database backend: {backend}{where}"
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("TRIAGEBOARD_TEST_PG_URL", PG_DEFAULT)
+
+
+def _pg_connect():
+    import psycopg2
+    from playhouse.db_url import parse
+
+    conn = psycopg2.connect(**parse(pg_admin_url()), connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+class PgSchemas:
+    """Creates and drops the per-test schemas over one admin connection."""
+
+    def __init__(self) -> None:
+        self._conn = None
+        self.error: str | None = None
+
+    def _admin(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = _pg_connect()
+        return self._conn
+
+    def available(self) -> bool:
+        if self.error is None and self._conn is None:
+            try:
+                self._admin()
+            except Exception as exc:  # any driver error means "no server here"
+                self.error = str(exc).strip().splitlines()[0]
+        return self.error is None
+
+    def create(self) -> tuple[str, str]:
+        schema = f"tb_{uuid.uuid4().hex}"
+        with self._admin().cursor() as cur:
+            cur.execute(f'CREATE SCHEMA "{schema}"')
+        return schema, _with_search_path(pg_admin_url(), schema)
+
+    def drop(self, schema: str) -> None:
+        with self._admin().cursor() as cur:
+            # A session a test forgot to close must not hang the run; it fails the drop instead.
+            cur.execute("SET lock_timeout = '10s'")
+            cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+@pytest.fixture(scope="session")
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" or "postgres": the backend of this run."""
+    return request.config.getoption("--db-backend")
+
+
+@pytest.fixture(scope="session")
+def pg_schemas(db_backend: str):
+    schemas = PgSchemas()
+    yield schemas
+    schemas.close()
+
+
+def _pg_schema_url(pg_schemas: PgSchemas, required: bool):
+    if not pg_schemas.available():
+        message = f"PostgreSQL not reachable at {pg_admin_url()}: {pg_schemas.error}"
+        if required:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    schema, url = pg_schemas.create()
+    try:
+        yield url
+    finally:
+        _close_bound_database()
+        pg_schemas.drop(schema)
+
+
+def _close_bound_database() -> None:
+    from data.models import database_proxy
+
+    db = database_proxy.obj
+    if db is not None and not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def pg_url(pg_schemas: PgSchemas, db_backend: str):
+    """A fresh PostgreSQL schema for this test, whatever the run's backend."""
+    yield from _pg_schema_url(pg_schemas, required=db_backend == "postgres")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A fresh SQLite file for this test, whatever the run's backend."""
+    return f"sqlite:///{tmp_path / 'triageboard.db'}"
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, db_backend: str) -> str:
+    """The URL of a fresh, empty database of the run's backend (not yet opened or migrated)."""
+    if db_backend == "postgres":
+        return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("sqlite_url")
+
+
+@pytest.fixture
+def new_db_url(request: pytest.FixtureRequest, db_backend: str, tmp_path):
+    """A factory: each call gives the URL of another fresh, empty database of the run's backend.
+
+    For tests that need two boards (export from one, import into another).
+    """
+    schemas: list[str] = []
+    count = 0
+
+    def make() -> str:
+        nonlocal count
+        count += 1
+        if db_backend != "postgres":
+            return f"sqlite:///{tmp_path / f'extra-{count}.db'}"
+        pg_schemas = request.getfixturevalue("pg_schemas")
+        if not pg_schemas.available():
+            pytest.fail(f"PostgreSQL not reachable at {pg_admin_url()}: {pg_schemas.error}", pytrace=False)
+        schema, url = pg_schemas.create()
+        schemas.append(schema)
+        return url
+
+    yield make
+    if schemas:
+        _close_bound_database()
+        for schema in schemas:
+            request.getfixturevalue("pg_schemas").drop(schema)
+
+
+@pytest.fixture
+def db(db_url: str):
+    """The run's backend, opened, migrated and bound to the models; closed afterwards."""
+    from data.db import open_database
+
+    database = open_database(db_url)
+    yield database
+    if not database.is_closed():
+        database.close()

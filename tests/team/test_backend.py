@@ -1,0 +1,94 @@
+"""The same schema and the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from playhouse.migrations import Runner
+
+from app.service import Refused, Service
+from data.db import MIGRATIONS, open_database
+from data.models import History, Notification, Ticket
+
+
+def test_migrations_create_the_schema_once(db, db_url):
+    assert {"ticket", "history", "notification", "schema_migration"} <= set(db.get_tables())
+    status = Runner(db, str(MIGRATIONS)).status()
+    assert [m.name for m in status if m.applied] == [m.name for m in status] and status[0].name == "0001_initial"
+    db.close()
+    again = open_database(db_url)  # a second session: nothing left to apply
+    assert Runner(again, str(MIGRATIONS)).up() == []
+
+
+def test_values_round_trip_with_their_types(service, make_tickets):
+    ticket = make_tickets(1, service_down=True, deadline="2026-12-01")[0]
+    fresh = Ticket.get_by_id(ticket.id)
+    assert fresh.acknowledged is True and fresh.service_down is True and fresh.solved is False
+    assert fresh.priority == 3 and isinstance(fresh.rank, float)
+    assert isinstance(fresh.created, dt.datetime) and fresh.created.tzinfo is None
+    assert Ticket.select().where(Ticket.acknowledged == True).count() == 1  # noqa: E712 (SQL, not Python)
+
+
+def test_full_flow_history_and_outbox(service, make_tickets):
+    key = make_tickets(1)[0].key
+    for target in ("ready", "in_progress", "resolved", "closed"):
+        service.move(key, target, by="bob")
+    service.move(key, "solved", by="bob")
+    ticket = service.get(key)
+    assert ticket.state == "closed" and ticket.solved and ticket.version == 6
+    kinds = [h.kind for h in service.history(ticket)]
+    assert kinds == ["create", "move", "move", "move", "move", "solve"]
+    assert Notification.select().count() >= 3  # Open -> In Progress -> Development Complete -> Released
+    assert ticket.first_response is not None
+
+
+def test_undo_is_a_compensating_move(service, make_tickets):
+    key = make_tickets(1)[0].key
+    service.move(key, "on_hold", hold_reason="requester")
+    service.move(key, "in_progress")
+    result = service.undo(key, by="alice")
+    assert result.ticket.state == "on_hold" and result.ticket.hold_reason == "requester"
+    assert History.select().where(History.kind == "move").count() == 3
+
+
+def test_keys_are_numbered_after_the_highest(service, make_tickets):
+    make_tickets(3)
+    assert service.create(title="next").key == "SET-4"
+    assert service.create(title="chosen", key="SET-10").key == "SET-10"
+    assert service.create(title="after").key == "SET-11"
+    try:
+        service.create(title="dup", key="SET-10")
+    except Refused as exc:
+        assert "already exists" in str(exc)
+    else:
+        raise AssertionError("a duplicate key was accepted")
+
+
+def test_concurrent_creates_get_distinct_keys(db, db_url, team_config):
+    """Key allocation races (PostgreSQL runs creates at once) are retried, never surfaced."""
+    errors: list[BaseException] = []
+    keys: list[str] = []
+    lock = threading.Lock()
+
+    def create_some(n: int) -> None:
+        # Each thread is its own session: peewee keeps one connection per thread.
+        service = Service(team_config)
+        try:
+            for i in range(15):
+                key = service.create(title=f"t{n}.{i}").key
+                with lock:
+                    keys.append(key)
+        except BaseException as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=create_some, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(keys) == 60 and len(set(keys)) == 60
+    assert sorted(Ticket.select(Ticket.number).tuples()) == [(n,) for n in range(1, 61)]

@@ -1,0 +1,77 @@
+"""A team starts solo and grows: `export` from SQLite, `import` into PostgreSQL keeps keys and history."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.config import load_config
+from app.service import Service
+from data.db import open_database
+from data.models import database_proxy
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).with_name("config.yaml")
+TRIAGED = {"actionable": "yes", "acknowledged": True, "priority": 2}
+
+
+def cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TRIAGEBOARD_DB", None)
+    return subprocess.run([sys.executable, "-m", "app", "--config", str(CONFIG), "--db", db_url, *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def comparable(document: dict) -> list[dict]:
+    """An export without what each database assigns itself (row ids, the concurrency version)."""
+    tickets = []
+    for ticket in document["tickets"]:
+        ticket = {k: v for k, v in ticket.items() if k not in ("id", "version")}
+        ids = {h["id"]: n for n, h in enumerate(ticket["history"])}
+        ticket["history"] = [{**{k: v for k, v in h.items() if k != "id"},
+                              "undoes": ids.get(h["undoes"]) if h["undoes"] is not None else None}
+                             for h in ticket["history"]]
+        tickets.append(ticket)
+    return tickets
+
+
+def test_export_from_sqlite_import_into_postgres(sqlite_url, pg_url, tmp_path):
+    open_database(sqlite_url)
+    solo = Service(load_config(CONFIG))
+    for n in range(1, 6):
+        solo.create(title=f"solo ticket {n}", requester_email=f"r{n}@example.org", by="alice", **TRIAGED)
+    solo.move("SET-1", "ready", by="alice")
+    solo.move("SET-1", "in_progress", by="bob")
+    solo.move("SET-2", "on_hold", hold_reason="requester", by="alice")
+    solo.move("SET-3", "closed", by="alice")
+    solo.move("SET-3", "solved", by="alice")
+    solo.move("SET-4", "ready", by="bob")
+    solo.undo("SET-4", by="bob")
+    solo.create(title="numbered by hand", key="SET-40", by="alice")
+    database_proxy.obj.close()
+
+    exported = tmp_path / "board.json"
+    done = cli(sqlite_url, "export", "--output", str(exported))
+    assert done.returncode == 0, done.stderr
+    done = cli(pg_url, "import", str(exported))
+    assert done.returncode == 0, done.stderr
+    assert "imported 6 tickets" in done.stdout
+    again = cli(pg_url, "export")
+    assert again.returncode == 0, again.stderr
+
+    before, after = json.loads(exported.read_text()), json.loads(again.stdout)
+    assert [t["key"] for t in after["tickets"]] == ["SET-1", "SET-2", "SET-3", "SET-4", "SET-5", "SET-40"]
+    assert comparable(after) == comparable(before)
+
+    # The team carries on where the solo board stopped.
+    added = cli(pg_url, "ticket", "add", "first team ticket")
+    assert (added.returncode, added.stdout.strip()) == (0, "SET-41")
+    undone = cli(pg_url, "undo", "SET-4")  # the imported undo is still known as one
+    assert undone.returncode == 1 and "already an undo" in undone.stderr
+    moved = cli(pg_url, "move", "SET-1", "resolved", "--by", "carol")
+    assert moved.returncode == 0, moved.stderr
+    shown = json.loads(cli(pg_url, "ticket", "show", "SET-1", "--json").stdout)
+    assert [h["to_state"] for h in shown["history"]] == ["todo", "ready", "in_progress", "resolved"]
