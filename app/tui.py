@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Callable
 
 from textual.app import App
@@ -38,7 +39,7 @@ def keymap_of(config: Config) -> dict[str, str]:
 class TriageApp(App[None]):
     """The board. Opening the database happens in the constructor, so a bad URL fails before the screen."""
 
-    CSS_PATH = "triageboard.tcss"
+    CSS_PATH = Path(__file__).parent / "triageboard.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "triageboard"
     BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
 

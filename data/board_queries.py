@@ -105,17 +105,22 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     if found is None:
         return None
     sort_key, rank = found
+    # Two index range counts rather than one OR: SQLite walks the (state, sort_key, rank)
+    # index for "sort_key < k", then only the card's own sort_key group for the rest.
     by_rank = (Ticket.rank < rank) | ((Ticket.rank == rank) & (Ticket.id < ticket_id))
     if order == "priority":
-        before = (Ticket.sort_key < sort_key) | ((Ticket.sort_key == sort_key) & by_rank)
+        parts = [Ticket.sort_key < sort_key, (Ticket.sort_key == sort_key) & by_rank]
     elif order == "rank":
-        before = by_rank
+        parts = [by_rank]
     else:
         raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
-    query = Ticket.select().where((Ticket.state == state) & before)
-    if condition is not None:
-        query = query.where(condition)
-    return query.count()
+    total = 0
+    for before in parts:
+        query = Ticket.select().where((Ticket.state == state) & before)
+        if condition is not None:
+            query = query.where(condition)
+        total += query.count()
+    return total
 
 
 __all__ = ["CardRow", "ORDERS", "Order", "column_count", "column_counts", "column_page", "position_of"]

@@ -120,6 +120,9 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         self.title = title
         self.source = source
         self._pages: LRUCache[int, list[Card]] = LRUCache(maxsize=16)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
+        """Painted lines by (card id, version, part, cursor?, focus?, width), as toolong caches its lines."""
+        self._styles: dict[str, Style] = {}
         self.set_reactive(Column.count, count)
         self.set_reactive(Column.limit, limit)
 
@@ -128,7 +131,21 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
     def invalidate(self) -> None:
         """Forget the cached pages and repaint: the column's cards changed."""
         self._pages.clear()
+        self._strips.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def _style(self, name: str) -> Style:
+        """A component class's Rich style, looked up once per style change (the lookup is not cheap)."""
+        key = f"{name}:{self.has_focus}"
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self.get_component_rich_style(name)
+        return style
 
     def card_at(self, index: int) -> Card | None:
         """The card at `index`, reading its page from the source if it is not cached."""
@@ -202,16 +219,21 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         base = self.rich_style
         if card is None:
             return Strip.blank(width, base)
-        text = self.card_line(card, part, width)
-        text.stylize_before(base)
-        if index == self.cursor:
-            text.stylize(self.get_component_rich_style("column--cursor"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments, width).adjust_cell_length(width, base).simplify()
+        is_cursor = index == self.cursor
+        cache_key = (card.id, card.version, part, is_cursor, self.has_focus, width, base)
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            text = self.card_line(card, part, width)
+            text.stylize_before(base)
+            if is_cursor:
+                text.stylize(self._style("column--cursor"))
+            segments = list(text.render(self.app.console))
+            strip = self._strips[cache_key] = Strip(segments, width).adjust_cell_length(width, base).simplify()
+        return strip
 
     def card_line(self, card: Card, part: int, width: int) -> Text:
         """One line of a card. Built with `Text.assemble` from plain strings: a title is never markup."""
-        style = self.get_component_rich_style
+        style = self._style
         if part == 0:
             priority_style = {"P1": "column--p1", "P2": "column--p2", "--": "column--untriaged"}.get(card.priority)
             left = Text.assemble((card.key, style("column--key")), " ",

@@ -2,17 +2,23 @@
 
 Columns post `MoveRequested` / `CardSelected`; this screen turns them into
 calls on the `Service` in thread workers (a key press never waits on SQL) and
-pushes the results back down: new counts from one grouped query for every
-header, and fresh pages only for the two columns the move touched.
+pushes the results back down: fresh pages only for the two columns the move
+touched, their counts adjusted by the move itself, and then every header
+re-read by one grouped query in the background (which also catches moves
+made by other boards on a shared database).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from app.screens.detail import TicketDetail
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,8 +29,6 @@ from textual.widgets import Footer, Header, Static
 
 from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
-from app.screens.detail import CardDetailScreen, TicketDetail, load_detail
-from app.screens.help import HelpScreen, KeyHelp
 from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.service import Conflict, MoveResult, Refused, Service
 from widgets.card import Card
@@ -39,8 +43,8 @@ class MoveOutcome:
     ticket_id: int
     source: str
     target: str
-    counts: dict[str, int]
     position: int | None
+    """Where the card now sits in the target column (None: filtered out)."""
     warnings: tuple[str, ...] = ()
     undo: bool = False
 
@@ -73,6 +77,12 @@ class BoardScreen(Screen[None]):
             self.conflict = conflict
             self.counts = counts
             self.states = states
+
+    class Counted(Message):
+        def __init__(self, text_filter: str, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.text_filter = text_filter
+            self.counts = counts
 
     class DetailLoaded(Message):
         def __init__(self, detail: TicketDetail) -> None:
@@ -246,7 +256,7 @@ class BoardScreen(Screen[None]):
     def _post_moved(self, result: MoveResult, source: str, target: str, undo: bool = False) -> None:
         ticket = result.ticket
         outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
-                              counts=self.source.counts(), position=self.source.position_of(target, ticket.id),
+                              position=self.source.position_of(target, ticket.id),
                               warnings=result.warnings, undo=undo)
         self.post_message(self.Moved(outcome))
 
@@ -260,7 +270,10 @@ class BoardScreen(Screen[None]):
     @on(Moved)
     def moved(self, message: Moved) -> None:
         outcome = message.outcome
-        self._apply_counts(outcome.counts)
+        if outcome.position is not None and outcome.source != outcome.target:
+            # Our own committed move: exact, and free. Other writers are caught by the recount.
+            self.column(outcome.source).count -= 1
+            self.column(outcome.target).count += 1
         for state in {outcome.source, outcome.target}:
             self.column(state).invalidate()
         if not outcome.undo:
@@ -286,6 +299,23 @@ class BoardScreen(Screen[None]):
         self._writing = False
         if self._after_write:
             self._after_write.popleft()()
+        else:
+            self.recount()
+
+    def recount(self) -> None:
+        """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
+        self._count_worker(self.source.text_filter)
+
+    @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
+    def _count_worker(self, text_filter: str) -> None:
+        counts = BoardSource(self.workflow, text_filter, self.source.orders).counts()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Counted(text_filter, counts))
+
+    @on(Counted)
+    def counted(self, message: Counted) -> None:
+        if message.text_filter == self.source.text_filter and not self._writing:
+            self._apply_counts(message.counts)
 
     def _apply_counts(self, counts: dict[str, int]) -> None:
         """Headers only: a column whose count is unchanged does not repaint."""
@@ -304,6 +334,8 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board-detail", exit_on_error=False)
     def _detail_worker(self, key: str) -> None:
+        from app.screens.detail import load_detail
+
         try:
             detail = load_detail(self.service, key)
         except Refused as exc:
@@ -313,6 +345,8 @@ class BoardScreen(Screen[None]):
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
+        from app.screens.detail import CardDetailScreen  # the DataTable is imported on first use, not at start-up
+
         self.app.push_screen(CardDetailScreen(message.detail))
 
     # -- filter ----------------------------------------------------------
@@ -368,8 +402,10 @@ class BoardScreen(Screen[None]):
 
     # -- help ------------------------------------------------------------
 
-    def key_help(self) -> list[KeyHelp]:
+    def key_help(self) -> list:
         """Every active binding, keys of one action joined: what the footer shows and what it hides."""
+        from app.screens.help import KeyHelp
+
         entries: dict[tuple[str, str], list[str]] = {}
         ids: dict[tuple[str, str], str] = {}
         for key, active in self.active_bindings.items():
@@ -383,6 +419,8 @@ class BoardScreen(Screen[None]):
                 for (action, description), keys in entries.items()]
 
     def action_help(self) -> None:
+        from app.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen(self.key_help()))
 
 
