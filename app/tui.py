@@ -44,8 +44,10 @@ class TriageApp(App[None]):
     BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
 
     def __init__(self, config: Config, db_url: str, clock: Callable[[], dt.datetime] | None = None,
-                 user: str | None = None) -> None:
+                 user: str | None = None, demo: bool = False) -> None:
         super().__init__()
+        self.demo = demo
+        """Opened by `triageboard demo`: the header says so, so nobody triages fake tickets."""
         self.config = config
         self.db_url = db_url
         self.user = user if user is not None else default_user()

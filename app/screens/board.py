@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -120,8 +121,12 @@ class BoardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "triageboard"
-        self.sub_title = self.service.config.board.key
+        self.sub_title = self._board_label()
         self.columns[0].focus()
+
+    def _board_label(self) -> str:
+        demo = " · demo database" if getattr(self.app, "demo", False) else ""
+        return f"{self.service.config.board.key}{demo}"
 
     @property
     def columns(self) -> list[Column]:
@@ -368,8 +373,7 @@ class BoardScreen(Screen[None]):
     @on(Filtered)
     def filtered(self, message: Filtered) -> None:
         self.source.text_filter = message.text
-        self.sub_title = f"{self.service.config.board.key} · filter: {message.text}" if message.text \
-            else self.service.config.board.key
+        self.sub_title = self._board_label() + (f" · filter: {escape(message.text)}" if message.text else "")
         for column in self.columns:
             column.set_reactive(Column.cursor, 0)
             column.count = message.counts[column.state]
