@@ -33,8 +33,14 @@ PAGE_SIZE = 64
 """Cards per query: a screenful and some, so scrolling a little never queries."""
 
 
-class Column(ScrollView, can_focus=True, inherit_bindings=False):
-    """A board column of `count` cards in the state `state`, painted a page at a time."""
+class Column(ScrollView, can_focus=False, inherit_bindings=False):
+    """A board column of `count` cards in the state `state`, painted a page at a time.
+
+    Columns never take the focus: the board screen owns the keys and tells
+    one column it is `active`. Moving focus between widgets restyles them and
+    rebuilds the footer, a full-screen repaint on every column change; an
+    `active` flag repaints one card's lines.
+    """
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="column.cursor_up"),
@@ -47,6 +53,7 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("shift+right,L", "move_card(1)", "Move right", key_display="L", id="board.move_right"),
         Binding("enter", "select", "Detail", id="board.detail"),
     ]
+    """The column's keys; the board screen binds them and calls the active column's actions."""
 
     DEFAULT_CSS = """
     Column {
@@ -54,7 +61,7 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         overflow-y: auto;
         scrollbar-size-vertical: 1;
         & > .column--cursor { background: $surface-lighten-2; }
-        &:focus > .column--cursor { background: $primary; color: $text; text-style: bold; }
+        &.-active > .column--cursor { background: $primary; color: $text; text-style: bold; }
         & > .column--key { text-style: bold; }
         & > .column--status { color: $text-muted; }
         & > .column--assignee { color: $secondary; }
@@ -73,6 +80,8 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
     """The WIP limit shown in the header, if the column has one."""
     cursor: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted card."""
+    active: reactive[bool] = reactive(False, repaint=False)
+    """The column the board's keys act on (shown by its border and a bright cursor)."""
 
     class CardHighlighted(Message):
         """The cursor landed on a card (or on nothing: an empty column)."""
@@ -81,6 +90,17 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.column = column
             self.card = card
+
+        @property
+        def control(self) -> Column:
+            return self.column
+
+    class Clicked(Message):
+        """A click on the column: the board makes it the active one."""
+
+        def __init__(self, column: Column) -> None:
+            super().__init__()
+            self.column = column
 
         @property
         def control(self) -> Column:
@@ -129,19 +149,27 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
     # -- data ------------------------------------------------------------
 
     def invalidate(self) -> None:
-        """Forget the cached pages and repaint: the column's cards changed."""
+        """Forget the cached pages and repaint: the column's cards changed.
+
+        Painted lines stay cached: they are keyed by card id and version, so
+        the cards that only shifted up or down are not rendered again.
+        """
         self._pages.clear()
-        self._strips.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
+        """Keep the painted lines: their cache key names everything they were painted with.
+
+        Becoming active toggles a class, which restyles the column; clearing
+        the lines then would repaint both columns from scratch on every move.
+        The key holds the base style, the active flag and the theme instead.
+        """
         super().notify_style_update()
         self._styles.clear()
-        self._strips.clear()
 
     def _style(self, name: str) -> Style:
         """A component class's Rich style, looked up once per style change (the lookup is not cheap)."""
-        key = f"{name}:{self.has_focus}"
+        key = f"{name}:{self.active}"
         style = self._styles.get(key)
         if style is None:
             style = self._styles[key] = self.get_component_rich_style(name)
@@ -172,7 +200,16 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         self._update_virtual_size()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT)
+        """Set the scrollable height without a layout pass.
+
+        `virtual_size` is a layout reactive: assigning it reflows and repaints
+        the whole screen, and a move changes two counts. Only this column's
+        scrolling depends on it, so set it quietly and refresh the scrollbar.
+        """
+        size = Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT)
+        if size != self.virtual_size:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
 
     def _update_header(self) -> None:
         shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
@@ -205,9 +242,11 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
     def scroll_to_card(self, index: int) -> None:
         self.scroll_to_region(Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT), animate=False, immediate=True)
 
-    def _on_focus(self, event: events.Focus) -> None:
-        super()._on_focus(event)
-        self.post_message(self.CardHighlighted(self, self.current_card))
+    def watch_active(self, active: bool) -> None:
+        self.set_class(active, "-active")
+        self._refresh_card(self.cursor)
+        if active:
+            self.post_message(self.CardHighlighted(self, self.current_card))
 
     # -- painting --------------------------------------------------------
 
@@ -220,7 +259,7 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
-        cache_key = (card.id, card.version, part, is_cursor, self.has_focus, width, base)
+        cache_key = (card.id, card.version, part, is_cursor, self.active, width, base, self.app.theme)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
@@ -276,7 +315,7 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
     def on_click(self, event: events.Click) -> None:
         index = (event.y + round(self.scroll_offset.y)) // CARD_HEIGHT
         if index < self.count:
-            self.focus()
+            self.post_message(self.Clicked(self))
             self.cursor = index
 
 

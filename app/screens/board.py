@@ -11,7 +11,7 @@ made by other boards on a shared database).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
@@ -22,11 +22,10 @@ if TYPE_CHECKING:
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
 from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
@@ -34,6 +33,7 @@ from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.service import Conflict, MoveResult, Refused, Service
 from widgets.card import Card
 from widgets.column import Column
+from widgets.status_line import StatusLine
 
 
 @dataclass
@@ -58,6 +58,8 @@ class BoardScreen(Screen[None]):
     BINDINGS = [
         Binding("left,h", "focus_column(-1)", "Column left", show=False, id="board.left"),
         Binding("right,l", "focus_column(1)", "Column right", show=False, id="board.right"),
+        *[Binding(b.key, f"column('{b.action}')", b.description, show=b.show, key_display=b.key_display, id=b.id)
+          for b in Column.BINDINGS],
         Binding("m", "move_to", "Move to…", id="board.move_to"),
         Binding("slash", "filter", "Filter", key_display="/", id="board.filter"),
         Binding("u", "undo", "Undo", id="board.undo"),
@@ -116,13 +118,13 @@ class BoardScreen(Screen[None]):
             for column in self.workflow.columns:
                 yield Column(column.key, column.title, self.source, count=counts[column.key],
                              limit=column.wip_limit, id=f"column-{column.key}")
-        yield Static(id="status")
+        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "triageboard"
         self.sub_title = self._board_label()
-        self.columns[0].focus()
+        self.columns[0].active = True
 
     def _board_label(self) -> str:
         demo = " · demo database" if getattr(self.app, "demo", False) else ""
@@ -137,8 +139,26 @@ class BoardScreen(Screen[None]):
 
     @property
     def focused_column(self) -> Column:
-        focused = self.focused
-        return focused if isinstance(focused, Column) else self.columns[0]
+        """The active column: the one the keys act on (columns never hold the focus)."""
+        for column in self.query(Column):
+            if column.active:
+                return column
+        return self.columns[0]
+
+    def activate(self, column: Column) -> None:
+        current = self.focused_column
+        if current is not column:
+            current.active = False
+            column.active = True
+
+    async def action_column(self, action: str) -> None:
+        """Run a column key (cursor, move, detail) on the active column."""
+        await self.focused_column.run_action(action)
+
+    @on(Column.Clicked)
+    def clicked(self, event: Column.Clicked) -> None:
+        event.stop()
+        self.activate(event.column)
 
     @property
     def current_card(self) -> Card | None:
@@ -146,7 +166,7 @@ class BoardScreen(Screen[None]):
         return self.focused_column.current_card
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Content(text))
+        self.query_one("#status", StatusLine).text = text
 
     @on(Column.CardHighlighted)
     def highlighted(self, event: Column.CardHighlighted) -> None:
@@ -164,11 +184,11 @@ class BoardScreen(Screen[None]):
         columns = self.columns
         index = columns.index(self.focused_column) + step
         if 0 <= index < len(columns):
-            columns[index].focus()
+            self.activate(columns[index])
 
     def focus_card(self, state: str, position: int | None) -> None:
         column = self.column(state)
-        column.focus()
+        self.activate(column)
         if position is not None:
             column.cursor = position
 

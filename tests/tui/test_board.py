@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import DataTable, OptionList
 
 from app.screens import CardDetailScreen, HelpScreen, HoldReasonPicker, MovePicker
 from data.models import History, Ticket
 from widgets import Column
+from widgets.status_line import StatusLine
 
 SIZE = (160, 45)
 
@@ -82,7 +83,7 @@ async def test_cursor_moves_within_and_between_columns(make_app, seed):
         assert board.focused_column.state == "todo"
         await pilot.press("h")  # the first column has nothing to its left
         assert board.focused_column.state == "todo"
-        status = str(board.query_one("#status", Static).render())
+        status = board.query_one("#status", StatusLine).text
         assert a.key in status and "can move to: Ready, On Hold, Closed" in status
 
 
