@@ -18,6 +18,8 @@ FILTERS = {"breached": {"breached"}, "warning": {"warning"}, "at-risk": {"warnin
 """`ticket list --sla` choices and the card states each one keeps (at-risk: warning or breached)."""
 
 TARGET_TITLES = {"first_response": "first response", "update_every": "update to the requester"}
+TARGET_PHRASES = {"first_response": "a first response", "update_every": "an update"}
+"""What a reminder says is owed to the requester."""
 
 
 def human(amount: timedelta) -> str:
@@ -85,4 +87,4 @@ def sla_json(status: SlaStatus) -> dict:
     return data
 
 
-__all__ = ["FILTERS", "STYLES", "TARGET_TITLES", "card_sla", "card_state", "human", "sla_json", "target_text"]
+__all__ = ["FILTERS", "STYLES", "TARGET_PHRASES", "TARGET_TITLES", "card_sla", "card_state", "human", "sla_json", "target_text"]
