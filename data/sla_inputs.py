@@ -29,6 +29,9 @@ CHUNK = 500
 MESSAGE_KINDS = ("status", "reply")
 """Notification kinds that count as a message to the requester (a status-change mail, an explicit reply)."""
 
+MOVE_KINDS = ("create", "move")
+"""History kinds that put a ticket in a column (an undo is recorded as a move)."""
+
 REMINDER = "reminder"
 """The History kind of a reminder sent for a response target."""
 
@@ -90,11 +93,14 @@ def iter_open_rows(exclude_states: Collection[str] = (), chunk: int = CHUNK) -> 
 
 def _assemble(tickets: list[tuple], ids: list[int]) -> dict[int, SlaRow]:
     moves: dict[int, list[tuple[dt.datetime, str, str | None]]] = {}
-    for ticket_id, at, to_state, hold_reason in (
-            History.select(History.ticket, History.at, History.to_state, History.hold_reason)
-            .where(History.ticket.in_(ids) & History.kind.in_(("create", "move")) & History.to_state.is_null(False))
+    # The kind is checked here, not in SQL: given `kind IN (...)`, SQLite picks the (kind, at) index
+    # and scans every ticket's creation (1 s a chunk at 100,000 tickets) instead of (ticket, at).
+    for ticket_id, kind, at, to_state, hold_reason in (
+            History.select(History.ticket, History.kind, History.at, History.to_state, History.hold_reason)
+            .where(History.ticket.in_(ids) & History.to_state.is_null(False))
             .order_by(History.ticket, History.at, History.id).tuples()):
-        moves.setdefault(ticket_id, []).append((at, to_state, hold_reason))
+        if kind in MOVE_KINDS:
+            moves.setdefault(ticket_id, []).append((at, to_state, hold_reason))
     messages: dict[int, list[dt.datetime]] = {}
     # To the requester's own address: a reply kind addressed to the assignee, or a webhook copy, is not one.
     for ticket_id, created in (
@@ -117,9 +123,10 @@ def reminder_keys(ticket_ids: Sequence[int]) -> dict[int, set[str]]:
     sent: dict[int, set[str]] = {}
     if not ticket_ids:
         return sent
-    for ticket_id, detail in (History.select(History.ticket, History.detail)
-                              .where(History.ticket.in_(list(ticket_ids)) & (History.kind == REMINDER)).tuples()):
-        key = json.loads(detail).get("reminder_key") if detail else None
+    # As in `_assemble`, the kind is checked here so the (ticket, at) index is the one used.
+    for ticket_id, kind, detail in (History.select(History.ticket, History.kind, History.detail)
+                                    .where(History.ticket.in_(list(ticket_ids))).tuples()):
+        key = json.loads(detail).get("reminder_key") if kind == REMINDER and detail else None
         if key:
             sent.setdefault(ticket_id, set()).add(key)
     return sent
