@@ -121,6 +121,8 @@ class BusinessCalendar:
     _holiday_years: dict[int, frozenset[date]] = field(default_factory=dict, compare=False, repr=False)
     _day_windows: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
         default_factory=dict, compare=False, repr=False)
+    _before: dict[date, timedelta] = field(default_factory=dict, compare=False, repr=False)
+    """Working time from the first day ever asked about to each day's start: see `_working_before`."""
 
     def __post_init__(self) -> None:
         if not self.working_days:
@@ -264,19 +266,56 @@ class BusinessCalendar:
         raise ValueError("no working time found within ten years: check working_days and holidays")
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
-        """Working time from `a` to `b`; negative when `b` is before `a`."""
+        """Working time from `a` to `b`; negative when `b` is before `a`.
+
+        The whole days in between come from running totals (`_working_before`),
+        so a ticket open for months costs two lookups, not a walk over every
+        day: `ticket list --sla` evaluates every open ticket.
+        """
         a, b = _utc(a), _utc(b)
         if b < a:
             return -self.working_time_between(b, a)
-        day, last = self._local_date(a), self._local_date(b)
+        first, last = self._local_date(a), self._local_date(b)
+        if first == last:
+            return self._overlap(first, a, b)
+        middle = self._working_before(last) - self._working_before(first + timedelta(days=1))
+        return self._overlap(first, a, b) + middle + self._overlap(last, a, b)
+
+    def _overlap(self, day: date, a: datetime, b: datetime) -> timedelta:
         total = timedelta(0)
-        while day <= last:
-            for start, end in self.windows(day):
-                overlap = min(end, b) - max(start, a)
-                if overlap > timedelta(0):
-                    total += overlap
-            day += timedelta(days=1)
+        for start, end in self.windows(day):
+            overlap = min(end, b) - max(start, a)
+            if overlap > timedelta(0):
+                total += overlap
         return total
+
+    def _day_total(self, day: date) -> timedelta:
+        return sum((end - start for start, end in self.windows(day)), timedelta(0))
+
+    def _working_before(self, day: date) -> timedelta:
+        """Working time from an anchor day (the first one asked about) to the start of `day`.
+
+        Kept for a contiguous run of days, extended one day at a time in
+        either direction, so each day's windows are summed once per calendar.
+        Only differences of two values mean anything.
+        """
+        before = self._before
+        if not before:
+            before[day] = timedelta(0)
+            return before[day]
+        found = before.get(day)
+        if found is not None:
+            return found
+        low, high = min(before), max(before)
+        if day > high:
+            while high < day:
+                before[high + timedelta(days=1)] = before[high] + self._day_total(high)
+                high += timedelta(days=1)
+        else:
+            while low > day:
+                low -= timedelta(days=1)
+                before[low] = before[low + timedelta(days=1)] - self._day_total(low)
+        return before[day]
 
 
 def _utc(instant: datetime) -> datetime:

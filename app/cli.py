@@ -20,6 +20,8 @@ import click
 from app.config import KINDS, Config, load_config, resolve_config_path
 from app.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.serialize import ticket_dict
+from app.sla_board import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
+from app.sla_source import open_statuses, statuses
 from app.service import Refused, Service
 from app.workflow import HOLD_REASONS
 from app.yamlnodes import ConfigError
@@ -51,7 +53,15 @@ class Runtime:
         if self._service is None:
             config = self.config
             open_database(self.db_url)
-            self._service = Service(config)
+            service = Service(config)
+            if os.environ.get("TRIAGEBOARD_NOW"):
+                # Every command, not only the on-call ones, then runs at that instant (stamps,
+                # targets, reminders); one reading of the variable: no offset = the board's zone.
+                from app.cli_oncall import now
+
+                fixed = now(self).replace(tzinfo=None)
+                service.clock = lambda: fixed
+            self._service = service
         return self._service
 
     def user(self, by: str | None) -> str:
@@ -152,15 +162,23 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
 @click.option("--assignee")
 @click.option("--limit", type=int, default=None, help="at most this many")
 @click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
+@click.option("--sla", "sla_filter", type=click.Choice(list(FILTERS)),
+              help="only open tickets whose next response target is breached, in warning, or either (at-risk)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
-                as_json: bool) -> None:
+                sla_filter: str | None, as_json: bool) -> None:
     """List tickets, in board order (column, then priority of work)."""
     service = runtime.service
     workflow = service.workflow
     if state is not None and state not in workflow.keys:
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
+    at_risk: dict[int, Any] = {}
+    if sla_filter is not None:
+        # Every open ticket's targets, a chunk at a time; only the matching ones are kept.
+        keep = FILTERS[sla_filter]
+        at_risk = {row.id: status for row, status in open_statuses(runtime.config, service.clock())
+                   if card_state(status) in keep}
     query = Ticket.select()
     if state:
         query = query.where(Ticket.state == state)
@@ -170,16 +188,22 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         from data.triage import untriaged_condition
         query = query.where(untriaged_condition(workflow.initial))
     order = {key: index for index, key in enumerate(workflow.keys)}
+    if sla_filter is not None:
+        query = query.where(Ticket.state != workflow.final)
     tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
                      key=lambda t: order.get(t.state, len(order)))
+    if sla_filter is not None:
+        tickets = [t for t in tickets if t.id in at_risk]
     if limit is not None:
         tickets = tickets[:limit]
     if as_json:
-        emit_json([ticket_dict(t, support_status=service.status_of(t)) for t in tickets])
+        emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
+                    **({"sla": sla_json(at_risk[t.id])} if sla_filter else {})} for t in tickets])
         return
     for t in tickets:
+        sla = f"{card_sla(at_risk[t.id])[0]:<14} " if sla_filter else ""
         click.echo(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
-                   f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {t.title}")
+                   f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}")
 
 
 @ticket.command("show")
@@ -191,8 +215,10 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
     service = runtime.service
     found = service.get(key)
     history = service.history(found)
+    sla = statuses(runtime.config, [found.id], service.clock())[found.id]
     if as_json:
-        emit_json(ticket_dict(found, support_status=service.status_of(found), history=history))
+        emit_json({**ticket_dict(found, support_status=service.status_of(found), history=history),
+                   "sla": sla_json(sla)})
         return
     workflow = service.workflow
     click.echo(f"{found.key}  {found.title}")
@@ -202,6 +228,11 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
         click.echo(f"  requester: {found.requester_name} <{found.requester_email}>")
     if found.description:
         click.echo(f"  {found.description}")
+    click.echo("response targets:")
+    for target in sla.targets:
+        due = target.due.astimezone(runtime.config.board.tz)
+        click.echo(f"  {TARGET_TITLES[target.name]:<24} due {due:%a %Y-%m-%d %H:%M %Z}  {target.state:<8} "
+                   f"{target_text(target)}")
     click.echo("history:")
     for entry in history:
         arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
@@ -242,6 +273,36 @@ def undo(runtime: Runtime, key: str, by: str | None) -> None:
     result = runtime.service.undo(key, by=runtime.user(by))
     h = result.history
     click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.reason})")
+
+
+# -- response targets ------------------------------------------------------
+
+@cli.command()
+@click.option("--once", is_flag=True, help="check once and exit (for cron), instead of looping")
+@click.option("--every", "interval", type=click.IntRange(min=1), default=60, show_default=True, metavar="SECONDS",
+              help="seconds between checks when looping")
+@pass_runtime
+def remind(runtime: Runtime, once: bool, interval: int) -> None:
+    """Remind the assignee of tickets whose response target has entered its warning margin.
+
+    One reminder per target (written to the outbox with a history entry), so
+    running it again, or from cron, sends nothing twice. Loops until Ctrl+C
+    unless --once.
+    """
+    import time
+
+    service = runtime.service
+    try:
+        while True:
+            for reminder in service.remind_due():
+                due = reminder.due.astimezone(runtime.config.board.tz)
+                click.echo(f"{reminder.key}: reminded {reminder.recipient} of the "
+                           f"{TARGET_TITLES[reminder.target]} ({reminder.state}, due {due:%a %Y-%m-%d %H:%M %Z})")
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
 
 
 # -- import / export --------------------------------------------------------

@@ -1,5 +1,6 @@
 """Business-calendar arithmetic; every expected value is worked out by hand in the comment beside it."""
 
+import random
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -171,3 +172,25 @@ def test_bad_working_hours(text, message):
 
 def test_touching_ranges_merge():
     assert parse_working_hours("13:00-17:00, 09:00-13:00") == ((9 * 60, 17 * 60),)
+
+
+def test_working_time_between_by_running_totals_matches_a_walk_over_every_day():
+    # Split hours, English holidays, both clock changes of 2026 and a year end, asked in a scattered order.
+    calendar = BusinessCalendar(ZoneInfo("Europe/London"), hours=parse_working_hours("09:00-12:30, 13:30-17:30"),
+                                country="GB", subdivision="ENG", extra_dates=frozenset({date(2026, 12, 29)}))
+
+    def walk(a: datetime, b: datetime) -> timedelta:
+        total, day = timedelta(0), a.astimezone(calendar.tz).date()
+        while day <= b.astimezone(calendar.tz).date():
+            for start, end in calendar.windows(day):
+                total += max(timedelta(0), min(end, b) - max(start, a))
+            day += timedelta(days=1)
+        return total
+
+    rng = random.Random(6)
+    origin = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for _ in range(300):
+        a = origin + timedelta(minutes=rng.randrange(0, 400 * 24 * 60))
+        b = a + timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
+        assert calendar.working_time_between(a, b) == walk(a, b)
+        assert calendar.working_time_between(b, a) == -walk(a, b)
