@@ -189,6 +189,15 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def is_stale(state_entered: dt.datetime, now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> bool:
+    """Has a card that entered its column at `state_entered` sat there too long at `now`?
+
+    `rule` is `ReportSettings.stale_rule(...)`: "entered at" -> "stale from",
+    all naive UTC. The board marks a card with it; the report lists the keys.
+    """
+    return rule(state_entered) < now
+
+
 def nearest_rank(values: Sequence[float], percent: float) -> float | None:
     """The nearest-rank percentile: the ceil(p/100 x n)-th smallest value."""
     if not values:
@@ -290,7 +299,7 @@ def compute_report(tickets: Iterable[TicketFacts], period: Period, workflow: Wor
                 key=ticket.key, state=line.states[i], work_type=work_type, assignee=ticket.assignee,
                 entered=entered, started=started, days_in_column=(as_of - entered) / DAY,
                 days_since_started=None if started is None else (as_of - started) / DAY,
-                stale=stale_from(entered) < as_of))
+                stale=is_stale(entered, as_of, stale_from)))
 
     closed.sort(key=lambda t: (t.closed, t.key))
     ageing.sort(key=lambda t: (t.entered, t.key))
