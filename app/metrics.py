@@ -198,6 +198,26 @@ def is_stale(state_entered: dt.datetime, now: dt.datetime, rule: Callable[[dt.da
     return rule(state_entered) < now
 
 
+def stale_cutoff(now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> dt.datetime:
+    """The instant C such that a card that entered its column before C is stale at `now`.
+
+    Lets a query ask "stale" as `state_entered < C` however the rule counts
+    (working days skip nights, weekends and holidays). The rule never goes
+    backwards, so the boundary is found by bisection, to the second.
+    """
+    low = now - dt.timedelta(days=30)
+    while not is_stale(low, now, rule):
+        low -= dt.timedelta(days=30)
+    high = now  # rule(now) >= now: a card that just moved is never stale
+    while high - low > dt.timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if is_stale(middle, now, rule):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
 def nearest_rank(values: Sequence[float], percent: float) -> float | None:
     """The nearest-rank percentile: the ceil(p/100 x n)-th smallest value."""
     if not values:

@@ -103,3 +103,72 @@ async def test_escape_goes_back(host):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(pilot.app.screen, ReportsScreen)
+
+
+# -- through the board ---------------------------------------------------------
+
+
+@pytest.fixture
+def board(report_config, report_db, tmp_path):
+    """TriageApp on the imported history, plus one card created just now (never stale)."""
+    from app.tui import TriageApp
+
+    database = open_database(report_db)
+    service = Service(report_config, clock=lambda: NOW)
+    import_file(service, write_import(tmp_path / "history.json"))
+    service.create(title="Fresh request", by="desk")
+    database.close()
+    return TriageApp(report_config, report_db, clock=lambda: NOW, user="alice")
+
+
+def painted(app, state: str) -> list[str]:
+    column = app.board.column(state)
+    return [column.render_line(y).text.rstrip() for y in range(column.scrollable_content_region.height)]
+
+
+def card_heads(app, state: str) -> list[str]:
+    """The first line of each card: "! " marks a stale one."""
+    return [line.split()[0] + (" " + line.split()[1] if line.startswith("!") else "")
+            for line in painted(app, state)[::2] if line.strip()]
+
+
+async def test_board_marks_stale_cards_and_filters_them(board):
+    async with board.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app = pilot.app
+        # At Fri 20 Nov 12:00: SET-4 (since 28 Oct), SET-7 (since Mon 9 Nov 10:00), SET-5 (since Thu 12 Nov 10:00)
+        # are past five working days; the card created now is not; closed cards never are.
+        assert sorted(card_heads(app, "in_progress")) == ["! SET-4", "! SET-7"]
+        assert card_heads(app, "ready") == ["! SET-5"]
+        assert card_heads(app, "todo") == ["SET-9"]
+        assert not any(head.startswith("!") for head in card_heads(app, "closed"))
+
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        counts = {column.state: column.count for column in app.board.columns}
+        assert counts == {"todo": 0, "ready": 1, "in_progress": 2, "on_hold": 0, "resolved": 0, "closed": 0}
+        assert "stale only" in app.board.sub_title
+
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        assert app.board.column("todo").count == 1 and app.board.column("closed").count == 4 + 1
+
+
+async def test_r_opens_the_reports_and_q_comes_back(board):
+    async with board.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        help_rows = {(h.keys, h.description, h.binding_id) for h in pilot.app.board.key_help()}
+        assert ("r", "Reports", "board.reports") in help_rows
+        assert ("!", "Stale only", "board.stale") in help_rows
+        await pilot.press("r")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReportsScreen)
+        assert text(screen, "#period") == "Cycle 1 · Mon 16 Nov – Sun 29 Nov 2026 (current)"
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert text(screen, "#period") == "Cycle 0 · Mon 02 Nov – Sun 15 Nov 2026"
+        assert "Throughput  4 closed" in text(screen, "#figures")
+        await pilot.press("q")
+        await pilot.pause()
+        assert pilot.app.screen is pilot.app.board
