@@ -221,7 +221,7 @@ class Column(ScrollView, can_focus=True, inherit_bindings=False):
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
-        cache_key = (card.id, card.version, part, is_cursor, self.has_focus, width, base)
+        cache_key = (card.id, card.version, card.stale, part, is_cursor, self.has_focus, width, base)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
