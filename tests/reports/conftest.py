@@ -20,9 +20,9 @@ def report_config():
 
 
 @pytest.fixture
-def report_db(tmp_path) -> str:
-    """A database URL; the tests fill it through the CLI or the service."""
-    return "sqlite:///" + str(tmp_path / "report.db")
+def report_db(db_url) -> str:
+    """A fresh database of the run's backend (tests/conftest.py); the tests fill it through the CLI or the service."""
+    return db_url
 
 
 @pytest.fixture
