@@ -58,7 +58,8 @@ class TriageApp(App[None]):
 
     def get_default_screen(self) -> BoardScreen:
         return BoardScreen(self.service, self.user,
-                           BoardSource(self.config.workflow, stale_rule=stale_rule(self.config), clock=self.service.clock))
+                           BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
+                                       clock=self.service.clock))
 
     @property
     def board(self) -> BoardScreen:

@@ -44,7 +44,8 @@ class CardRow:
 
 
 _CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.assignee, Ticket.state,
-                Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank, Ticket.state_entered)
+                Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank,
+                Ticket.state_entered)
 
 
 def _matches(text_filter: str | None, entered_before: dt.datetime | None = None):

@@ -160,7 +160,8 @@ class BoardScreen(Screen[None]):
         else:
             allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
             stale = " · stale: in this column past report.stale_after" if card.stale else ""
-            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale} · can move to: {allowed}")
+            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale} · "
+                         f"can move to: {allowed}")
 
     # -- navigation ------------------------------------------------------
 
@@ -421,8 +422,9 @@ class BoardScreen(Screen[None]):
             commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
                                            "a compensating move back; history keeps both"))
         commands.append(PaletteCommand("Filter the board", self.action_filter, "by key, title or assignee"))
-        commands.append(PaletteCommand("Show only stale cards" if not self.source.stale_only else "Show every card again",
-                                       self.action_stale_filter, "cards in their column past report.stale_after"))
+        stale_title = "Show every card again" if self.source.stale_only else "Show only stale cards"
+        commands.append(PaletteCommand(stale_title, self.action_stale_filter,
+                                       "cards in their column past report.stale_after"))
         commands.append(PaletteCommand("Cycle reports", self.action_reports,
                                        "cumulative flow, cycle time, ageing, throughput"))
         if self.source.text_filter:
