@@ -344,6 +344,7 @@ from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime 
 
 cli.add_command(notify)
 cli.add_command(inbound)
+import app.cli_report  # noqa: E402,F401  registers `report` on `cli`
 
 
 def main(argv: list[str] | None = None) -> None:

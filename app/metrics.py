@@ -189,6 +189,35 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def is_stale(state_entered: dt.datetime, now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> bool:
+    """Has a card that entered its column at `state_entered` sat there too long at `now`?
+
+    `rule` is `ReportSettings.stale_rule(...)`: "entered at" -> "stale from",
+    all naive UTC. The board marks a card with it; the report lists the keys.
+    """
+    return rule(state_entered) < now
+
+
+def stale_cutoff(now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> dt.datetime:
+    """The instant C such that a card that entered its column before C is stale at `now`.
+
+    Lets a query ask "stale" as `state_entered < C` however the rule counts
+    (working days skip nights, weekends and holidays). The rule never goes
+    backwards, so the boundary is found by bisection, to the second.
+    """
+    low = now - dt.timedelta(days=30)
+    while not is_stale(low, now, rule):
+        low -= dt.timedelta(days=30)
+    high = now  # rule(now) >= now: a card that just moved is never stale
+    while high - low > dt.timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if is_stale(middle, now, rule):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
 def nearest_rank(values: Sequence[float], percent: float) -> float | None:
     """The nearest-rank percentile: the ceil(p/100 x n)-th smallest value."""
     if not values:
@@ -290,7 +319,7 @@ def compute_report(tickets: Iterable[TicketFacts], period: Period, workflow: Wor
                 key=ticket.key, state=line.states[i], work_type=work_type, assignee=ticket.assignee,
                 entered=entered, started=started, days_in_column=(as_of - entered) / DAY,
                 days_since_started=None if started is None else (as_of - started) / DAY,
-                stale=stale_from(entered) < as_of))
+                stale=is_stale(entered, as_of, stale_from)))
 
     closed.sort(key=lambda t: (t.closed, t.key))
     ageing.sort(key=lambda t: (t.entered, t.key))

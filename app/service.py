@@ -1068,6 +1068,12 @@ class Service:
         return self._write(work)
 
     def _insert_batch(self, rows: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> int:
+        # insert_many takes its columns from the first row: a field that only a later row sets
+        # (an import where one ticket has a work_type) would be dropped without a word.
+        columns = {name for row in rows for name in row}
+        defaults = {name: Ticket._meta.fields[name].default for name in columns}
+        rows = [{name: row[name] if name in row else (default() if callable(default) else default)
+                 for name, default in defaults.items()} for row in rows]
         Ticket.insert_many(rows).execute()
         keys = [r["key"] for r in rows]
         ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys)).tuples())

@@ -17,6 +17,7 @@ from textual.binding import Binding
 
 from app.board_source import BoardSource
 from app.config import Config
+from app.reports import stale_rule
 from app.screens.board import BoardScreen
 from app.service import Service
 from data.db import open_database
@@ -56,7 +57,9 @@ class TriageApp(App[None]):
         self.set_keymap(keymap_of(config))
 
     def get_default_screen(self) -> BoardScreen:
-        return BoardScreen(self.service, self.user, BoardSource(self.config.workflow))
+        return BoardScreen(self.service, self.user,
+                           BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
+                                       clock=self.service.clock))
 
     @property
     def board(self) -> BoardScreen:

@@ -10,6 +10,7 @@ Peewee model, and nothing here knows about Textual.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,18 +39,26 @@ class CardRow:
     version: int
     sort_key: int
     rank: float
+    state_entered: dt.datetime | None = None
+    """When the card entered its column: the board marks it stale after `report.stale_after`."""
 
 
 _CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.assignee, Ticket.state,
-                Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank)
+                Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank,
+                Ticket.state_entered)
 
 
-def _matches(text_filter: str | None):
-    """The filter: a case-insensitive substring of the key, title or assignee (LIKE wildcards escaped)."""
+def _matches(text_filter: str | None, entered_before: dt.datetime | None = None):
+    """The filter: a case-insensitive substring of the key, title or assignee (LIKE wildcards escaped),
+    and, for the stale filter, cards that entered their column before `entered_before`."""
     text = (text_filter or "").strip()
-    if not text:
-        return None
-    return Ticket.key.contains(text) | Ticket.title.contains(text) | Ticket.assignee.contains(text)
+    condition = None
+    if text:
+        condition = Ticket.key.contains(text) | Ticket.title.contains(text) | Ticket.assignee.contains(text)
+    if entered_before is not None:
+        old = Ticket.state_entered < entered_before
+        condition = old if condition is None else (condition & old)
+    return condition
 
 
 def _ordering(order: Order) -> tuple:
@@ -60,37 +69,37 @@ def _ordering(order: Order) -> tuple:
     raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
 
 
-def column_counts(text_filter: str | None = None) -> dict[str, int]:
+def column_counts(text_filter: str | None = None, entered_before: dt.datetime | None = None) -> dict[str, int]:
     """Cards per state, in ONE grouped query (a state with no cards is absent)."""
     query = Ticket.select(Ticket.state, fn.COUNT(Ticket.id)).group_by(Ticket.state)
-    condition = _matches(text_filter)
+    condition = _matches(text_filter, entered_before)
     if condition is not None:
         query = query.where(condition)
     return {state: count for state, count in query.tuples()}
 
 
-def column_count(state: str, text_filter: str | None = None) -> int:
+def column_count(state: str, text_filter: str | None = None, entered_before: dt.datetime | None = None) -> int:
     """Cards in one state (filtered when a filter is given)."""
     query = Ticket.select().where(Ticket.state == state)
-    condition = _matches(text_filter)
+    condition = _matches(text_filter, entered_before)
     if condition is not None:
         query = query.where(condition)
     return query.count()
 
 
 def column_page(state: str, offset: int, limit: int, order: Order = "priority",
-                text_filter: str | None = None) -> list[CardRow]:
+                text_filter: str | None = None, entered_before: dt.datetime | None = None) -> list[CardRow]:
     """Cards `offset` .. `offset + limit - 1` of a column, in board order."""
     query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == state)
              .order_by(*_ordering(order)).limit(limit).offset(max(0, offset)))
-    condition = _matches(text_filter)
+    condition = _matches(text_filter, entered_before)
     if condition is not None:
         query = query.where(condition)
     return [CardRow(*row) for row in query.tuples()]
 
 
 def position_of(state: str, ticket_id: int, order: Order = "priority",
-                text_filter: str | None = None) -> int | None:
+                text_filter: str | None = None, entered_before: dt.datetime | None = None) -> int | None:
     """The index of a card in its column's board order, or None if it is not there (moved, filtered out).
 
     Counts the cards ordered before it with the index, instead of scanning
@@ -98,7 +107,7 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     """
     row = (Ticket.select(Ticket.sort_key, Ticket.rank)
            .where((Ticket.id == ticket_id) & (Ticket.state == state)))
-    condition = _matches(text_filter)
+    condition = _matches(text_filter, entered_before)
     if condition is not None:
         row = row.where(condition)
     found = row.tuples().first()

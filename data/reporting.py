@@ -142,4 +142,14 @@ def fetch_period(start: dt.datetime, end: dt.datetime, columns: Sequence[str], f
     return PeriodHistory(tickets=tuple(tickets), closed_elsewhere=closed)
 
 
-__all__ = ["MOVE_KINDS", "PeriodHistory", "TicketHistory", "Transition", "fetch_period"]
+def titles(keys: Sequence[str], chunk: int = 500) -> dict[str, str]:
+    """Key -> title for the `--csv` rows; titles stay out of `fetch_period`, whose join repeats them per move."""
+    found: dict[str, str] = {}
+    keys = list(keys)
+    for first in range(0, len(keys), chunk):
+        query = Ticket.select(Ticket.key, Ticket.title).where(Ticket.key.in_(keys[first:first + chunk]))
+        found.update(query.tuples())
+    return found
+
+
+__all__ = ["MOVE_KINDS", "PeriodHistory", "TicketHistory", "Transition", "fetch_period", "titles"]

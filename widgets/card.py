@@ -26,6 +26,8 @@ class Card:
     """The support status the requester sees (derived from state and hold reason)."""
     state: str
     version: int
+    stale: bool = False
+    """Sat in its column longer than `report.stale_after` (seed 003: push stuck work to completion)."""
 
 
 class CardSource(Protocol):

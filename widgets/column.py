@@ -68,11 +68,12 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         & > .column--p1 { color: $error; text-style: bold; }
         & > .column--p2 { color: $warning; }
         & > .column--untriaged { color: $text-muted; }
+        & > .column--stale { color: $warning; text-style: bold; }
     }
     """
 
     COMPONENT_CLASSES = {"column--cursor", "column--key", "column--status", "column--assignee",
-                         "column--p1", "column--p2", "column--untriaged"}
+                         "column--p1", "column--p2", "column--untriaged", "column--stale"}
 
     count: reactive[int] = reactive(0, repaint=False)
     """How many cards the column holds (under the current filter)."""
@@ -259,7 +260,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
-        cache_key = (card.id, card.version, part, is_cursor, self.active, width, base, self.app.theme)
+        cache_key = (card.id, card.version, card.stale, part, is_cursor, self.active, width, base, self.app.theme)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
@@ -275,7 +276,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         style = self._style
         if part == 0:
             priority_style = {"P1": "column--p1", "P2": "column--p2", "--": "column--untriaged"}.get(card.priority)
-            left = Text.assemble((card.key, style("column--key")), " ",
+            left = Text.assemble(("! " if card.stale else "", style("column--stale")),
+                                 (card.key, style("column--key")), " ",
                                  (card.priority, style(priority_style) if priority_style else Style()), " ",
                                  (card.status, style("column--status")))
             right = Text(card.assignee or "—", style=style("column--assignee"))

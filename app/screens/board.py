@@ -11,7 +11,7 @@ made by other boards on a shared database).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
@@ -63,6 +63,8 @@ class BoardScreen(Screen[None]):
         Binding("m", "move_to", "Move to…", id="board.move_to"),
         Binding("slash", "filter", "Filter", key_display="/", id="board.filter"),
         Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("exclamation_mark", "stale_filter", "Stale only", key_display="!", id="board.stale"),
+        Binding("r", "reports", "Reports", id="board.reports"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
     ]
 
@@ -93,10 +95,11 @@ class BoardScreen(Screen[None]):
             self.detail = detail
 
     class Filtered(Message):
-        def __init__(self, text: str, counts: dict[str, int]) -> None:
+        def __init__(self, text: str, counts: dict[str, int], stale_only: bool = False) -> None:
             super().__init__()
             self.text = text
             self.counts = counts
+            self.stale_only = stale_only
 
     def __init__(self, service: Service, user: str, source: BoardSource) -> None:
         super().__init__()
@@ -176,7 +179,9 @@ class BoardScreen(Screen[None]):
             self._status(f"{where}{event.column.title}: no cards")
         else:
             allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
-            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title} · can move to: {allowed}")
+            stale = " · stale: in this column past report.stale_after" if card.stale else ""
+            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale} · "
+                         f"can move to: {allowed}")
 
     # -- navigation ------------------------------------------------------
 
@@ -333,7 +338,7 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
     def _count_worker(self, text_filter: str) -> None:
-        counts = BoardSource(self.workflow, text_filter, self.source.orders).counts()
+        counts = replace(self.source, text_filter=text_filter).counts()  # keeps the orders and the stale filter
         if not get_current_worker().is_cancelled:
             self.post_message(self.Counted(text_filter, counts))
 
@@ -384,22 +389,40 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(FilterScreen(self.source.text_filter), chosen)
 
     def apply_filter(self, text: str) -> None:
-        self._filter_worker(text)
+        self._filter_worker(text, self.source.stale_only)
+
+    def action_stale_filter(self) -> None:
+        """Toggle the stale filter: only cards that sat in their column past `report.stale_after`."""
+        self._filter_worker(self.source.text_filter, not self.source.stale_only)
 
     @work(thread=True, exclusive=True, group="board-filter", exit_on_error=False)
-    def _filter_worker(self, text: str) -> None:
-        self.post_message(self.Filtered(text, BoardSource(self.workflow, text, self.source.orders).counts()))
+    def _filter_worker(self, text: str, stale_only: bool = False) -> None:
+        counts = replace(self.source, text_filter=text, stale_only=stale_only).counts()
+        self.post_message(self.Filtered(text, counts, stale_only))
 
     @on(Filtered)
     def filtered(self, message: Filtered) -> None:
         self.source.text_filter = message.text
-        self.sub_title = self._board_label() + (f" · filter: {escape(message.text)}" if message.text else "")
+        self.source.stale_only = message.stale_only
+        parts = [self._board_label()]
+        if message.text:
+            parts.append(f"filter: {escape(message.text)}")
+        if message.stale_only:
+            parts.append("stale only")
+        self.sub_title = " · ".join(parts)
         for column in self.columns:
             column.set_reactive(Column.cursor, 0)
             column.count = message.counts[column.state]
             column.invalidate()
         self.focused_column.post_message(Column.CardHighlighted(self.focused_column,
                                                                 self.focused_column.current_card))
+
+    # -- reports ---------------------------------------------------------
+
+    def action_reports(self) -> None:
+        from app.screens.reports import ReportsScreen  # plotext is loaded only when reports are opened
+
+        self.app.push_screen(ReportsScreen(self.service.config, self.service.clock))
 
     # -- command palette -------------------------------------------------
 
@@ -419,6 +442,11 @@ class BoardScreen(Screen[None]):
             commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
                                            "a compensating move back; history keeps both"))
         commands.append(PaletteCommand("Filter the board", self.action_filter, "by key, title or assignee"))
+        stale_title = "Show every card again" if self.source.stale_only else "Show only stale cards"
+        commands.append(PaletteCommand(stale_title, self.action_stale_filter,
+                                       "cards in their column past report.stale_after"))
+        commands.append(PaletteCommand("Cycle reports", self.action_reports,
+                                       "cumulative flow, cycle time, ageing, throughput"))
         if self.source.text_filter:
             commands.append(PaletteCommand("Clear the filter", lambda: self.apply_filter(""), "show every card"))
         commands.append(PaletteCommand("Keyboard help", self.action_help, "every key and its id"))

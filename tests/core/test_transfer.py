@@ -61,3 +61,15 @@ def test_import_refuses_keys_already_in_the_database(run_cli, tmp_path):
     source.write_text("title,key\nnew,SET-1\n")
     result = run_cli("import", str(source))
     assert result.returncode == 1 and "SET-1 already exists" in result.stderr
+
+
+def test_a_field_only_a_later_ticket_sets_is_imported(run_cli, tmp_path):
+    """insert_many takes its columns from the first row; a later row's extra field must not vanish."""
+    source = tmp_path / "mixed.json"
+    source.write_text(json.dumps({"tickets": [
+        {"title": "plain", "kind": "bug"},
+        {"title": "adhoc work", "kind": "bug", "work_type": "adhoc", "assignee": "alice"}]}))
+    assert run_cli("import", str(source)).returncode == 0
+    tickets = json.loads(run_cli("ticket", "list", "--json").stdout)
+    second = next(t for t in tickets if t["title"] == "adhoc work")
+    assert (second["work_type"], second["assignee"]) == ("adhoc", "alice")
