@@ -284,6 +284,10 @@ from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime 
 cli.add_command(notify)
 cli.add_command(inbound)
 
+from app.cli_serve import serve  # noqa: E402  (it needs Runtime, defined above)
+
+cli.add_command(serve)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps the domain's errors to exit codes and one line each."""
