@@ -284,7 +284,7 @@ from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime 
 cli.add_command(notify)
 cli.add_command(inbound)
 
-from app.cli_serve import serve  # noqa: E402  (it needs Runtime, defined above)
+from app.cli_serve import serve  # noqa: E402
 
 cli.add_command(serve)
 

@@ -13,11 +13,12 @@ import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from app.cli import Runtime, pass_runtime
+if TYPE_CHECKING:  # app.cli imports this module to register the command
+    from app.cli import Runtime
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,7 @@ def _to_int(value: str, default: int) -> int:
 @click.option("--public-url", metavar="URL",
               help="the address browsers use, e.g. https://board.example.org/triage when a proxy "
                    "serves it under a path [default: taken from each request]")
-@pass_runtime
+@click.pass_obj
 def serve(runtime: Runtime, host: str, port: int, public_url: str | None) -> None:
     """Serve the board in a web browser: each tab gets its own board on this config and database."""
     if public_url and not public_url.startswith(("http://", "https://")):
