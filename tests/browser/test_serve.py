@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 except ImportError as exc:  # pragma: no cover - depends on the environment
     pytest.skip(f"the playwright package is not installed ({exc}); pip install -e '.[test]'",
                 allow_module_level=True)
@@ -96,24 +98,33 @@ def board_db(tmp_path_factory) -> Iterator[tuple[str, str]]:
     db.close()
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    log: Path
+    """The server's output, where textual-serve also logs what a board process printed on stderr."""
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
 @pytest.fixture(scope="module")
-def server(board_db) -> Iterator[str]:
-    """`triageboard serve` on a free loopback port; yields its URL; stops it and every board it started."""
+def server(board_db) -> Iterator[Served]:
+    """`triageboard serve` on a free loopback port; stops it and every board it started."""
     url, _ = board_db
-    tmp_path = Path(url.removeprefix("sqlite:///")).parent
+    log_path = Path(url.removeprefix("sqlite:///")).parent / "serve.log"
     port = free_port()
-    log = (tmp_path / "serve.log").open("w")
+    log = log_path.open("w")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "browser", "TRIAGEBOARD_DEBUG": "1"}
     command = [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", url,
                "serve", "--port", str(port)]
     # Its own session, so teardown can stop the server and the board processes it spawned, and nothing else.
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent,
                                start_new_session=True)
 
     def listening() -> bool:
         if process.poll() is not None:
-            pytest.fail(f"triageboard serve exited with {process.returncode}:\n"
-                        f"{(tmp_path / 'serve.log').read_text()}")
+            pytest.fail(f"triageboard serve exited with {process.returncode}:\n{log_path.read_text()}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return True
@@ -123,7 +134,7 @@ def server(board_db) -> Iterator[str]:
     try:
         wait_until(listening, START_TIMEOUT, f"triageboard serve to listen on port {port}",
                    lambda: time.sleep(0.1))
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", log_path)
     finally:
         for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
             try:
@@ -180,18 +191,21 @@ def page(browser, server) -> Iterator[Page]:
     page = context.new_page()
     page.set_default_timeout(START_TIMEOUT * 1000)
     # The page asks Google for a web font; nothing outside the test server is reachable or needed.
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url)
                else route.abort())
     yield page
     context.close()
 
 
-def open_board(page: Page, server: str, key: str) -> TerminalStream:
+def open_board(page: Page, server: Served, key: str) -> TerminalStream:
     """Load the served page and wait until the board has drawn `key`'s card; focus the terminal."""
     stream = TerminalStream(page)
-    page.goto(server, wait_until="domcontentloaded")
-    page.wait_for_selector("body.-first-byte .xterm", state="attached")  # textual.js got the first frame
-    stream.wait_for(key, START_TIMEOUT)
+    page.goto(server.url, wait_until="domcontentloaded")
+    try:
+        page.wait_for_selector("body.-first-byte .xterm", state="attached")  # textual.js got the first frame
+        stream.wait_for(key, START_TIMEOUT)
+    except (PlaywrightTimeoutError, pytest.fail.Exception):
+        pytest.fail(f"the board did not draw {key} in the browser; the server's log ends:\n{server.log_tail()}")
     page.locator(".xterm-helper-textarea").focus()  # keys go to xterm.js, and through it to the board
     return stream
 
