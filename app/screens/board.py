@@ -1,0 +1,431 @@
+"""The board: one `Column` per workflow column, and the only place a key press becomes a write.
+
+Columns post `MoveRequested` / `CardSelected`; this screen turns them into
+calls on the `Service` in thread workers (a key press never waits on SQL) and
+pushes the results back down: fresh pages only for the two columns the move
+touched, their counts adjusted by the move itself, and then every header
+re-read by one grouped query in the background (which also catches moves
+made by other boards on a shared database).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from textual import on, work
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from app.screens.detail import TicketDetail
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from app.board_source import BoardSource
+from app.commands import BoardCommands, PaletteCommand
+from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
+from app.service import Conflict, MoveResult, Refused, Service
+from widgets.card import Card
+from widgets.column import Column
+
+
+@dataclass
+class MoveOutcome:
+    """What a finished write tells the board (built in the worker thread)."""
+
+    key: str
+    ticket_id: int
+    source: str
+    target: str
+    position: int | None
+    """Where the card now sits in the target column (None: filtered out)."""
+    warnings: tuple[str, ...] = ()
+    undo: bool = False
+
+
+class BoardScreen(Screen[None]):
+    """Six columns, a status line and the footer."""
+
+    COMMANDS = {BoardCommands}
+
+    BINDINGS = [
+        Binding("left,h", "focus_column(-1)", "Column left", show=False, id="board.left"),
+        Binding("right,l", "focus_column(1)", "Column right", show=False, id="board.right"),
+        Binding("m", "move_to", "Move to…", id="board.move_to"),
+        Binding("slash", "filter", "Filter", key_display="/", id="board.filter"),
+        Binding("u", "undo", "Undo", id="board.undo"),
+        Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
+    ]
+
+    class Moved(Message):
+        def __init__(self, outcome: MoveOutcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    class MoveFailed(Message):
+        def __init__(self, message: str, key: str, conflict: bool, counts: dict[str, int] | None,
+                     states: tuple[str, ...]) -> None:
+            super().__init__()
+            self.message = message
+            self.key = key
+            self.conflict = conflict
+            self.counts = counts
+            self.states = states
+
+    class Counted(Message):
+        def __init__(self, text_filter: str, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.text_filter = text_filter
+            self.counts = counts
+
+    class DetailLoaded(Message):
+        def __init__(self, detail: TicketDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class Filtered(Message):
+        def __init__(self, text: str, counts: dict[str, int]) -> None:
+            super().__init__()
+            self.text = text
+            self.counts = counts
+
+    def __init__(self, service: Service, user: str, source: BoardSource) -> None:
+        super().__init__()
+        self.service = service
+        self.workflow = service.workflow
+        self.user = user
+        self.source = source
+        self.undo_stack: list[str] = []
+        """Keys of the cards moved in this session, newest last: `u` undoes them in turn."""
+        self._writing = False
+        self._after_write: deque[Callable[[], None]] = deque()
+
+    # -- layout ----------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        counts = self.source.counts()  # one grouped query; the first paint needs it anyway
+        yield Header()
+        with Horizontal(id="columns"):
+            for column in self.workflow.columns:
+                yield Column(column.key, column.title, self.source, count=counts[column.key],
+                             limit=column.wip_limit, id=f"column-{column.key}")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "triageboard"
+        self.sub_title = self._board_label()
+        self.columns[0].focus()
+
+    def _board_label(self) -> str:
+        demo = " · demo database" if getattr(self.app, "demo", False) else ""
+        return f"{self.service.config.board.key}{demo}"
+
+    @property
+    def columns(self) -> list[Column]:
+        return list(self.query(Column))
+
+    def column(self, state: str) -> Column:
+        return self.query_one(f"#column-{state}", Column)
+
+    @property
+    def focused_column(self) -> Column:
+        focused = self.focused
+        return focused if isinstance(focused, Column) else self.columns[0]
+
+    @property
+    def current_card(self) -> Card | None:
+        """The card under the cursor of the focused column."""
+        return self.focused_column.current_card
+
+    def _status(self, text: str) -> None:
+        self.query_one("#status", Static).update(Content(text))
+
+    @on(Column.CardHighlighted)
+    def highlighted(self, event: Column.CardHighlighted) -> None:
+        card = event.card
+        where = f"filter “{self.source.text_filter}” · " if self.source.text_filter else ""
+        if card is None:
+            self._status(f"{where}{event.column.title}: no cards")
+        else:
+            allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
+            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title} · can move to: {allowed}")
+
+    # -- navigation ------------------------------------------------------
+
+    def action_focus_column(self, step: int) -> None:
+        columns = self.columns
+        index = columns.index(self.focused_column) + step
+        if 0 <= index < len(columns):
+            columns[index].focus()
+
+    def focus_card(self, state: str, position: int | None) -> None:
+        column = self.column(state)
+        column.focus()
+        if position is not None:
+            column.cursor = position
+
+    # -- moving ----------------------------------------------------------
+
+    @on(Column.MoveRequested)
+    def move_requested(self, event: Column.MoveRequested) -> None:
+        event.stop()
+        if self._writing:
+            # The card under the cursor is about to change; replay the key on the fresh board.
+            step = event.step
+            self._after_write.append(lambda: self.focused_column.action_move_card(step))
+            return
+        target = self.workflow.neighbour(event.card.state, event.step)
+        if target is None:
+            side = "first" if event.step < 0 else "last"
+            self.notify(f"{event.key} is already in the {side} column", title="Move refused", severity="error")
+            return
+        self.move_card_to(event.card, target)
+
+    def action_move_to(self) -> None:
+        card = self.current_card
+        if card is None:
+            self.app.bell()
+            return
+        if not self.workflow.allowed(card.state):
+            self.notify(f"no moves are allowed from {self.workflow.column(card.state).title}",
+                        title="Move refused", severity="error")
+            return
+
+        def picked(target: str | None) -> None:
+            if target:
+                self.move_card_to(card, target)
+
+        self.app.push_screen(MovePicker(self.workflow, card.key, card.state), picked)
+
+    def move_card_to(self, card: Card, target: str) -> None:
+        """Ask for a hold reason when the target needs one, then write.
+
+        Only an allowed move asks: a forbidden one goes straight to the service
+        so the refusal (with the allowed moves) comes from the one write path.
+        """
+        column = self.workflow.column(target)
+        if column.is_hold and target in self.workflow.allowed(card.state):
+            def reason(hold: str | None) -> None:
+                if hold:
+                    self.write_move(card, target, hold)
+
+            self.app.push_screen(HoldReasonPicker(self.workflow, card.key, target), reason)
+        else:
+            self.write_move(card, target, None)
+
+    def write_move(self, card: Card, target: str, hold_reason: str | None) -> None:
+        self._writing = True
+        self._move_worker(card, target, hold_reason)
+
+    # Writes are serialised by `_writing` rather than `exclusive=True`: cancelling a
+    # thread worker cannot stop a transaction, and a second move of the same card
+    # must see the first one's new version.
+    @work(thread=True, group="board-write", exit_on_error=False)
+    def _move_worker(self, card: Card, target: str, hold_reason: str | None) -> None:
+        try:
+            result = self.service.move(card.key, target, by=self.user, hold_reason=hold_reason,
+                                       expected_version=card.version)
+        except Refused as exc:
+            self._post_failure(exc, card.key, (card.state, target))
+        else:
+            self._post_moved(result, card.state, target)
+
+    def action_undo(self) -> None:
+        if self._writing:
+            self._after_write.append(self.action_undo)
+            return
+        if not self.undo_stack:
+            self.notify("no move to undo in this session", severity="warning")
+            return
+        self._writing = True
+        self._undo_worker(self.undo_stack.pop())
+
+    @work(thread=True, group="board-write", exit_on_error=False)
+    def _undo_worker(self, key: str) -> None:
+        try:
+            before = self.service.get(key).state
+            result = self.service.undo(key, by=self.user)
+        except Refused as exc:
+            self._post_failure(exc, key, ())
+        else:
+            self._post_moved(result, before, result.ticket.state, undo=True)
+
+    def _post_moved(self, result: MoveResult, source: str, target: str, undo: bool = False) -> None:
+        ticket = result.ticket
+        outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
+                              position=self.source.position_of(target, ticket.id),
+                              warnings=result.warnings, undo=undo)
+        self.post_message(self.Moved(outcome))
+
+    def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
+        conflict = isinstance(exc, Conflict)
+        if conflict:
+            states = (*states, exc.ticket.state)
+        self.post_message(self.MoveFailed(str(exc), key, conflict, self.source.counts() if conflict else None,
+                                          states))
+
+    @on(Moved)
+    def moved(self, message: Moved) -> None:
+        outcome = message.outcome
+        if outcome.position is not None and outcome.source != outcome.target:
+            # Our own committed move: exact, and free. Other writers are caught by the recount.
+            self.column(outcome.source).count -= 1
+            self.column(outcome.target).count += 1
+        for state in {outcome.source, outcome.target}:
+            self.column(state).invalidate()
+        if not outcome.undo:
+            self.undo_stack.append(outcome.key)
+        self.focus_card(outcome.target, outcome.position)
+        for warning in outcome.warnings:
+            self.notify(warning, title="Moved, with a warning", severity="warning")
+        if outcome.undo:
+            self.notify(f"{outcome.key} is back in {self.workflow.column(outcome.target).title}", title="Undone")
+        self._write_done()
+
+    @on(MoveFailed)
+    def move_failed(self, message: MoveFailed) -> None:
+        title = "Changed elsewhere" if message.conflict else "Move refused"
+        self.notify(message.message, title=title, severity="error", timeout=8)
+        if message.counts is not None:
+            self._apply_counts(message.counts)
+        for state in set(message.states):
+            self.column(state).invalidate()
+        self._write_done()
+
+    def _write_done(self) -> None:
+        self._writing = False
+        if self._after_write:
+            self._after_write.popleft()()
+        else:
+            self.recount()
+
+    def recount(self) -> None:
+        """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
+        self._count_worker(self.source.text_filter)
+
+    @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
+    def _count_worker(self, text_filter: str) -> None:
+        counts = BoardSource(self.workflow, text_filter, self.source.orders).counts()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Counted(text_filter, counts))
+
+    @on(Counted)
+    def counted(self, message: Counted) -> None:
+        if message.text_filter == self.source.text_filter and not self._writing:
+            self._apply_counts(message.counts)
+
+    def _apply_counts(self, counts: dict[str, int]) -> None:
+        """Headers only: a column whose count is unchanged does not repaint."""
+        for state, count in counts.items():
+            self.column(state).count = count
+
+    # -- detail ----------------------------------------------------------
+
+    @on(Column.CardSelected)
+    def card_selected(self, event: Column.CardSelected) -> None:
+        event.stop()
+        self.open_detail(event.card)
+
+    def open_detail(self, card: Card) -> None:
+        self._detail_worker(card.key)
+
+    @work(thread=True, exclusive=True, group="board-detail", exit_on_error=False)
+    def _detail_worker(self, key: str) -> None:
+        from app.screens.detail import load_detail
+
+        try:
+            detail = load_detail(self.service, key)
+        except Refused as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.DetailLoaded(detail))
+
+    @on(DetailLoaded)
+    def detail_loaded(self, message: DetailLoaded) -> None:
+        from app.screens.detail import CardDetailScreen  # the DataTable is imported on first use, not at start-up
+
+        self.app.push_screen(CardDetailScreen(message.detail))
+
+    # -- filter ----------------------------------------------------------
+
+    def action_filter(self) -> None:
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.apply_filter(text)
+
+        self.app.push_screen(FilterScreen(self.source.text_filter), chosen)
+
+    def apply_filter(self, text: str) -> None:
+        self._filter_worker(text)
+
+    @work(thread=True, exclusive=True, group="board-filter", exit_on_error=False)
+    def _filter_worker(self, text: str) -> None:
+        self.post_message(self.Filtered(text, BoardSource(self.workflow, text, self.source.orders).counts()))
+
+    @on(Filtered)
+    def filtered(self, message: Filtered) -> None:
+        self.source.text_filter = message.text
+        self.sub_title = self._board_label() + (f" · filter: {escape(message.text)}" if message.text else "")
+        for column in self.columns:
+            column.set_reactive(Column.cursor, 0)
+            column.count = message.counts[column.state]
+            column.invalidate()
+        self.focused_column.post_message(Column.CardHighlighted(self.focused_column,
+                                                                self.focused_column.current_card))
+
+    # -- command palette -------------------------------------------------
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """What ctrl+p offers: moves and detail for the card under the cursor, then board-wide commands."""
+        commands: list[PaletteCommand] = []
+        card = self.current_card
+        if card is not None:
+            for target in self.workflow.allowed(card.state):
+                title = self.workflow.column(target).title
+                commands.append(PaletteCommand(f"Move {card.key} to {title}",
+                                               lambda t=target: self.move_card_to(card, t),
+                                               f"{card.key}: {self.workflow.column(card.state).title} → {title}"))
+            commands.append(PaletteCommand(f"Open {card.key}: detail and history",
+                                           lambda: self.open_detail(card), "the card's fields and every transition"))
+        if self.undo_stack:
+            commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
+                                           "a compensating move back; history keeps both"))
+        commands.append(PaletteCommand("Filter the board", self.action_filter, "by key, title or assignee"))
+        if self.source.text_filter:
+            commands.append(PaletteCommand("Clear the filter", lambda: self.apply_filter(""), "show every card"))
+        commands.append(PaletteCommand("Keyboard help", self.action_help, "every key and its id"))
+        return commands
+
+    # -- help ------------------------------------------------------------
+
+    def key_help(self) -> list:
+        """Every active binding, keys of one action joined: what the footer shows and what it hides."""
+        from app.screens.help import KeyHelp
+
+        entries: dict[tuple[str, str], list[str]] = {}
+        ids: dict[tuple[str, str], str] = {}
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            if binding.system and binding.action != "command_palette":
+                continue
+            ident = (binding.action, binding.description)
+            entries.setdefault(ident, []).append(self.app.get_key_display(binding.with_key(key)))
+            ids[ident] = binding.id or ""
+        return [KeyHelp(", ".join(keys), description or action, ids[(action, description)])
+                for (action, description), keys in entries.items()]
+
+    def action_help(self) -> None:
+        from app.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.key_help()))
+
+
+__all__ = ["BoardScreen", "MoveOutcome"]

@@ -1,0 +1,111 @@
+"""Enter: a card's fields and its full history, oldest first.
+
+The board loads a `TicketDetail` (plain strings) in a thread and hands it
+down; the modal only lays it out. Every value goes through `Text`/`Content`
+built from plain strings, so a title like `[bold]x[/]` shows as typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label, Static
+
+from app.ordering import priority_label
+from app.service import Service
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: str
+    by: str
+    change: str
+    """e.g. "To Do → Ready", or the kind of a non-move entry ("create", "triage")."""
+    status: str
+    """Support status before → after, when the entry changed it."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    key: str
+    title: str
+    fields: tuple[tuple[str, str], ...]
+    description: str
+    history: tuple[HistoryLine, ...]
+
+
+def load_detail(service: Service, key: str) -> TicketDetail:
+    """Read one ticket and its history into plain values (runs in a worker thread)."""
+    ticket = service.get(key)
+    workflow = service.workflow
+
+    def title(state: str | None) -> str:
+        if not state:
+            return ""
+        try:
+            return workflow.column(state).title
+        except KeyError:
+            return state
+
+    lines = []
+    for entry in service.history(ticket):
+        if entry.kind == "move":
+            change = f"{title(entry.from_state)} → {title(entry.to_state)}"
+            if entry.hold_reason:
+                change += f" ({entry.hold_reason})"
+            if entry.undoes:
+                change += " [undo]"
+        elif entry.kind == "create":
+            change = f"created in {title(entry.to_state)}"
+        else:
+            change = entry.kind
+        before, after = entry.status_before or "", entry.status_after or ""
+        status = f"{before} → {after}" if before and after and before != after else (after if not before else "")
+        lines.append(HistoryLine(at=f"{entry.at:%Y-%m-%d %H:%M}", by=entry.by or "", change=change,
+                                 status=status, reason=entry.reason or ""))
+    fields = (
+        ("State", title(ticket.state)),
+        ("Support status", service.status_of(ticket)),
+        ("Priority", priority_label(ticket.priority)),
+        ("Kind", ticket.kind + (f" ({ticket.bug_class})" if ticket.bug_class else "")),
+        ("Assignee", ticket.assignee or "—"),
+        ("Service", ticket.service or "—"),
+        ("Requester", " ".join(p for p in (ticket.requester_name, f"<{ticket.requester_email}>"
+                                            if ticket.requester_email else "") if p) or "—"),
+        ("Version", str(ticket.version)),
+    )
+    return TicketDetail(key=ticket.key, title=ticket.title, fields=fields, description=ticket.description,
+                        history=tuple(lines))
+
+
+class CardDetailScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="dialog.close")]
+
+    def __init__(self, detail: TicketDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        detail = self.detail
+        with Vertical(classes="dialog dialog--wide", id="detail"):
+            yield Label(Content(f"{detail.key}  {detail.title}"), classes="dialog--title", id="detail-title")
+            yield Static(Content("\n".join(f"{name:>15}: {value}" for name, value in detail.fields)),
+                         id="detail-fields")
+            if detail.description:
+                yield Static(Content(detail.description), id="detail-description")
+            yield Label(f"History ({len(detail.history)})", classes="dialog--subtitle")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="history")
+            table.add_columns("when (UTC)", "who", "change", "support status", "reason")
+            for line in detail.history:
+                table.add_row(*(Text(value) for value in (line.at, line.by, line.change, line.status, line.reason)))
+            yield table
+
+    def action_close(self) -> None:
+        self.dismiss(None)

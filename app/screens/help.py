@@ -1,0 +1,39 @@
+"""`?`: every key the board answers to, with what it does and its id for `keys:` in config.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    keys: str
+    description: str
+    binding_id: str
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="dialog.close")]
+
+    def __init__(self, entries: list[KeyHelp]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog--wide"):
+            yield Label("Keys  (remap any of them by id under keys: in config.yaml)", classes="dialog--title")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+            table.add_columns("keys", "does", "id")
+            for entry in self.entries:
+                table.add_row(Text(entry.keys), Text(entry.description), Text(entry.binding_id))
+            yield table
+
+    def action_close(self) -> None:
+        self.dismiss(None)

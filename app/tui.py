@@ -1,0 +1,66 @@
+"""The terminal app: `TriageApp(config, db_url).run()` opens the board.
+
+The app wires things and holds no rules: it opens the database, builds the
+one `Service` every write goes through, applies the `keys:` remapping from
+config.yaml and shows the `BoardScreen`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Callable
+
+from textual.app import App
+from textual.binding import Binding
+
+from app.board_source import BoardSource
+from app.config import Config
+from app.screens.board import BoardScreen
+from app.service import Service
+from data.db import open_database
+from data.models import utcnow
+
+
+def default_user() -> str:
+    """Who the moves are recorded as: `$TRIAGEBOARD_USER`, else the login name."""
+    return os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER") or os.environ.get("USERNAME") or ""
+
+
+def keymap_of(config: Config) -> dict[str, str]:
+    """The `keys:` section of config.yaml: binding id -> key(s), e.g. `board.move_right: ctrl+l`."""
+    section = config.sections.get("keys")
+    if section is None:
+        return {}
+    return {str(ident): str(keys) for ident, keys in section.data.items()}
+
+
+class TriageApp(App[None]):
+    """The board. Opening the database happens in the constructor, so a bad URL fails before the screen."""
+
+    CSS_PATH = Path(__file__).parent / "triageboard.tcss"  # absolute: subclasses elsewhere find it too
+    TITLE = "triageboard"
+    BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
+
+    def __init__(self, config: Config, db_url: str, clock: Callable[[], dt.datetime] | None = None,
+                 user: str | None = None, demo: bool = False) -> None:
+        super().__init__()
+        self.demo = demo
+        """Opened by `triageboard demo`: the header says so, so nobody triages fake tickets."""
+        self.config = config
+        self.db_url = db_url
+        self.user = user if user is not None else default_user()
+        self.database = open_database(db_url)
+        self.service = Service(config, clock or utcnow)
+        self.set_keymap(keymap_of(config))
+
+    def get_default_screen(self) -> BoardScreen:
+        return BoardScreen(self.service, self.user, BoardSource(self.config.workflow))
+
+    @property
+    def board(self) -> BoardScreen:
+        return next(s for s in self.screen_stack if isinstance(s, BoardScreen))
+
+
+__all__ = ["TriageApp", "default_user", "keymap_of"]

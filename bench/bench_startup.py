@@ -1,0 +1,98 @@
+"""Time from process start to the first painted board, and peak memory, against an empty Textual app.
+
+    python bench/bench_startup.py --db sqlite:////tmp/bench.db [--runs 5]
+
+Each run spawns a fresh interpreter (`--child board` or `--child empty`) that
+runs its app headless at 160x45 and exits on Textual's `Ready` event, which
+the first screen refresh posts, i.e. right after the first paint. The child
+prints its time since process start (from /proc, so interpreter start-up and
+imports count); the parent reads the child's peak RSS from `os.wait4`. Both
+apps are measured alternately in the same run, so machine load hits both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def since_process_start() -> float:
+    """Seconds since this process started, from /proc (Linux)."""
+    with open("/proc/self/stat") as stat:
+        started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as uptime:
+        now = float(uptime.read().split()[0])
+    return now - started_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def child(kind: str, db_url: str) -> None:
+    wall_start = time.time() - since_process_start()
+    from textual.app import App
+
+    if kind == "board":
+        sys.path.insert(0, str(ROOT))
+        from app.config import load_config
+        from app.tui import TriageApp
+
+        base = TriageApp
+        args = (load_config(ROOT / "config.yaml"), db_url)
+    else:
+        base = App
+        args = ()
+
+    class Measured(base):  # type: ignore[misc, valid-type]
+        def on_ready(self) -> None:
+            print(f"painted {time.time() - wall_start:.4f}", flush=True)
+            self.exit()
+
+    Measured(*args).run(headless=True, size=(160, 45))
+
+
+def measure(kind: str, db_url: str) -> tuple[float, float]:
+    """(seconds to first paint, peak RSS in MB) of one fresh process."""
+    process = subprocess.Popen([sys.executable, __file__, "--child", kind, "--db", db_url],
+                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0 or "painted" not in output:
+        raise SystemExit(f"{kind} child failed ({process.returncode}): {output}")
+    seconds = float(output.split("painted", 1)[1].split()[0])
+    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", choices=("board", "empty"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.db)
+        return
+    results: dict[str, list[tuple[float, float]]] = {"empty": [], "board": []}
+    measure("empty", args.db)  # warm the file cache for both
+    measure("board", args.db)
+    for _ in range(args.runs):
+        for kind in ("empty", "board"):
+            results[kind].append(measure(kind, args.db))
+    paint = {kind: statistics.median(t for t, _ in runs) for kind, runs in results.items()}
+    rss = {kind: max(m for _, m in runs) for kind, runs in results.items()}
+    for kind in ("empty", "board"):
+        print(f"{kind:>5}: first paint median {paint[kind] * 1000:7.0f} ms   peak RSS {rss[kind]:6.1f} MB"
+              f"   (runs: {', '.join(f'{t * 1000:.0f}' for t, _ in results[kind])} ms)")
+    ratio = paint["board"] / paint["empty"]
+    print(f"ratio board/empty: first paint {ratio:.2f}x (target <= 1.5x), "
+          f"RSS {rss['board'] / rss['empty']:.2f}x; board peak RSS {rss['board']:.1f} MB (target < 150 MB)")
+
+
+if __name__ == "__main__":
+    main()

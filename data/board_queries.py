@@ -1,0 +1,126 @@
+"""The queries the board paints from: grouped counts and one page of a column at a time.
+
+A column may hold 100,000 cards, so nothing here loads a whole column. A
+page is `LIMIT/OFFSET` over the `(state, sort_key, rank)` index (priority of
+work) or the `(state, rank)` index (manual order); the id is the last
+tie-breaker so the order is total and a page boundary never repeats or drops
+a card. Rows come back as plain frozen dataclasses: the UI never sees a
+Peewee model, and nothing here knows about Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from peewee import fn
+
+from data.models import Ticket
+
+Order = Literal["priority", "rank"]
+
+ORDERS: tuple[str, ...] = ("priority", "rank")
+
+
+@dataclass(frozen=True)
+class CardRow:
+    """What a board card needs, and no more (no description, no triage answers)."""
+
+    id: int
+    key: str
+    title: str
+    priority: int | None
+    assignee: str | None
+    state: str
+    hold_reason: str | None
+    solved: bool
+    kind: str
+    version: int
+    sort_key: int
+    rank: float
+
+
+_CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.assignee, Ticket.state,
+                Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank)
+
+
+def _matches(text_filter: str | None):
+    """The filter: a case-insensitive substring of the key, title or assignee (LIKE wildcards escaped)."""
+    text = (text_filter or "").strip()
+    if not text:
+        return None
+    return Ticket.key.contains(text) | Ticket.title.contains(text) | Ticket.assignee.contains(text)
+
+
+def _ordering(order: Order) -> tuple:
+    if order == "priority":
+        return (Ticket.sort_key, Ticket.rank, Ticket.id)
+    if order == "rank":
+        return (Ticket.rank, Ticket.id)
+    raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
+
+
+def column_counts(text_filter: str | None = None) -> dict[str, int]:
+    """Cards per state, in ONE grouped query (a state with no cards is absent)."""
+    query = Ticket.select(Ticket.state, fn.COUNT(Ticket.id)).group_by(Ticket.state)
+    condition = _matches(text_filter)
+    if condition is not None:
+        query = query.where(condition)
+    return {state: count for state, count in query.tuples()}
+
+
+def column_count(state: str, text_filter: str | None = None) -> int:
+    """Cards in one state (filtered when a filter is given)."""
+    query = Ticket.select().where(Ticket.state == state)
+    condition = _matches(text_filter)
+    if condition is not None:
+        query = query.where(condition)
+    return query.count()
+
+
+def column_page(state: str, offset: int, limit: int, order: Order = "priority",
+                text_filter: str | None = None) -> list[CardRow]:
+    """Cards `offset` .. `offset + limit - 1` of a column, in board order."""
+    query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == state)
+             .order_by(*_ordering(order)).limit(limit).offset(max(0, offset)))
+    condition = _matches(text_filter)
+    if condition is not None:
+        query = query.where(condition)
+    return [CardRow(*row) for row in query.tuples()]
+
+
+def position_of(state: str, ticket_id: int, order: Order = "priority",
+                text_filter: str | None = None) -> int | None:
+    """The index of a card in its column's board order, or None if it is not there (moved, filtered out).
+
+    Counts the cards ordered before it with the index, instead of scanning
+    pages: the cursor can follow a card anywhere in a column of any size.
+    """
+    row = (Ticket.select(Ticket.sort_key, Ticket.rank)
+           .where((Ticket.id == ticket_id) & (Ticket.state == state)))
+    condition = _matches(text_filter)
+    if condition is not None:
+        row = row.where(condition)
+    found = row.tuples().first()
+    if found is None:
+        return None
+    sort_key, rank = found
+    # Two index range counts rather than one OR: SQLite walks the (state, sort_key, rank)
+    # index for "sort_key < k", then only the card's own sort_key group for the rest.
+    by_rank = (Ticket.rank < rank) | ((Ticket.rank == rank) & (Ticket.id < ticket_id))
+    if order == "priority":
+        parts = [Ticket.sort_key < sort_key, (Ticket.sort_key == sort_key) & by_rank]
+    elif order == "rank":
+        parts = [by_rank]
+    else:
+        raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
+    total = 0
+    for before in parts:
+        query = Ticket.select().where((Ticket.state == state) & before)
+        if condition is not None:
+            query = query.where(condition)
+        total += query.count()
+    return total
+
+
+__all__ = ["CardRow", "ORDERS", "Order", "column_count", "column_counts", "column_page", "position_of"]

@@ -1,0 +1,68 @@
+"""Fixtures for driving the board through `TriageApp.run_test()`: a temporary database, the repo's config."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from app.config import load_config
+from app.service import Service
+from data.db import open_database
+from data.models import Ticket
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 3, 10, 0)
+
+
+@pytest.fixture
+def config():
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "b.db")
+    db = open_database(url)
+    yield url
+    db.close()
+
+
+@pytest.fixture
+def service(config, db_url):
+    return Service(config, clock=lambda: NOW)
+
+
+@pytest.fixture
+def seed(service):
+    """Create a ticket; `triaged=True` answers what the gate into Ready needs."""
+
+    def make(title: str, *, state: str | None = None, triaged: bool = True, **fields) -> Ticket:
+        fields.setdefault("priority", 2 if triaged else None)
+        ticket = service.create(title=title, by="lead", state=state, **fields)
+        if triaged:
+            Ticket.update(actionable="yes", acknowledged=True).where(Ticket.id == ticket.id).execute()
+        return Ticket.get_by_id(ticket.id)
+
+    return make
+
+
+@pytest.fixture
+def make_app(config, db_url):
+    from app.tui import TriageApp
+
+    def build(**kwargs):
+        kwargs.setdefault("user", "alice")
+        kwargs.setdefault("clock", lambda: NOW)
+        return TriageApp(config, db_url, **kwargs)
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch):
+    """Stable screens for snapshots (harlequin's conftest does the same)."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False)

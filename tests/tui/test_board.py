@@ -1,0 +1,368 @@
+"""The board as a user drives it: press keys, then check the database and what is on screen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.widgets import DataTable, OptionList, Static
+
+from app.screens import CardDetailScreen, HelpScreen, HoldReasonPicker, MovePicker
+from data.models import History, Ticket
+from widgets import Column
+
+SIZE = (160, 45)
+
+
+async def settle(pilot) -> None:
+    """Wait for the board's thread workers and the messages they post (twice: a write can queue another)."""
+    for _ in range(2):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def lines(app, state: str) -> list[str]:
+    """The text a column paints now, line by line (trailing blanks dropped)."""
+    column = app.board.column(state)
+    painted = [column.render_line(y).text.rstrip() for y in range(column.scrollable_content_region.height)]
+    while painted and not painted[-1]:
+        painted.pop()
+    return painted
+
+
+def toasts(app) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def state_of(ticket) -> str:
+    return Ticket.get_by_id(ticket.id).state
+
+
+def moves_of(ticket) -> list[History]:
+    return list(History.select().where((History.ticket == ticket.id) & (History.kind == "move"))
+                .order_by(History.id))
+
+
+async def test_headers_show_title_count_and_wip_limit(make_app, seed):
+    seed("one")
+    seed("two")
+    seed("busy", state="in_progress")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        assert str(board.column("todo").border_title) == "To Do 2"
+        assert str(board.column("in_progress").border_title) == "In Progress 1/5"
+        assert str(board.column("closed").border_title) == "Closed 0"
+        assert lines(pilot.app, "closed") == []
+
+
+async def test_cards_show_key_priority_status_assignee_and_title(make_app, seed):
+    seed("Login page is blank", assignee="bob", priority=1)
+    async with make_app().run_test(size=SIZE) as pilot:
+        first, second = lines(pilot.app, "todo")[:2]
+        assert first.startswith("SET-1 P1 Open") and first.endswith("bob")
+        assert second.strip() == "Login page is blank"
+
+
+async def test_cursor_moves_within_and_between_columns(make_app, seed):
+    a, b = seed("alpha"), seed("beta")
+    c = seed("gamma", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        assert board.current_card.key == a.key
+        await pilot.press("j")
+        assert board.current_card.key == b.key
+        await pilot.press("down")  # past the last card: stays
+        assert board.current_card.key == b.key
+        await pilot.press("k")
+        assert board.current_card.key == a.key
+        await pilot.press("l")
+        assert board.focused_column.state == "ready" and board.current_card.key == c.key
+        await pilot.press("right")
+        assert board.focused_column.state == "in_progress" and board.current_card is None
+        await pilot.press("left", "h")
+        assert board.focused_column.state == "todo"
+        await pilot.press("h")  # the first column has nothing to its left
+        assert board.focused_column.state == "todo"
+        status = str(board.query_one("#status", Static).render())
+        assert a.key in status and "can move to: Ready, On Hold, Closed" in status
+
+
+async def test_L_and_H_move_the_card_and_the_cursor_follows(make_app, seed):
+    ticket = seed("Checkout fails")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        await settle(pilot)
+        assert state_of(ticket) == "ready"
+        board = pilot.app.board
+        assert board.focused_column.state == "ready" and board.current_card.key == ticket.key
+        assert lines(pilot.app, "todo") == []
+        assert lines(pilot.app, "ready")[0].startswith(f"{ticket.key} P2 Open")
+        assert str(board.column("ready").border_title) == "Ready 1"
+        await pilot.press("L")  # Ready -> In Progress, the same card
+        await settle(pilot)
+        assert state_of(ticket) == "in_progress"
+        await pilot.press("H")
+        await settle(pilot)
+        assert state_of(ticket) == "ready"
+    history = moves_of(ticket)
+    assert [(h.from_state, h.to_state, h.by) for h in history] == [
+        ("todo", "ready", "alice"), ("ready", "in_progress", "alice"), ("in_progress", "ready", "alice")]
+    assert (history[1].status_before, history[1].status_after) == ("Open", "In Progress")
+
+
+async def test_shift_arrows_move_the_card(make_app, seed):
+    ticket = seed("Shifty")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert state_of(ticket) == "ready"
+        await pilot.press("shift+left")
+        await settle(pilot)
+        assert state_of(ticket) == "todo"
+
+
+async def test_two_quick_moves_both_apply(make_app, seed):
+    """A second key press while the first move is writing is replayed on the fresh card, not lost to a conflict."""
+    ticket = seed("Fast fingers")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("L", "L")
+        await settle(pilot)
+        assert state_of(ticket) == "in_progress"
+        assert not [t for t in toasts(pilot.app) if "Changed elsewhere" in t]
+
+
+async def test_forbidden_move_is_refused_with_the_allowed_moves_and_nothing_changes(make_app, seed):
+    ticket = seed("Waiting on vendor", state="on_hold", hold_reason="external")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("l", "l", "l")  # to the On Hold column
+        assert pilot.app.board.current_card.key == ticket.key
+        await pilot.press("L")  # On Hold -> Resolved is not in the graph
+        await settle(pilot)
+        [toast] = toasts(pilot.app)
+        assert toast.startswith("Move refused:")
+        assert "cannot move from On Hold to Resolved" in toast
+        assert "allowed from On Hold: In Progress (in_progress), Ready (ready), To Do (todo)" in toast
+        assert lines(pilot.app, "on_hold")[0].startswith(f"{ticket.key} P2 On Hold")
+    assert state_of(ticket) == "on_hold" and moves_of(ticket) == []
+
+
+async def test_untriaged_card_cannot_enter_ready(make_app, seed):
+    ticket = seed("Vague report", triaged=False)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        await settle(pilot)
+        assert any("triage is not complete" in t for t in toasts(pilot.app))
+    assert state_of(ticket) == "todo"
+
+
+async def test_first_column_has_nothing_to_its_left(make_app, seed):
+    ticket = seed("Edge")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("H")
+        await settle(pilot)
+        assert any("already in the first column" in t for t in toasts(pilot.app))
+    assert state_of(ticket) == "todo"
+
+
+async def test_m_lists_only_allowed_targets_and_asks_the_hold_reason(make_app, seed):
+    ticket = seed("Need logs from the requester")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        picker = pilot.app.screen
+        assert isinstance(picker, MovePicker)
+        options = picker.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == \
+            ["ready", "on_hold", "closed"]
+        await pilot.press("down", "enter")  # On Hold
+        assert isinstance(pilot.app.screen, HoldReasonPicker)
+        await pilot.press("enter")  # waiting on the requester
+        await settle(pilot)
+        assert lines(pilot.app, "on_hold")[0].startswith(f"{ticket.key} P2 Pending")
+    fresh = Ticket.get_by_id(ticket.id)
+    assert (fresh.state, fresh.hold_reason) == ("on_hold", "requester")
+    [move] = moves_of(ticket)
+    assert (move.status_before, move.status_after, move.hold_reason) == ("Open", "Pending", "requester")
+
+
+async def test_escape_from_the_pickers_changes_nothing(make_app, seed):
+    ticket = seed("Undecided")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("m", "escape")
+        await pilot.press("m", "down", "enter", "escape")
+        await settle(pilot)
+        assert pilot.app.screen is pilot.app.board
+    assert state_of(ticket) == "todo" and moves_of(ticket) == []
+
+
+async def test_undo_reverses_the_last_move_of_this_session(make_app, seed):
+    ticket = seed("Oops")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert state_of(ticket) == "todo"
+        assert pilot.app.board.focused_column.state == "todo"
+        assert any(t.startswith("Undone:") for t in toasts(pilot.app))
+        await pilot.press("u")  # nothing left to undo in this session
+        await settle(pilot)
+        assert any("no move to undo" in t for t in toasts(pilot.app))
+    first, second = moves_of(ticket)
+    assert (second.from_state, second.to_state, second.undoes) == ("ready", "todo", first.id)
+
+
+async def test_enter_shows_the_detail_with_full_history(make_app, seed, service):
+    ticket = seed("History lesson", state="ready")
+    service.move(ticket.key, "in_progress", by="bob")
+    service.move(ticket.key, "on_hold", by="carol", hold_reason="external", reason="vendor")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("l", "l", "l", "enter")
+        await settle(pilot)
+        detail = pilot.app.screen
+        assert isinstance(detail, CardDetailScreen)
+        table = detail.query_one("#history", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[1:] for row in rows] == [
+            ["lead", "created in Ready", "Open", ""],
+            ["bob", "Ready → In Progress", "Open → In Progress", ""],
+            ["carol", "In Progress → On Hold (external)", "In Progress → On Hold", "vendor"],
+        ]
+        assert "History lesson" in str(detail.query_one("#detail-title").render())
+        await pilot.press("escape")
+        assert pilot.app.screen is pilot.app.board
+
+
+async def test_filter_shows_matching_cards_and_counts(make_app, seed):
+    seed("Login page is blank")
+    seed("Payment declined")
+    seed("Cannot login on mobile", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.press(*"login", "enter")
+        await settle(pilot)
+        board = pilot.app.board
+        assert str(board.column("todo").border_title) == "To Do 1"
+        assert str(board.column("ready").border_title) == "Ready 1"
+        assert lines(pilot.app, "todo")[1].strip() == "Login page is blank"
+        await pilot.press("slash", *["backspace"] * 5, "enter")  # clear it
+        await settle(pilot)
+        assert str(board.column("todo").border_title) == "To Do 2"
+
+
+async def test_markup_in_titles_is_shown_literally(make_app, seed, config):
+    seed("[bold]x[/] y")
+    seed("[link=x]z")
+    async with make_app().run_test(size=SIZE) as pilot:
+        shown = lines(pilot.app, "todo")
+        assert shown[1].strip() == "[bold]x[/] y"
+        assert shown[3].strip() == "[link=x]z"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[bold]x[/] y" in str(pilot.app.screen.query_one("#detail-title").render())
+
+
+async def test_wip_limit_refuses_by_default(make_app, seed):
+    for n in range(5):
+        seed(f"busy {n}", state="in_progress")
+    ticket = seed("one too many", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("l", "L")
+        await settle(pilot)
+        assert any("In Progress is at its WIP limit (5/5)" in t for t in toasts(pilot.app))
+        assert str(pilot.app.board.column("in_progress").border_title) == "In Progress 5/5"
+    assert state_of(ticket) == "ready"
+
+
+async def test_wip_limit_warns_when_configured_to(config, db_url, seed):
+    from app.tui import TriageApp
+
+    warn = dataclasses.replace(config, workflow=dataclasses.replace(config.workflow, wip_policy="warn"))
+    for n in range(5):
+        seed(f"busy {n}", state="in_progress")
+    ticket = seed("one too many", state="ready")
+    async with TriageApp(warn, db_url, user="alice").run_test(size=SIZE) as pilot:
+        await pilot.press("l", "L")
+        await settle(pilot)
+        assert any(t.startswith("Moved, with a warning:") for t in toasts(pilot.app))
+        assert str(pilot.app.board.column("in_progress").border_title) == "In Progress 6/5"
+        assert pilot.app.board.column("in_progress").has_class("-over-limit")
+    assert state_of(ticket) == "in_progress"
+
+
+async def test_a_card_moved_elsewhere_is_refreshed_not_overwritten(make_app, seed, service):
+    ticket = seed("Contended")
+    async with make_app().run_test(size=SIZE) as pilot:
+        service.move(ticket.key, "closed", by="bob")  # another board, behind this one's back
+        await pilot.press("L")
+        await settle(pilot)
+        assert any(t.startswith("Changed elsewhere:") and "moved to Closed by bob" in t for t in toasts(pilot.app))
+        assert lines(pilot.app, "todo") == []
+        assert lines(pilot.app, "closed")[0].startswith(ticket.key)
+    assert state_of(ticket) == "closed"
+
+
+async def test_help_lists_every_binding(make_app, seed):
+    seed("anything")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        table = help_screen.query_one(DataTable)
+        rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        for ident in ("board.left", "board.right", "column.cursor_up", "column.cursor_down", "board.move_left",
+                      "board.move_right", "board.move_to", "board.detail", "board.filter", "board.undo",
+                      "board.help", "app.quit"):
+            assert ident in rows, ident
+        assert "H" in rows["board.move_left"] and "shift" in rows["board.move_left"].lower()
+        assert any("palette" in str(table.get_row_at(i)[1]).lower() for i in range(table.row_count))
+
+
+async def test_keymap_remaps_a_binding_by_id(make_app, seed):
+    ticket = seed("Remapped")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.update_keymap({"board.move_right": "ctrl+l"})
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert state_of(ticket) == "ready"
+
+
+async def test_palette_commands_follow_the_selected_card(make_app, seed):
+    ticket = seed("Palette")
+    async with make_app().run_test(size=SIZE) as pilot:
+        names = [c.name for c in pilot.app.board.palette_commands()]
+        assert names[:4] == [f"Move {ticket.key} to Ready", f"Move {ticket.key} to On Hold",
+                             f"Move {ticket.key} to Closed", f"Open {ticket.key}: detail and history"]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"to closed")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert state_of(ticket) == "closed"
+
+
+async def test_q_quits(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not pilot.app.is_running
+
+
+async def test_columns_are_virtual(make_app, service):
+    """A column of 300 cards is one widget that paints only what is on screen."""
+    from app.config import KINDS  # noqa: F401  (the config module loads; rows go in raw)
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 3)
+    rows = [dict(key=f"SET-{n}", number=n, title=f"card {n}", state="closed", rank=float(n), sort_key=15,
+                 state_entered=now, created=now, updated=now) for n in range(1, 301)]
+    service.bulk_insert(rows)
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        assert len(board.query(Column)) == 6
+        closed = board.column("closed")
+        assert closed.virtual_size.height == 600
+        assert len(closed._pages) == 1  # one page painted
+        await pilot.press(*"lllll", "end")
+        await pilot.pause()
+        assert closed.current_card.key == "SET-300"
+        assert lines(pilot.app, "closed")[-1].strip() == "card 300"

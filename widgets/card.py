@@ -1,0 +1,39 @@
+"""What a column paints, and where it gets it from.
+
+The column widget never imports `data/` or Peewee: the screen injects a
+`CardSource` (attributes down) that turns database rows into these plain
+`Card` values, including the derived support status, which is a rule of the
+`app/` layer and not the widget's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class Card:
+    """One ticket as the board shows it. Every field is plain text: never markup."""
+
+    id: int
+    key: str
+    title: str
+    priority: str
+    """A label: "P1" … "P4", or "--" while untriaged."""
+    assignee: str
+    status: str
+    """The support status the requester sees (derived from state and hold reason)."""
+    state: str
+    version: int
+
+
+class CardSource(Protocol):
+    """Pages of one column's cards, in board order; the screen's adapter over the queries."""
+
+    def page(self, state: str, offset: int, limit: int) -> Sequence[Card]:
+        """Cards `offset` .. `offset + limit - 1` of the column `state` (fewer at the end)."""
+        ...
+
+
+__all__ = ["Card", "CardSource"]

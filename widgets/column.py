@@ -1,0 +1,283 @@
+"""One board column: a virtualised Line-API list of cards, however many there are.
+
+Like toolong's `LogLines`, the column is a single `ScrollView` that knows
+only its row count (`virtual_size`) and paints the lines on screen from pages
+it asks its `CardSource` for, kept in a small LRU cache. Mounting a widget per
+card does not survive a column of 10,000 tickets; this stays flat at 100,000.
+
+Attributes down, messages up: the screen sets `count`, `limit` and the
+source; the column posts `CardHighlighted`, `CardSelected` and
+`MoveRequested` and never writes anything itself.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.markup import escape
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from widgets.card import Card, CardSource
+
+CARD_HEIGHT = 2
+"""Lines per card: key, priority, status and assignee; then the title."""
+
+PAGE_SIZE = 64
+"""Cards per query: a screenful and some, so scrolling a little never queries."""
+
+
+class Column(ScrollView, can_focus=True, inherit_bindings=False):
+    """A board column of `count` cards in the state `state`, painted a page at a time."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="column.cursor_up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="column.cursor_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="column.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="column.page_down"),
+        Binding("home", "jump(0)", "First card", show=False, id="column.first"),
+        Binding("end", "jump(-1)", "Last card", show=False, id="column.last"),
+        Binding("shift+left,H", "move_card(-1)", "Move left", key_display="H", id="board.move_left"),
+        Binding("shift+right,L", "move_card(1)", "Move right", key_display="L", id="board.move_right"),
+        Binding("enter", "select", "Detail", id="board.detail"),
+    ]
+
+    DEFAULT_CSS = """
+    Column {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .column--cursor { background: $surface-lighten-2; }
+        &:focus > .column--cursor { background: $primary; color: $text; text-style: bold; }
+        & > .column--key { text-style: bold; }
+        & > .column--status { color: $text-muted; }
+        & > .column--assignee { color: $secondary; }
+        & > .column--p1 { color: $error; text-style: bold; }
+        & > .column--p2 { color: $warning; }
+        & > .column--untriaged { color: $text-muted; }
+    }
+    """
+
+    COMPONENT_CLASSES = {"column--cursor", "column--key", "column--status", "column--assignee",
+                         "column--p1", "column--p2", "column--untriaged"}
+
+    count: reactive[int] = reactive(0, repaint=False)
+    """How many cards the column holds (under the current filter)."""
+    limit: reactive[int | None] = reactive(None, repaint=False)
+    """The WIP limit shown in the header, if the column has one."""
+    cursor: reactive[int] = reactive(0, repaint=False)
+    """The index of the highlighted card."""
+
+    class CardHighlighted(Message):
+        """The cursor landed on a card (or on nothing: an empty column)."""
+
+        def __init__(self, column: Column, card: Card | None) -> None:
+            super().__init__()
+            self.column = column
+            self.card = card
+
+        @property
+        def control(self) -> Column:
+            return self.column
+
+    class CardSelected(Message):
+        """Enter on a card: the screen opens its detail and history."""
+
+        def __init__(self, column: Column, card: Card) -> None:
+            super().__init__()
+            self.column = column
+            self.card = card
+
+        @property
+        def control(self) -> Column:
+            return self.column
+
+    class MoveRequested(Message):
+        """The user asked to move a card `step` columns (-1 left, +1 right)."""
+
+        def __init__(self, column: Column, key: str, version: int, step: int, card: Card) -> None:
+            super().__init__()
+            self.column = column
+            self.key = key
+            self.version = version
+            self.step = step
+            self.card = card
+
+        @property
+        def control(self) -> Column:
+            return self.column
+
+    def __init__(self, state: str, title: str, source: CardSource, *, count: int = 0,
+                 limit: int | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.state = state
+        self.title = title
+        self.source = source
+        self._pages: LRUCache[int, list[Card]] = LRUCache(maxsize=16)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
+        """Painted lines by (card id, version, part, cursor?, focus?, width), as toolong caches its lines."""
+        self._styles: dict[str, Style] = {}
+        self.set_reactive(Column.count, count)
+        self.set_reactive(Column.limit, limit)
+
+    # -- data ------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Forget the cached pages and repaint: the column's cards changed."""
+        self._pages.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def _style(self, name: str) -> Style:
+        """A component class's Rich style, looked up once per style change (the lookup is not cheap)."""
+        key = f"{name}:{self.has_focus}"
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self.get_component_rich_style(name)
+        return style
+
+    def card_at(self, index: int) -> Card | None:
+        """The card at `index`, reading its page from the source if it is not cached."""
+        if not 0 <= index < self.count:
+            return None
+        number, offset = divmod(index, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = list(self.source.page(self.state, number * PAGE_SIZE, PAGE_SIZE))
+            self._pages[number] = page
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def current_card(self) -> Card | None:
+        return self.card_at(self.cursor)
+
+    # -- reactives -------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._update_header()
+        self._update_virtual_size()
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT)
+
+    def _update_header(self) -> None:
+        shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
+        self.border_title = f"{escape(self.title)} {shown}"
+        self.set_class(self.limit is not None and self.count > self.limit, "-over-limit")
+        self.set_class(self.limit is not None and self.count == self.limit, "-at-limit")
+
+    def validate_cursor(self, cursor: int) -> int:
+        return max(0, min(cursor, self.count - 1))
+
+    def watch_count(self) -> None:
+        self._update_header()
+        self._update_virtual_size()
+        self.cursor = self.validate_cursor(self.cursor)
+        self.refresh()
+
+    def watch_limit(self) -> None:
+        self._update_header()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._refresh_card(old)
+        self._refresh_card(new)
+        self.scroll_to_card(new)
+        self.post_message(self.CardHighlighted(self, self.current_card))
+
+    def _refresh_card(self, index: int) -> None:
+        top = index * CARD_HEIGHT - round(self.scroll_offset.y)
+        self.refresh(Region(0, top, self.size.width, CARD_HEIGHT))
+
+    def scroll_to_card(self, index: int) -> None:
+        self.scroll_to_region(Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT), animate=False, immediate=True)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.post_message(self.CardHighlighted(self, self.current_card))
+
+    # -- painting --------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = y + round(self.scroll_offset.y)
+        index, part = divmod(line, CARD_HEIGHT)
+        card = self.card_at(index)
+        base = self.rich_style
+        if card is None:
+            return Strip.blank(width, base)
+        is_cursor = index == self.cursor
+        cache_key = (card.id, card.version, part, is_cursor, self.has_focus, width, base)
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            text = self.card_line(card, part, width)
+            text.stylize_before(base)
+            if is_cursor:
+                text.stylize(self._style("column--cursor"))
+            segments = list(text.render(self.app.console))
+            strip = self._strips[cache_key] = Strip(segments, width).adjust_cell_length(width, base).simplify()
+        return strip
+
+    def card_line(self, card: Card, part: int, width: int) -> Text:
+        """One line of a card. Built with `Text.assemble` from plain strings: a title is never markup."""
+        style = self._style
+        if part == 0:
+            priority_style = {"P1": "column--p1", "P2": "column--p2", "--": "column--untriaged"}.get(card.priority)
+            left = Text.assemble((card.key, style("column--key")), " ",
+                                 (card.priority, style(priority_style) if priority_style else Style()), " ",
+                                 (card.status, style("column--status")))
+            right = Text(card.assignee or "—", style=style("column--assignee"))
+            room = width - right.cell_len - 1
+            left.truncate(max(room, 0), overflow="ellipsis")
+            text = Text.assemble(left, " " * max(1, width - left.cell_len - right.cell_len), right)
+        else:
+            text = Text.assemble("  ", card.title.replace("\n", " "))
+        text.truncate(width, overflow="ellipsis", pad=True)
+        text.no_wrap = True
+        return text
+
+    # -- actions ---------------------------------------------------------
+
+    def action_cursor(self, step: int) -> None:
+        self.cursor = self.validate_cursor(self.cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        step = max(1, self.scrollable_content_region.height // CARD_HEIGHT)
+        self.cursor = self.validate_cursor(self.cursor + direction * step)
+
+    def action_jump(self, index: int) -> None:
+        self.cursor = self.validate_cursor(index if index >= 0 else self.count - 1)
+
+    def action_move_card(self, step: int) -> None:
+        card = self.current_card
+        if card is None:
+            self.app.bell()
+            return
+        self.post_message(self.MoveRequested(self, card.key, card.version, step, card))
+
+    def action_select(self) -> None:
+        card = self.current_card
+        if card is not None:
+            self.post_message(self.CardSelected(self, card))
+
+    def on_click(self, event: events.Click) -> None:
+        index = (event.y + round(self.scroll_offset.y)) // CARD_HEIGHT
+        if index < self.count:
+            self.focus()
+            self.cursor = index
+
+
+__all__ = ["CARD_HEIGHT", "Column", "PAGE_SIZE"]
