@@ -346,6 +346,10 @@ cli.add_command(notify)
 cli.add_command(inbound)
 import app.cli_report  # noqa: E402,F401  registers `report` on `cli`
 
+from app.cli_serve import serve  # noqa: E402
+
+cli.add_command(serve)
+
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps the domain's errors to exit codes and one line each."""
