@@ -149,14 +149,22 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
     # -- data ------------------------------------------------------------
 
-    def invalidate(self) -> None:
+    def invalidate(self, pages: dict[int, list[Card]] | None = None) -> None:
         """Forget the cached pages and repaint: the column's cards changed.
 
+        `pages` (page number -> cards) may bring the fresh pages the screen
+        already read off the event loop, so the repaint runs no query.
         Painted lines stay cached: they are keyed by card id and version, so
         the cards that only shifted up or down are not rendered again.
         """
         self._pages.clear()
+        for number, cards in (pages or {}).items():
+            self._pages[number] = cards
         self.refresh()
+
+    def page_number(self, index: int | None = None) -> int:
+        """The page holding card `index` (default: the cursor's)."""
+        return (self.cursor if index is None else index) // PAGE_SIZE
 
     def notify_style_update(self) -> None:
         """Keep the painted lines: their cache key names everything they were painted with.

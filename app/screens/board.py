@@ -11,7 +11,7 @@ made by other boards on a shared database).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
@@ -32,7 +32,7 @@ from app.commands import BoardCommands, PaletteCommand
 from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.service import Conflict, MoveResult, Refused, Service
 from widgets.card import Card
-from widgets.column import Column
+from widgets.column import PAGE_SIZE, Column
 from widgets.status_line import StatusLine
 
 
@@ -48,6 +48,8 @@ class MoveOutcome:
     """Where the card now sits in the target column (None: filtered out)."""
     warnings: tuple[str, ...] = ()
     undo: bool = False
+    pages: dict[str, dict[int, list[Card]]] = field(default_factory=dict)
+    """Fresh pages of the two columns around their cursors, read in the worker."""
 
 
 class BoardScreen(Screen[None]):
@@ -111,6 +113,7 @@ class BoardScreen(Screen[None]):
         """Keys of the cards moved in this session, newest last: `u` undoes them in turn."""
         self._writing = False
         self._after_write: deque[Callable[[], None]] = deque()
+        self._columns: dict[str, Column] = {}
 
     # -- layout ----------------------------------------------------------
 
@@ -138,7 +141,11 @@ class BoardScreen(Screen[None]):
         return list(self.query(Column))
 
     def column(self, state: str) -> Column:
-        return self.query_one(f"#column-{state}", Column)
+        """The column widget for `state` (looked up once: a DOM query on every move adds up)."""
+        found = self._columns.get(state)
+        if found is None:
+            found = self._columns[state] = self.query_one(f"#column-{state}", Column)
+        return found
 
     @property
     def focused_column(self) -> Column:
@@ -285,9 +292,15 @@ class BoardScreen(Screen[None]):
 
     def _post_moved(self, result: MoveResult, source: str, target: str, undo: bool = False) -> None:
         ticket = result.ticket
+        position = self.source.position_of(target, ticket.id)
+        # Read the pages the repaint will need here, in the worker, not in render_line on the event loop.
+        wanted = {target: self.column(target).page_number(position or 0),
+                  source: self.column(source).page_number()}
+        pages: dict[str, dict[int, list[Card]]] = {}
+        for state, number in wanted.items():
+            pages.setdefault(state, {})[number] = self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)
         outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
-                              position=self.source.position_of(target, ticket.id),
-                              warnings=result.warnings, undo=undo)
+                              position=position, warnings=result.warnings, undo=undo, pages=pages)
         self.post_message(self.Moved(outcome))
 
     def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
@@ -305,7 +318,7 @@ class BoardScreen(Screen[None]):
             self.column(outcome.source).count -= 1
             self.column(outcome.target).count += 1
         for state in {outcome.source, outcome.target}:
-            self.column(state).invalidate()
+            self.column(state).invalidate(outcome.pages.get(state))
         if not outcome.undo:
             self.undo_stack.append(outcome.key)
         self.focus_card(outcome.target, outcome.position)
