@@ -115,10 +115,15 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
 @click.option("--tickets", default=60, show_default=True, help="how many demo tickets")
 @pass_runtime
 def demo(runtime: Runtime, fresh: bool, tickets: int) -> None:
-    """Open the board on a demo database with realistic tickets in every column."""
+    """Open the board on a demo database with realistic tickets in every column.
+
+    The demo always uses its own file (triageboard-demo.db beside the config),
+    whatever --db or TRIAGEBOARD_DB say: trying the demo never writes demo
+    tickets into a real board.
+    """
     from app.demo import demo_database
 
-    runtime.db_option = runtime.db_option or demo_database(runtime.config, fresh=fresh, count=tickets)
+    runtime.db_option = demo_database(runtime.config, fresh=fresh, count=tickets)
     open_board(runtime, demo=True)
 
 
