@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from app.metrics import is_stale, stale_cutoff
 from app.ordering import priority_label
@@ -34,6 +34,8 @@ class BoardSource:
     clock: Callable[[], dt.datetime] = utcnow
     stale_only: bool = False
     """The stale filter: only cards past the threshold (never the final column's)."""
+    paging: Callable[[Sequence[CardRow]], dict[str, tuple[str, tuple[str, ...]]]] | None = None
+    """Who is paged now for a page of rows, in one query (`Service.paging_now_for`); None: no page marks."""
 
     def _entered_before(self) -> dt.datetime | None:
         if not self.stale_only or self.stale_rule is None:
@@ -47,12 +49,14 @@ class BoardSource:
     def order_of(self, state: str) -> Order:
         return self.orders.get(state, "priority")
 
-    def card(self, row: CardRow, now: dt.datetime | None = None) -> Card:
+    def card(self, row: CardRow, now: dt.datetime | None = None,
+             paging: tuple[str, tuple[str, ...]] = ("", ())) -> Card:
         stale = (self.stale_rule is not None and row.state_entered is not None and row.state != self.workflow.final
                  and is_stale(row.state_entered, now or self.clock(), self.stale_rule))
         return Card(id=row.id, key=row.key, title=row.title, priority=priority_label(row.priority),
                     assignee=row.assignee or "", state=row.state, version=row.version,
-                    status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale)
+                    status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale,
+                    needs_ack=bool(row.needs_ack) and row.ack_at is None, paged=paging[1], paged_rotation=paging[0])
 
     def page(self, state: str, offset: int, limit: int) -> list[Card]:
         if self._hidden(state):
@@ -60,7 +64,8 @@ class BoardSource:
         rows = board_queries.column_page(state, offset, limit, self.order_of(state), self.text_filter or None,
                                          self._entered_before())
         now = self.clock()
-        return [self.card(row, now) for row in rows]
+        paging = self.paging(rows) if self.paging is not None else {}  # no query unless a card waits for an ack
+        return [self.card(row, now, paging.get(row.key, ("", ()))) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """Cards per column under the filter: one grouped query; absent columns are 0."""

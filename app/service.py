@@ -826,6 +826,18 @@ class Service:
         waiting = {t.id: t.key for t in tickets if t.needs_ack and t.ack_at is None}
         return {waiting[i]: paged for i, paged in self._last_pages(list(waiting)).items()}
 
+    def paging_now_for(self, tickets: Iterable[Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """`paged_now_for` with the rotation of the step that paged them: {key: (rotation, handles)}.
+
+        One query for a whole page of board cards; anything with `id`, `key`,
+        `needs_ack` and `ack_at` will do (the board passes its `CardRow`s).
+        """
+        waiting = {t.id: t.key for t in tickets if t.needs_ack and t.ack_at is None}
+        latest: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for ticket_id, detail in self._page_rows(list(waiting)):  # oldest first: the last one wins
+            latest[waiting[ticket_id]] = (str(detail.get("rotation", "")), tuple(detail.get("paged", ())))
+        return latest
+
     def _due(self, ticket: Ticket, sent: set[int], now: dt.datetime) -> list:
         return self._call(due_steps, self.config.oncall, _aware(_paged_at(ticket)), None, sent, _aware(now),
                           add_working=self.add_working)

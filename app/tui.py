@@ -59,7 +59,7 @@ class TriageApp(App[None]):
     def get_default_screen(self) -> BoardScreen:
         return BoardScreen(self.service, self.user,
                            BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
-                                       clock=self.service.clock))
+                                       clock=self.service.clock, paging=self.service.paging_now_for))
 
     @property
     def board(self) -> BoardScreen:

@@ -41,11 +41,14 @@ class CardRow:
     rank: float
     state_entered: dt.datetime | None = None
     """When the card entered its column: the board marks it stale after `report.stale_after`."""
+    needs_ack: bool = False
+    ack_at: dt.datetime | None = None
+    """A page (`needs_ack`) waits for acknowledgement while `ack_at` is None: the board marks the card."""
 
 
 _CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.assignee, Ticket.state,
                 Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank,
-                Ticket.state_entered)
+                Ticket.state_entered, Ticket.needs_ack, Ticket.ack_at)
 
 
 def _matches(text_filter: str | None, entered_before: dt.datetime | None = None):

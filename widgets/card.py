@@ -28,6 +28,12 @@ class Card:
     version: int
     stale: bool = False
     """Sat in its column longer than `report.stale_after` (seed 003: push stuck work to completion)."""
+    needs_ack: bool = False
+    """A page waits for acknowledgement (an unacknowledged P1): the card is marked until `A`."""
+    paged: tuple[str, ...] = ()
+    """Who the latest escalation step paged (handles), while unacknowledged."""
+    paged_rotation: str = ""
+    """The rotation of that step, e.g. "SET primary"."""
 
 
 class CardSource(Protocol):

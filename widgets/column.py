@@ -69,11 +69,13 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         & > .column--p2 { color: $warning; }
         & > .column--untriaged { color: $text-muted; }
         & > .column--stale { color: $warning; text-style: bold; }
+        & > .column--ack { color: $error; text-style: bold; }
     }
     """
 
     COMPONENT_CLASSES = {"column--cursor", "column--key", "column--status", "column--assignee",
-                         "column--p1", "column--p2", "column--untriaged", "column--stale"}
+                         "column--p1", "column--p2", "column--untriaged", "column--stale",
+                         "column--ack"}
 
     count: reactive[int] = reactive(0, repaint=False)
     """How many cards the column holds (under the current filter)."""
@@ -268,7 +270,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
-        cache_key = (card.id, card.version, card.stale, part, is_cursor, self.active, width, base, self.app.theme)
+        cache_key = (card.id, card.version, card.stale, part, is_cursor, self.active, width, base, self.app.theme,
+                     card.needs_ack, card.paged)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
@@ -284,7 +287,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         style = self._style
         if part == 0:
             priority_style = {"P1": "column--p1", "P2": "column--p2", "--": "column--untriaged"}.get(card.priority)
-            left = Text.assemble(("! " if card.stale else "", style("column--stale")),
+            left = Text.assemble(("⚑ " if card.needs_ack else "", style("column--ack")),
+                                 ("! " if card.stale else "", style("column--stale")),
                                  (card.key, style("column--key")), " ",
                                  (card.priority, style(priority_style) if priority_style else Style()), " ",
                                  (card.status, style("column--status")))
@@ -292,6 +296,11 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             room = width - right.cell_len - 1
             left.truncate(max(room, 0), overflow="ellipsis")
             text = Text.assemble(left, " " * max(1, width - left.cell_len - right.cell_len), right)
+        elif card.needs_ack and card.paged:  # the person being paged, right of the title
+            text = Text.assemble("  ", card.title.replace("\n", " "))
+            right = Text("→ " + ", ".join(card.paged), style=style("column--ack"))
+            text.truncate(max(width - right.cell_len - 1, 0), overflow="ellipsis")
+            text = Text.assemble(text, " " * max(1, width - text.cell_len - right.cell_len), right)
         else:
             text = Text.assemble("  ", card.title.replace("\n", " "))
         text.truncate(width, overflow="ellipsis", pad=True)

@@ -11,6 +11,7 @@ import importlib
 _WHERE = {
     "BoardScreen": "board", "MoveOutcome": "board",
     "CardDetailScreen": "detail", "HistoryLine": "detail", "TicketDetail": "detail", "load_detail": "detail",
+    "NotificationLine": "detail",
     "HelpScreen": "help", "KeyHelp": "help",
     "FilterScreen": "pickers", "HoldReasonPicker": "pickers", "MovePicker": "pickers",
 }

@@ -29,6 +29,7 @@ from textual.widgets import Footer, Header
 
 from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
+from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.service import Conflict, MoveResult, Refused, Service
 from widgets.card import Card
@@ -52,7 +53,7 @@ class MoveOutcome:
     """Fresh pages of the two columns around their cursors, read in the worker."""
 
 
-class BoardScreen(Screen[None]):
+class BoardScreen(OnCallBoard, Screen[None]):
     """Six columns, a status line and the footer."""
 
     COMMANDS = {BoardCommands}
@@ -68,6 +69,7 @@ class BoardScreen(Screen[None]):
         Binding("exclamation_mark", "stale_filter", "Stale only", key_display="!", id="board.stale"),
         Binding("r", "reports", "Reports", id="board.reports"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
+        *OnCallBoard.ONCALL_BINDINGS,
     ]
 
     class Moved(Message):
@@ -131,6 +133,7 @@ class BoardScreen(Screen[None]):
         self.title = "triageboard"
         self.sub_title = self._board_label()
         self.columns[0].active = True
+        self.mount_oncall()
 
     def _board_label(self) -> str:
         demo = " · demo database" if getattr(self.app, "demo", False) else ""
@@ -187,7 +190,7 @@ class BoardScreen(Screen[None]):
         else:
             allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
             stale = " · stale: in this column past report.stale_after" if card.stale else ""
-            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale} · "
+            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale}{paged_text(card)} · "
                          f"can move to: {allowed}")
 
     # -- navigation ------------------------------------------------------
@@ -451,6 +454,7 @@ class BoardScreen(Screen[None]):
                                                f"{card.key}: {self.workflow.column(card.state).title} → {title}"))
             commands.append(PaletteCommand(f"Open {card.key}: detail and history",
                                            lambda: self.open_detail(card), "the card's fields and every transition"))
+        commands.extend(self.oncall_commands(card))
         if self.undo_stack:
             commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
                                            "a compensating move back; history keeps both"))

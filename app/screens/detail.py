@@ -7,6 +7,7 @@ built from plain strings, so a title like `[bold]x[/]` shows as typed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 
 from app.ordering import priority_label
 from app.service import Service
+from data.outbox import notifications_for
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,26 @@ class HistoryLine:
 
 
 @dataclass(frozen=True)
+class NotificationLine:
+    """One outbox message of the ticket and how its delivery stands."""
+
+    created: str
+    kind: str
+    recipient: str
+    subject: str
+    state: str
+    """"queued", "queued (retry 2 at 10:05)", "sent 10:01" or "failed after 8 attempts"."""
+    last_error: str
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     key: str
     title: str
     fields: tuple[tuple[str, str], ...]
     description: str
     history: tuple[HistoryLine, ...]
+    notifications: tuple[NotificationLine, ...] = ()
 
 
 def load_detail(service: Service, key: str) -> TicketDetail:
@@ -56,6 +72,7 @@ def load_detail(service: Service, key: str) -> TicketDetail:
 
     lines = []
     for entry in service.history(ticket):
+        reason = entry.reason or ""
         if entry.kind == "move":
             change = f"{title(entry.from_state)} → {title(entry.to_state)}"
             if entry.hold_reason:
@@ -64,12 +81,14 @@ def load_detail(service: Service, key: str) -> TicketDetail:
                 change += " [undo]"
         elif entry.kind == "create":
             change = f"created in {title(entry.to_state)}"
+        elif entry.kind == "comment":
+            change, reason = comment_line(entry.detail)
         else:
             change = entry.kind
         before, after = entry.status_before or "", entry.status_after or ""
         status = f"{before} → {after}" if before and after and before != after else (after if not before else "")
         lines.append(HistoryLine(at=f"{entry.at:%Y-%m-%d %H:%M}", by=entry.by or "", change=change,
-                                 status=status, reason=entry.reason or ""))
+                                 status=status, reason=reason))
     fields = (
         ("State", title(ticket.state)),
         ("Support status", service.status_of(ticket)),
@@ -82,7 +101,40 @@ def load_detail(service: Service, key: str) -> TicketDetail:
         ("Version", str(ticket.version)),
     )
     return TicketDetail(key=ticket.key, title=ticket.title, fields=fields, description=ticket.description,
-                        history=tuple(lines))
+                        history=tuple(lines),
+                        notifications=tuple(notification_line(row) for row in notifications_for(ticket.id)))
+
+
+def comment_line(detail: str) -> tuple[str, str]:
+    """A comment (a requester's reply) as (change, text): its words on one line, whatever it held."""
+    try:
+        values = json.loads(detail) if detail else {}
+    except ValueError:
+        values = {}
+    if not isinstance(values, dict):
+        values = {}
+    change = "comment (automatic)" if values.get("automatic") else "comment"
+    text = " ".join(str(values.get("body") or values.get("subject") or "").split())
+    if values.get("not_moved"):
+        text += f" [not moved: {values['not_moved']}]"
+    return change, text
+
+
+def notification_line(row: dict) -> NotificationLine:
+    status, attempts = row["status"], row["attempts"] or 0
+    if status == "sent":
+        state = f"sent {row['sent_at']:%Y-%m-%d %H:%M}" if row["sent_at"] else "sent"
+    elif status == "failed":
+        state = f"failed after {attempts} attempt{'s' if attempts != 1 else ''}"
+    elif attempts:
+        when = f" at {row['next_attempt']:%H:%M}" if row["next_attempt"] else ""
+        state = f"queued (retry {attempts + 1}{when})"
+    else:
+        state = "queued"
+    return NotificationLine(created=f"{row['created']:%Y-%m-%d %H:%M}" if row["created"] else "",
+                            kind=row["kind"] or "", recipient=row["recipient"] or "",
+                            subject=" ".join((row["subject"] or "").split()), state=state,
+                            last_error=" ".join((row["last_error"] or "").split()))
 
 
 class CardDetailScreen(ModalScreen[None]):
@@ -106,6 +158,13 @@ class CardDetailScreen(ModalScreen[None]):
             for line in detail.history:
                 table.add_row(*(Text(value) for value in (line.at, line.by, line.change, line.status, line.reason)))
             yield table
+            yield Label(f"Notifications ({len(detail.notifications)})", classes="dialog--subtitle")
+            sent: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="notifications")
+            sent.add_columns("written (UTC)", "kind", "to", "subject", "delivery", "last error")
+            for note in detail.notifications:
+                sent.add_row(*(Text(value) for value in (note.created, note.kind, note.recipient, note.subject,
+                                                         note.state, note.last_error)))
+            yield sent
 
     def action_close(self) -> None:
         self.dismiss(None)

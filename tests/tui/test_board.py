@@ -59,7 +59,7 @@ async def test_cards_show_key_priority_status_assignee_and_title(make_app, seed)
     seed("Login page is blank", assignee="bob", priority=1)
     async with make_app().run_test(size=SIZE) as pilot:
         first, second = lines(pilot.app, "todo")[:2]
-        assert first.startswith("SET-1 P1 Open") and first.endswith("bob")
+        assert first.startswith("⚑ SET-1 P1 Open") and first.endswith("bob")  # ⚑: a new P1 waits for its ack
         assert second.strip() == "Login page is blank"
 
 
