@@ -33,12 +33,17 @@ HEADINGS = RosterLine("ROTATION", "ON DUTY", "NEXT HANDOFF", "INCOMING")
 
 
 class RosterPanel(Widget):
-    """A table of `RosterLine`s under a one-line heading (the instant it was computed for)."""
+    """A table of `RosterLine`s under a one-line heading (the instant it was computed for).
+
+    The screen sets its height once (two lines plus one per rotation); the
+    lines change, their number does not.
+    """
 
     DEFAULT_CSS = """
     RosterPanel {
-        height: 7;
+        height: 6;
         padding: 0 1;
+        background: $boost;
     }
     """
 
