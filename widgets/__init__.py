@@ -2,5 +2,7 @@
 
 from widgets.card import Card, CardSource
 from widgets.column import Column
+from widgets.outbox_badge import OutboxBadge
+from widgets.roster_panel import RosterLine, RosterPanel
 
-__all__ = ["Card", "CardSource", "Column"]
+__all__ = ["Card", "CardSource", "Column", "OutboxBadge", "RosterLine", "RosterPanel"]

@@ -190,8 +190,8 @@ class BoardScreen(OnCallBoard, Screen[None]):
         else:
             allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
             stale = " · stale: in this column past report.stale_after" if card.stale else ""
-            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale}{paged_text(card)} · "
-                         f"can move to: {allowed}")
+            self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale}"
+                         f"{paged_text(card)} · can move to: {allowed}")
 
     # -- navigation ------------------------------------------------------
 

@@ -67,7 +67,8 @@ def roster_line(row: RosterRow, tz: ZoneInfo) -> RosterLine:
     holders = []
     for member in row.on_duty:
         cover = row.covering_for(member)
-        holders.append(member if cover is None else f"{member} (covering {cover.replaces} until {local(cover.until, tz)})")
+        holders.append(member if cover is None else
+                       f"{member} (covering {cover.replaces} until {local(cover.until, tz)})")
     incoming = ", ".join(row.incoming) or "—"
     if row.incoming and len(row.on_duty) > 1 and row.outgoing:  # several seats: say whose seat changes
         incoming += f" for {', '.join(row.outgoing)}"
