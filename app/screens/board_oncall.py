@@ -23,7 +23,7 @@ from app.roster import RosterRow, roster_rows
 from app.service import Conflict, Refused
 from data.outbox import outbox_counts
 from widgets.card import Card
-from widgets.column import Column
+from widgets.column import PAGE_SIZE, Column
 from widgets.outbox_badge import OutboxBadge
 from widgets.roster_panel import RosterLine, RosterPanel
 
@@ -42,10 +42,12 @@ OUTBOX_EVERY = 5.0
 class AckDone(Message):
     """An acknowledgement finished: `error` is None on success, else the refusal's words."""
 
-    def __init__(self, key: str, states: tuple[str, ...], error: str | None = None, conflict: bool = False) -> None:
+    def __init__(self, key: str, pages: dict[str, dict[int, list[Card]]], error: str | None = None,
+                 conflict: bool = False) -> None:
         super().__init__()
         self.key = key
-        self.states = states
+        self.pages = pages
+        """Fresh pages around the cursor of each column the card was or is in, read in the worker."""
         self.error = error
         self.conflict = conflict
 
@@ -152,14 +154,19 @@ class OnCallBoard:
 
     @work(thread=True, group="board-write", exit_on_error=False)
     def _ack_worker(self: BoardScreen, card: Card) -> None:
+        error, conflict, states = None, False, {card.state}
         try:
-            ticket = self.service.acknowledge(card.key, by=self.user, expected_version=card.version)
+            self.service.acknowledge(card.key, by=self.user, expected_version=card.version)
         except Conflict as exc:
-            self.post_message(AckDone(card.key, (card.state, exc.ticket.state), str(exc), conflict=True))
+            error, conflict = str(exc), True
+            states.add(exc.ticket.state)
         except Refused as exc:
-            self.post_message(AckDone(card.key, (card.state,), str(exc)))
-        else:
-            self.post_message(AckDone(card.key, (card.state, ticket.state)))
+            error = str(exc)
+        pages = {}  # read here so the repaint runs no query on the event loop (as a move does)
+        for state in states:
+            number = self.column(state).page_number()
+            pages[state] = {number: self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)}
+        self.post_message(AckDone(card.key, pages, error, conflict))
 
     def on_ack_done(self: BoardScreen, message: AckDone) -> None:
         if message.error is None:
@@ -167,8 +174,8 @@ class OnCallBoard:
         else:
             title = "Changed elsewhere" if message.conflict else "Acknowledge refused"
             self.notify(message.error, title=title, severity="error", timeout=8)
-        for state in set(message.states):
-            self.column(state).invalidate()
+        for state, pages in message.pages.items():
+            self.column(state).invalidate(pages)
         column = self.focused_column
         column.post_message(Column.CardHighlighted(column, column.current_card))  # the status line's mark
         self._write_done()
