@@ -16,6 +16,7 @@ from app.metrics import is_stale, stale_cutoff
 from app.ordering import priority_label
 from app.workflow import Workflow, support_status
 from data import board_queries
+from data.triage import triage_incomplete, untriaged_count
 from data.board_queries import CardRow, Order
 from data.models import utcnow
 from widgets.card import Card
@@ -36,6 +37,8 @@ class BoardSource:
     """The stale filter: only cards past the threshold (never the final column's)."""
     paging: Callable[[Sequence[CardRow]], dict[str, tuple[str, tuple[str, ...]]]] | None = None
     """Who is paged now for a page of rows, in one query (`Service.paging_now_for`); None: no page marks."""
+    untriaged_only: bool = False
+    """The untriaged filter: only first-column cards with triage to do (every other column is empty)."""
 
     def _entered_before(self) -> dt.datetime | None:
         if not self.stale_only or self.stale_rule is None:
@@ -44,7 +47,11 @@ class BoardSource:
 
     def _hidden(self, state: str) -> bool:
         """Under the stale filter the final column is empty: finished work is never stuck."""
-        return self.stale_only and state == self.workflow.final
+        return ((self.stale_only and state == self.workflow.final)
+                or (self.untriaged_only and state != self.workflow.initial))
+
+    def _where(self):
+        return triage_incomplete() if self.untriaged_only else None
 
     def order_of(self, state: str) -> Order:
         return self.orders.get(state, "priority")
@@ -62,18 +69,22 @@ class BoardSource:
         if self._hidden(state):
             return []
         rows = board_queries.column_page(state, offset, limit, self.order_of(state), self.text_filter or None,
-                                         self._entered_before())
+                                         self._entered_before(), self._where())
         now = self.clock()
         paging = self.paging(rows) if self.paging is not None else {}  # no query unless a card waits for an ack
         return [self.card(row, now, paging.get(row.key, ("", ()))) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """Cards per column under the filter: one grouped query; absent columns are 0."""
-        found = board_queries.column_counts(self.text_filter or None, self._entered_before())
+        found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}
 
     def position_of(self, state: str, ticket_id: int) -> int | None:
         if self._hidden(state):
             return None
         return board_queries.position_of(state, ticket_id, self.order_of(state), self.text_filter or None,
-                                         self._entered_before())
+                                         self._entered_before(), self._where())
+
+    def untriaged_count(self) -> int:
+        """First-column tickets with triage to do, whatever the board's filters (the header's figure)."""
+        return untriaged_count(self.workflow.initial)

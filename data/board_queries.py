@@ -51,13 +51,15 @@ _CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.ass
                 Ticket.state_entered, Ticket.needs_ack, Ticket.ack_at)
 
 
-def _matches(text_filter: str | None, entered_before: dt.datetime | None = None):
+def _matches(text_filter: str | None, entered_before: dt.datetime | None = None, where=None):
     """The filter: a case-insensitive substring of the key, title or assignee (LIKE wildcards escaped),
-    and, for the stale filter, cards that entered their column before `entered_before`."""
+    and, for the stale filter, cards that entered their column before `entered_before`; `where` is
+    any further condition (the untriaged filter's)."""
     text = (text_filter or "").strip()
-    condition = None
+    condition = where
     if text:
-        condition = Ticket.key.contains(text) | Ticket.title.contains(text) | Ticket.assignee.contains(text)
+        matched = Ticket.key.contains(text) | Ticket.title.contains(text) | Ticket.assignee.contains(text)
+        condition = matched if condition is None else (condition & matched)
     if entered_before is not None:
         old = Ticket.state_entered < entered_before
         condition = old if condition is None else (condition & old)
@@ -72,37 +74,41 @@ def _ordering(order: Order) -> tuple:
     raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
 
 
-def column_counts(text_filter: str | None = None, entered_before: dt.datetime | None = None) -> dict[str, int]:
+def column_counts(text_filter: str | None = None, entered_before: dt.datetime | None = None,
+                  where=None) -> dict[str, int]:
     """Cards per state, in ONE grouped query (a state with no cards is absent)."""
     query = Ticket.select(Ticket.state, fn.COUNT(Ticket.id)).group_by(Ticket.state)
-    condition = _matches(text_filter, entered_before)
+    condition = _matches(text_filter, entered_before, where)
     if condition is not None:
         query = query.where(condition)
     return {state: count for state, count in query.tuples()}
 
 
-def column_count(state: str, text_filter: str | None = None, entered_before: dt.datetime | None = None) -> int:
+def column_count(state: str, text_filter: str | None = None, entered_before: dt.datetime | None = None,
+                 where=None) -> int:
     """Cards in one state (filtered when a filter is given)."""
     query = Ticket.select().where(Ticket.state == state)
-    condition = _matches(text_filter, entered_before)
+    condition = _matches(text_filter, entered_before, where)
     if condition is not None:
         query = query.where(condition)
     return query.count()
 
 
 def column_page(state: str, offset: int, limit: int, order: Order = "priority",
-                text_filter: str | None = None, entered_before: dt.datetime | None = None) -> list[CardRow]:
+                text_filter: str | None = None, entered_before: dt.datetime | None = None,
+                where=None) -> list[CardRow]:
     """Cards `offset` .. `offset + limit - 1` of a column, in board order."""
     query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == state)
              .order_by(*_ordering(order)).limit(limit).offset(max(0, offset)))
-    condition = _matches(text_filter, entered_before)
+    condition = _matches(text_filter, entered_before, where)
     if condition is not None:
         query = query.where(condition)
     return [CardRow(*row) for row in query.tuples()]
 
 
 def position_of(state: str, ticket_id: int, order: Order = "priority",
-                text_filter: str | None = None, entered_before: dt.datetime | None = None) -> int | None:
+                text_filter: str | None = None, entered_before: dt.datetime | None = None,
+                where=None) -> int | None:
     """The index of a card in its column's board order, or None if it is not there (moved, filtered out).
 
     Counts the cards ordered before it with the index, instead of scanning
@@ -110,7 +116,7 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     """
     row = (Ticket.select(Ticket.sort_key, Ticket.rank)
            .where((Ticket.id == ticket_id) & (Ticket.state == state)))
-    condition = _matches(text_filter, entered_before)
+    condition = _matches(text_filter, entered_before, where)
     if condition is not None:
         row = row.where(condition)
     found = row.tuples().first()

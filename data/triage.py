@@ -24,15 +24,19 @@ def column_order(mode: str = "work") -> tuple:
     return ORDERINGS[mode]
 
 
-def untriaged_condition(initial_state: str):
-    """Tickets in the first column with triage to do.
+def triage_incomplete():
+    """Tickets with triage to do, in any column.
 
     Mirrors `app.triage.missing` (a test keeps them in step): not judged
     actionable, no priority, or the requester not acknowledged.
     """
-    incomplete = ((Ticket.actionable.is_null()) | (Ticket.actionable != "yes")
-                  | Ticket.priority.is_null() | (Ticket.acknowledged == False))  # noqa: E712
-    return (Ticket.state == initial_state) & incomplete
+    return ((Ticket.actionable.is_null()) | (Ticket.actionable != "yes")
+            | Ticket.priority.is_null() | (Ticket.acknowledged == False))  # noqa: E712
+
+
+def untriaged_condition(initial_state: str):
+    """Tickets in the first column with triage to do."""
+    return (Ticket.state == initial_state) & triage_incomplete()
 
 
 def untriaged_count(initial_state: str) -> int:
@@ -59,5 +63,5 @@ def last_asked() -> str | None:
     return detail.get("asked") if entry.kind == "suggest" else detail.get("to")
 
 
-__all__ = ["ORDERINGS", "column_order", "last_asked", "open_work_counts", "untriaged_condition",
+__all__ = ["ORDERINGS", "column_order", "last_asked", "open_work_counts", "triage_incomplete", "untriaged_condition",
            "untriaged_count"]

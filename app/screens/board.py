@@ -31,10 +31,12 @@ from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
+from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column
 from widgets.status_line import StatusLine
+from widgets.triage_panel import TriagePanel
 
 
 @dataclass
@@ -53,12 +55,13 @@ class MoveOutcome:
     """Fresh pages of the two columns around their cursors, read in the worker."""
 
 
-class BoardScreen(OnCallBoard, Screen[None]):
-    """Six columns, a status line and the footer."""
+class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
+    """Six columns, the triage panel (hidden until `t`), a status line and the footer."""
 
     COMMANDS = {BoardCommands}
 
     BINDINGS = [
+        *TRIAGE_MODE_BINDINGS,  # first: in triage mode they win over the board's u (undo) and r (reports)
         Binding("left,h", "focus_column(-1)", "Column left", show=False, id="board.left"),
         Binding("right,l", "focus_column(1)", "Column right", show=False, id="board.right"),
         *[Binding(b.key, f"column('{b.action}')", b.description, show=b.show, key_display=b.key_display, id=b.id)
@@ -70,6 +73,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
         Binding("r", "reports", "Reports", id="board.reports"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
         *OnCallBoard.ONCALL_BINDINGS,
+        *TRIAGE_BOARD_BINDINGS,
     ]
 
     class Moved(Message):
@@ -126,6 +130,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
             for column in self.workflow.columns:
                 yield Column(column.key, column.title, self.source, count=counts[column.key],
                              limit=column.wip_limit, id=f"column-{column.key}")
+            yield TriagePanel(id="triage-panel")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -134,6 +139,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
         self.sub_title = self._board_label()
         self.columns[0].active = True
         self.mount_oncall()
+        self.count_untriaged()
 
     def _board_label(self) -> str:
         demo = " · demo database" if getattr(self.app, "demo", False) else ""
@@ -192,6 +198,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
             stale = " · stale: in this column past report.stale_after" if card.stale else ""
             self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale}"
                          f"{paged_text(card)} · can move to: {allowed}")
+        self.triage_card_changed(card)
 
     # -- navigation ------------------------------------------------------
 
@@ -351,6 +358,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
     def recount(self) -> None:
         """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
         self._count_worker(self.source.text_filter)
+        self.count_untriaged()
 
     @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
     def _count_worker(self, text_filter: str) -> None:
@@ -420,18 +428,23 @@ class BoardScreen(OnCallBoard, Screen[None]):
     def filtered(self, message: Filtered) -> None:
         self.source.text_filter = message.text
         self.source.stale_only = message.stale_only
-        parts = [self._board_label()]
-        if message.text:
-            parts.append(f"filter: {escape(message.text)}")
-        if message.stale_only:
-            parts.append("stale only")
-        self.sub_title = " · ".join(parts)
+        self.update_sub_title()
         for column in self.columns:
             column.set_reactive(Column.cursor, 0)
             column.count = message.counts[column.state]
             column.invalidate()
         self.focused_column.post_message(Column.CardHighlighted(self.focused_column,
                                                                 self.focused_column.current_card))
+
+    def update_sub_title(self) -> None:
+        parts = [self._board_label(), *self.sub_title_parts()]
+        if self.source.text_filter:
+            parts.append(f"filter: {escape(self.source.text_filter)}")
+        if self.source.stale_only:
+            parts.append("stale only")
+        sub_title = " · ".join(parts)
+        if sub_title != self.sub_title:
+            self.sub_title = sub_title
 
     # -- reports ---------------------------------------------------------
 
@@ -458,6 +471,7 @@ class BoardScreen(OnCallBoard, Screen[None]):
         if self.undo_stack:
             commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
                                            "a compensating move back; history keeps both"))
+        commands += self.triage_palette_commands(card)
         commands.append(PaletteCommand("Filter the board", self.action_filter, "by key, title or assignee"))
         stale_title = "Show every card again" if self.source.stale_only else "Show only stale cards"
         commands.append(PaletteCommand(stale_title, self.action_stale_filter,
@@ -484,8 +498,8 @@ class BoardScreen(OnCallBoard, Screen[None]):
             ident = (binding.action, binding.description)
             entries.setdefault(ident, []).append(self.app.get_key_display(binding.with_key(key)))
             ids[ident] = binding.id or ""
-        return [KeyHelp(", ".join(keys), description or action, ids[(action, description)])
-                for (action, description), keys in entries.items()]
+        return [*[KeyHelp(", ".join(keys), description or action, ids[(action, description)])
+                  for (action, description), keys in entries.items()], *self.triage_key_help(set(ids.values()))]
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen

@@ -1,0 +1,201 @@
+"""The triage dialogs: free-text answers, the intake texts, a priority override, whom to assign, a new ticket.
+
+Each is a `ModalScreen[T]` that dismisses with its answer, or None when the
+user backs out with escape; the board screen decides what to write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select
+from textual.widgets.option_list import Option
+
+from app.screens.pickers import _Picker
+
+
+class TextPrompt(ModalScreen[str]):
+    """One free-text answer (ETA, event date). Enter keeps it; an empty answer clears it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, heading: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.heading = heading
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(self.heading), classes="dialog--title")
+            yield Input(value=self.value, placeholder=self.placeholder)
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+INTAKE_LABELS = (
+    ("description", "Short description"),
+    ("background", "Background / context"),
+    ("impact_statement", "Impact"),
+    ("extra_info", "Extra information"),
+)
+"""Sourcegraph's intake fields, as `Service.triage` names them."""
+
+
+class IntakeForm(ModalScreen[dict]):
+    """The four intake texts in one form: tab between them, enter saves all four."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, key: str, values: Mapping[str, str]) -> None:
+        super().__init__()
+        self.key = key
+        self.values = values
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(f"{self.key}: what the request says (enter saves, escape cancels)"),
+                        classes="dialog--title")
+            for name, label in INTAKE_LABELS:
+                yield Label(label)
+                yield Input(value=self.values.get(name) or "", id=f"intake-{name}")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        answers = {name: self.query_one(f"#intake-{name}", Input).value.strip() for name, _ in INTAKE_LABELS}
+        self.dismiss({name: value for name, value in answers.items() if value != (self.values.get(name) or "")})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PriorityPicker(_Picker):
+    """`p`: override the matrix with P1..P4."""
+
+    def __init__(self, key: str, current: int | None, matrix_says: int | None) -> None:
+        def label(level: int) -> str:
+            notes = [note for note, hit in (("current", level == current), ("matrix", level == matrix_says)) if hit]
+            return f"P{level}" + (f"  ({', '.join(notes)})" if notes else "")
+
+        super().__init__(f"Override the priority of {key} (P clears the override)",
+                         [(str(level), label(level)) for level in (1, 2, 3, 4)])
+        self.current = current
+
+    def on_mount(self) -> None:
+        if self.current:
+            self.query_one(OptionList).highlighted = self.current - 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    handle: str
+    name: str
+    open_work: int | None
+    """Assigned tickets not yet closed; None for someone not counted (unavailable)."""
+
+
+class AssignDialog(ModalScreen[str]):
+    """`a`: the fair suggestion first and highlighted; enter accepts it, or pick someone else."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, key: str, suggested: str, candidates: Sequence[Candidate], last_asked: str | None,
+                 current: str | None) -> None:
+        super().__init__()
+        self.key = key
+        self.suggested = suggested
+        self.candidates = candidates
+        self.last_asked = last_asked
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        def label(c: Candidate) -> Text:
+            work = "unavailable" if c.open_work is None else f"{c.open_work} open"
+            notes = [note for note, hit in (("suggested", c.handle == self.suggested),
+                                            ("asked last", c.handle == self.last_asked),
+                                            ("assigned now", c.handle == self.current)) if hit]
+            return Text(f"{c.handle:<8} {c.name:<16} {work}" + (f"  ← {', '.join(notes)}" if notes else ""))
+
+        with Vertical(classes="dialog"):
+            yield Label(Content(f"Assign {self.key}: the suggestion is {self.suggested} "
+                                "(least open work, not the last one asked)"), classes="dialog--title")
+            yield OptionList(*[Option(label(c), id=c.handle) for c in self.candidates])
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = next(i for i, c in enumerate(self.candidates) if c.handle == self.suggested)
+
+    @on(OptionList.OptionSelected)
+    def picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    title: str
+    requester_email: str
+    kind: str
+    service: str | None
+
+
+class NewTicketDialog(ModalScreen[NewTicket]):
+    """`n`: title, requester e-mail, kind and service; enter in a text field creates it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, kinds: Sequence[str], services: Sequence[str], kind: str = "bug") -> None:
+        super().__init__()
+        self.kinds = kinds
+        self.services = services
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("New ticket (tab: next field, enter: create, escape: cancel)", classes="dialog--title")
+            yield Label("Title")
+            yield Input(id="new-title", placeholder="what is wrong, in a line")
+            yield Label("Requester e-mail")
+            yield Input(id="new-requester", placeholder="ana@school.example")
+            yield Label("Kind")
+            yield Select([(k, k) for k in self.kinds], value=self.kind, allow_blank=False, id="new-kind")
+            yield Label("Service")
+            yield Select([(s, s) for s in self.services], prompt="(none)", id="new-service")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        title = self.query_one("#new-title", Input).value.strip()
+        if not title:
+            self.notify("a ticket needs a title", severity="error")
+            self.query_one("#new-title", Input).focus()
+            return
+        service = self.query_one("#new-service", Select)
+        self.dismiss(NewTicket(title=title, requester_email=self.query_one("#new-requester", Input).value.strip(),
+                               kind=str(self.query_one("#new-kind", Select).value),
+                               service=None if service.is_blank() else str(service.value)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["AssignDialog", "Candidate", "IntakeForm", "NewTicket", "NewTicketDialog", "PriorityPicker",
+           "TextPrompt"]
