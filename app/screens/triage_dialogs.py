@@ -170,7 +170,8 @@ class NewTicketDialog(ModalScreen[NewTicket]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("New ticket (tab: next field, enter: create, escape: cancel)", classes="dialog--title")
+            yield Label("New ticket (tab: next field; enter in a text field creates it; escape cancels)",
+                        classes="dialog--title")
             yield Label("Title")
             yield Input(id="new-title", placeholder="what is wrong, in a line")
             yield Label("Requester e-mail")
