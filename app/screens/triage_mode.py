@@ -16,7 +16,7 @@ board's binding then.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -30,6 +30,7 @@ from app.screens.triage_dialogs import (AssignDialog, Candidate, IntakeForm, New
 from app.service import Conflict, Refused
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
+from widgets.column import PAGE_SIZE
 from widgets.triage_panel import TriagePanel, TriageView
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class TriageOutcome:
     position: int | None
     view: TriageView
     notes: tuple[str, ...] = ()
+    pages: dict[int, list[Card]] = field(default_factory=dict)
+    """The fresh page around the card, read in the worker so the repaint runs no query."""
 
 
 class TriageMode:
@@ -252,8 +255,10 @@ class TriageMode:
 
     def _write_applied(self: BoardScreen, ticket: Any, notes: tuple[str, ...] = ()) -> None:
         """In a worker: hand the fresh ticket (its place in its column, the panel's view) to the board."""
-        outcome = TriageOutcome(ticket.key, ticket.state, self.source.position_of(ticket.state, ticket.id),
-                                self.triage_view(ticket), notes)
+        position = self.source.position_of(ticket.state, ticket.id)
+        number = self.column(ticket.state).page_number(position)
+        pages = {number: self.source.page(ticket.state, number * PAGE_SIZE, PAGE_SIZE)}
+        outcome = TriageOutcome(ticket.key, ticket.state, position, self.triage_view(ticket), notes, pages)
         self.app.call_from_thread(self._apply_write, outcome)
 
     def _write_refused(self: BoardScreen, exc: Refused, card: Card, title: str) -> None:
@@ -272,7 +277,7 @@ class TriageMode:
     def _apply_write(self: BoardScreen, outcome: TriageOutcome) -> None:
         """Repaint only the card's column; the cursor follows the card if the order moved it."""
         column = self.column(outcome.state)
-        column.invalidate()
+        column.invalidate(outcome.pages)
         if outcome.position is not None and column is self.focused_column:
             column.cursor = outcome.position
         if self.triage_on:
