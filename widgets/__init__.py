@@ -4,5 +4,7 @@ from widgets.card import Card, CardSource
 from widgets.column import Column
 from widgets.outbox_badge import OutboxBadge
 from widgets.roster_panel import RosterLine, RosterPanel
+from widgets.triage_panel import TriagePanel, TriageView
 
-__all__ = ["Card", "CardSource", "Column", "OutboxBadge", "RosterLine", "RosterPanel"]
+__all__ = ["Card", "CardSource", "Column", "OutboxBadge", "RosterLine", "RosterPanel", "TriagePanel",
+           "TriageView"]
