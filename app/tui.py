@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from textual.app import App
 from textual.binding import Binding
@@ -64,6 +64,10 @@ class TriageApp(App[None]):
     @property
     def board(self) -> BoardScreen:
         return next(s for s in self.screen_stack if isinstance(s, BoardScreen))
+
+    def notify(self, message: str, *, markup: bool = False, **options: Any) -> None:
+        """Toasts quote users' words (keys, handles, refusals naming them): never read them as markup."""
+        super().notify(message, markup=markup, **options)
 
 
 __all__ = ["TriageApp", "default_user", "keymap_of"]

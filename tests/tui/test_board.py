@@ -367,3 +367,14 @@ async def test_columns_are_virtual(make_app, service):
         await pilot.pause()
         assert closed.current_card.key == "SET-300"
         assert lines(pilot.app, "closed")[-1].strip() == "card 300"
+
+
+async def test_toasts_show_users_words_literally(make_app):
+    """A refusal quotes handles and keys; markup in them must not be interpreted (or crash the toast)."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.notify("moved by [bold]mallory[/] and [link=http://x]y")
+        await pilot.pause()
+        toast = list(app._notifications)[-1]
+        assert toast.markup is False
+        assert "[bold]mallory[/]" in toast.message
