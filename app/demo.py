@@ -53,7 +53,10 @@ def demo_database(config: Config, *, fresh: bool = True, count: int = 60) -> str
 def seed(config: Config, count: int, rng: random.Random | None = None) -> None:
     """Fill the board: each ticket walks a realistic path through the workflow."""
     rng = rng or random.Random(7)
-    start = utcnow() - dt.timedelta(days=20)
+    # Spread over the last week, so some cards are fresh and a few have gone stale.
+    span = dt.timedelta(days=8)
+    start = utcnow() - span
+    spacing = span / max(count + 4, 1)
     clock = {"now": start}
     service = Service(config, clock=lambda: clock["now"])
     handles = list(config.handles) or [None]
@@ -61,7 +64,7 @@ def seed(config: Config, count: int, rng: random.Random | None = None) -> None:
     for index in range(count):
         kind, title, service_name = TITLES[index % len(TITLES)]
         name, email = REQUESTERS[index % len(REQUESTERS)]
-        clock["now"] = start + dt.timedelta(hours=7 * index)
+        clock["now"] = start + spacing * index
         ticket = service.create(title=title if index < len(TITLES) else f"{title} (#{index})", kind=kind,
                                 service=service_name if service_name in config.services else None,
                                 requester_name=name, requester_email=email, by=rng.choice(handles),
@@ -84,7 +87,7 @@ def _walk(service: Service, key: str, target: str, clock: dict, rng: random.Rand
             "resolved": ["ready", "in_progress", "resolved"],
             "closed": ["ready", "in_progress", "resolved", "closed"]}.get(target, [])
     for step in path:
-        clock["now"] += dt.timedelta(hours=rng.randint(1, 20))
+        clock["now"] += dt.timedelta(minutes=rng.randint(10, 90))
         hold = rng.choice(["requester", "external"]) if step == "on_hold" else None
         try:
             service.move(key, step, by=service.config.handles[0], hold_reason=hold)
