@@ -9,11 +9,15 @@ rule of the workflow.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from app.board_sla import AtRisk, CardSla, RiskEntry, RiskOrder, SlaLabels, card_sla_of, risk_entry
+from app.config import Config
 from app.metrics import is_stale, stale_cutoff
 from app.ordering import priority_label
+from app.sla_source import open_statuses, statuses
 from app.workflow import Workflow, support_status
 from data import board_queries
 from data.triage import triage_incomplete, untriaged_count
@@ -39,6 +43,15 @@ class BoardSource:
     """Who is paged now for a page of rows, in one query (`Service.paging_now_for`); None: no page marks."""
     untriaged_only: bool = False
     """The untriaged filter: only first-column cards with triage to do (every other column is empty)."""
+    sla: Config | None = None
+    """The config whose `sla:` section the cards count down to; None: cards show no countdown."""
+    sla_labels: SlaLabels = field(default_factory=SlaLabels)
+    """Countdowns computed by the screen's workers (`evaluate_sla`), read while painting."""
+    at_risk: AtRisk = field(default_factory=AtRisk)
+    """The at-risk snapshot (app.board_sla): header counts and the at-risk view."""
+    at_risk_only: bool = False
+    """The at-risk view: only warning and breached cards, paged from the snapshot in `risk_order`."""
+    risk_order: RiskOrder = "priority"
 
     def _entered_before(self) -> dt.datetime | None:
         if not self.stale_only or self.stale_rule is None:
@@ -63,11 +76,27 @@ class BoardSource:
         return Card(id=row.id, key=row.key, title=row.title, priority=priority_label(row.priority),
                     assignee=row.assignee or "", state=row.state, version=row.version,
                     status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale,
-                    needs_ack=bool(row.needs_ack) and row.ack_at is None, paged=paging[1], paged_rotation=paging[0])
+                    needs_ack=bool(row.needs_ack) and row.ack_at is None, paged=paging[1], paged_rotation=paging[0],
+                    **self._sla_fields(row))
+
+    def _sla_fields(self, row: CardRow) -> dict[str, str]:
+        """The card's countdown if a worker has computed it for this version (else it is asked for)."""
+        if self.sla is None or row.state == self.workflow.final:
+            return {}
+        entry = self.sla_labels.get(row.id, row.version)
+        return {} if entry is None else {"sla_label": entry.label, "sla_style": entry.style}
+
+    def _risk_column(self, state: str):
+        return self.at_risk.column(state, self.text_filter, self.risk_order)
 
     def page(self, state: str, offset: int, limit: int) -> list[Card]:
         if self._hidden(state):
             return []
+        if self.at_risk_only:
+            entries = self._risk_column(state)[max(0, offset):max(0, offset) + limit]
+            found = board_queries.rows_by_id([entry.id for entry in entries])
+            now = self.clock()
+            return [self.card(found[entry.id], now) for entry in entries if entry.id in found]
         rows = board_queries.column_page(state, offset, limit, self.order_of(state), self.text_filter or None,
                                          self._entered_before(), self._where())
         now = self.clock()
@@ -76,15 +105,87 @@ class BoardSource:
 
     def counts(self) -> dict[str, int]:
         """Cards per column under the filter: one grouped query; absent columns are 0."""
+        if self.at_risk_only:
+            return {key: len(self._risk_column(key)) for key in self.workflow.keys}
         found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}
 
     def position_of(self, state: str, ticket_id: int) -> int | None:
         if self._hidden(state):
             return None
+        if self.at_risk_only:
+            return next((i for i, entry in enumerate(self._risk_column(state)) if entry.id == ticket_id), None)
         return board_queries.position_of(state, ticket_id, self.order_of(state), self.text_filter or None,
                                          self._entered_before(), self._where())
 
     def untriaged_count(self) -> int:
         """First-column tickets with triage to do, whatever the board's filters (the header's figure)."""
         return untriaged_count(self.workflow.initial)
+
+    # -- response targets (called from the screen's thread workers) --------
+
+    def where_are(self, ticket_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """Each ticket's column and version now: one query."""
+        return board_queries.states_of(list(ticket_ids))
+
+    def evaluate_sla(self, ticket_ids: Sequence[int], now: dt.datetime | None = None
+                     ) -> tuple[dict[int, CardSla], list[RiskEntry], list[int]]:
+        """Countdowns for these cards (stored in `sla_labels`), and how they change the at-risk snapshot.
+
+        Four queries for the lot (the rows, then `statuses`' three). Returns
+        (labels, entries at risk, ids no longer at risk).
+        """
+        if self.sla is None:
+            return {}, [], []
+        now = now or self.clock()
+        rows = board_queries.rows_by_id(list(ticket_ids))
+        found = statuses(self.sla, [tid for tid, row in rows.items() if row.state != self.workflow.final], now)
+        labels: dict[int, CardSla] = {}
+        risky: list[RiskEntry] = []
+        gone: list[int] = []
+        for ticket_id in ticket_ids:
+            row, status = rows.get(ticket_id), found.get(ticket_id)
+            entry = None
+            if row is not None and status is not None:
+                labels[ticket_id] = card_sla_of(status, row.version)
+                entry = risk_entry(row.id, row.state, row.key, row.title, row.assignee, row.priority, status)
+            if entry is None:
+                gone.append(ticket_id)
+            else:
+                risky.append(entry)
+        self.sla_labels.put(labels)
+        return labels, risky, gone
+
+    def clock_unchanged(self, source: str, target: str) -> bool:
+        """True when a move from `source` to `target` leaves a card's response clocks as they were.
+
+        Only a hold column (Pending pauses the clocks) and the final column
+        (Closed stops them) change them; between any other two the countdown
+        carries over to the card's new version without being recomputed.
+        """
+        changing = {self.workflow.final} | {c.key for c in self.workflow.columns if c.is_hold}
+        return source not in changing and target not in changing
+
+    def at_risk_snapshot(self, now: dt.datetime | None = None, cancelled: Callable[[], bool] = lambda: False,
+                         busy: Callable[[], bool] = lambda: False) -> AtRisk | None:
+        """Every open card's targets (`open_statuses`): seconds of CPU on a big board, so a worker's job.
+
+        It backs off while `busy()` (the user is moving cards: this thread
+        would hold the interpreter the event loop needs) and sleeps a moment
+        every few dozen cards; returns None if `cancelled()` turns true.
+        """
+        if self.sla is None:
+            return AtRisk(at=now or self.clock())
+        now = now or self.clock()
+        snapshot = AtRisk(at=now)
+        for number, (row, status) in enumerate(open_statuses(self.sla, now), 1):
+            entry = risk_entry(row.id, row.state, row.key, row.title, row.assignee, row.priority, status)
+            if entry is not None:
+                snapshot.entries[row.id] = entry
+            if number % 50 == 0:
+                while busy() and not cancelled():
+                    time.sleep(0.05)
+                if cancelled():
+                    return None
+                time.sleep(0.001)
+        return snapshot

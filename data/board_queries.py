@@ -141,4 +141,21 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     return total
 
 
-__all__ = ["CardRow", "ORDERS", "Order", "column_count", "column_counts", "column_page", "position_of"]
+def rows_by_id(ticket_ids: list[int]) -> dict[int, CardRow]:
+    """The card rows of these tickets, by id (unknown ids left out): one query, for a page of ids."""
+    if not ticket_ids:
+        return {}
+    query = Ticket.select(*_CARD_FIELDS).where(Ticket.id.in_(list(ticket_ids)))
+    return {row[0]: CardRow(*row) for row in query.tuples()}
+
+
+def states_of(ticket_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """Where these tickets are now, and their versions: one query (a live board's "what moved")."""
+    if not ticket_ids:
+        return {}
+    query = Ticket.select(Ticket.id, Ticket.state, Ticket.version).where(Ticket.id.in_(list(ticket_ids)))
+    return {tid: (state, version) for tid, state, version in query.tuples()}
+
+
+__all__ = ["CardRow", "ORDERS", "Order", "column_count", "column_counts", "column_page", "position_of",
+           "rows_by_id", "states_of"]

@@ -34,6 +34,10 @@ class Card:
     """Who the latest escalation step paged (handles), while unacknowledged."""
     paged_rotation: str = ""
     """The rotation of that step, e.g. "SET primary"."""
+    sla_label: str = ""
+    """Time left to the next response target ("3h left", "overdue 2h", "paused"); empty: none shown."""
+    sla_style: str = ""
+    """ok | warning | breached | paused: the `column--sla-*` class the label is painted with."""
 
 
 class CardSource(Protocol):

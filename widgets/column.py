@@ -70,12 +70,17 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         & > .column--untriaged { color: $text-muted; }
         & > .column--stale { color: $warning; text-style: bold; }
         & > .column--ack { color: $error; text-style: bold; }
+        & > .column--sla-ok { color: $text-muted; }
+        & > .column--sla-warning { color: $warning; text-style: bold; }
+        & > .column--sla-breached { color: $error; text-style: bold reverse; }
+        & > .column--sla-paused { color: $text-muted; text-style: italic; }
     }
     """
 
     COMPONENT_CLASSES = {"column--cursor", "column--key", "column--status", "column--assignee",
                          "column--p1", "column--p2", "column--untriaged", "column--stale",
-                         "column--ack"}
+                         "column--ack",
+                         "column--sla-ok", "column--sla-warning", "column--sla-breached", "column--sla-paused"}
 
     count: reactive[int] = reactive(0, repaint=False)
     """How many cards the column holds (under the current filter)."""
@@ -201,6 +206,20 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     def current_card(self) -> Card | None:
         return self.card_at(self.cursor)
 
+    def update_cards(self, cards: dict[int, Card]) -> None:
+        """Swap in new values of cards already cached (same id) and repaint: no query, no other card re-read."""
+        for number in list(self._pages.keys()):
+            page = self._pages.get(number)
+            if page and any(card.id in cards for card in page):
+                self._pages.discard(number)  # LRUCache.set never overwrites a key it holds
+                self._pages[number] = [cards.get(card.id, card) for card in page]
+        self.refresh()
+
+    def cached_cards(self) -> dict[int, Card]:
+        """The cards of the cached pages, by id: what the column may be showing, without a query."""
+        pages = (self._pages.get(number) for number in list(self._pages.keys()))
+        return {card.id: card for page in pages if page for card in page}
+
     # -- reactives -------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -271,13 +290,17 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
         cache_key = (card.id, card.version, card.stale, part, is_cursor, self.active, width, base, self.app.theme,
-                     card.needs_ack, card.paged)
+                     card.needs_ack, card.paged, card.sla_label, card.sla_style)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
             text.stylize_before(base)
             if is_cursor:
                 text.stylize(self._style("column--cursor"))
+                if part == 1 and card.sla_style in ("warning", "breached") and card.sla_label:
+                    # A countdown at risk keeps its colour under the cursor, where the user is looking.
+                    sla = self._style(f"column--sla-{card.sla_style}")
+                    text.stylize(Style(color=sla.color, bold=True), max(0, width - len(card.sla_label)), width)
             segments = list(text.render(self.app.console))
             strip = self._strips[cache_key] = Strip(segments, width).adjust_cell_length(width, base).simplify()
         return strip
@@ -301,6 +324,12 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             right = Text("→ " + ", ".join(card.paged), style=style("column--ack"))
             text.truncate(max(width - right.cell_len - 1, 0), overflow="ellipsis")
             text = Text.assemble(text, " " * max(1, width - text.cell_len - right.cell_len), right)
+        elif card.sla_label:
+            # The countdown ends the title line: the first line is full at the width of six columns.
+            sla = Text(card.sla_label, style=style(f"column--sla-{card.sla_style or 'ok'}"))
+            title = Text.assemble("  ", card.title.replace("\n", " "))
+            title.truncate(max(width - sla.cell_len - 1, 0), overflow="ellipsis")
+            text = Text.assemble(title, " " * max(1, width - title.cell_len - sla.cell_len), sla)
         else:
             text = Text.assemble("  ", card.title.replace("\n", " "))
         text.truncate(width, overflow="ellipsis", pad=True)
