@@ -7,13 +7,16 @@ config.yaml and shows the `BoardScreen`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Callable
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from app.board_source import BoardSource
 from app.config import Config
@@ -21,6 +24,7 @@ from app.reports import stale_rule
 from app.screens.board import BoardScreen
 from app.service import Service
 from data.db import open_database
+from data.live import Change, ChangeListener
 from data.models import utcnow
 
 
@@ -55,11 +59,48 @@ class TriageApp(App[None]):
         self.database = open_database(db_url)
         self.service = Service(config, clock or utcnow)
         self.set_keymap(keymap_of(config))
+        self.listener: ChangeListener | None = None
+        """Hears changes committed by any session (team mode); started once the board is up."""
 
     def get_default_screen(self) -> BoardScreen:
         return BoardScreen(self.service, self.user,
                            BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
-                                       clock=self.service.clock, paging=self.service.paging_now_for))
+                                       clock=self.service.clock, paging=self.service.paging_now_for,
+                                       sla=self.config))
+
+    # -- live boards -----------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._listen(asyncio.get_running_loop())
+
+    @work(thread=True, group="live-listener", exit_on_error=False)
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the `ChangeListener` off the event loop (it connects, then waits until it listens).
+
+        Its thread hands each batch to the loop without waiting for it, so
+        stopping the listener on exit can never wait on a loop that waits on it.
+        """
+        def heard(changes: list[Change]) -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self.post_message, self.ChangesHeard(changes))
+
+        listener = ChangeListener(self.db_url)
+        self.listener = listener.start(heard)
+
+    class ChangesHeard(Message):
+        """A batch of changes committed by some session (this one included)."""
+
+        def __init__(self, changes: list[Change]) -> None:
+            super().__init__()
+            self.changes = changes
+
+    def on_triage_app_changes_heard(self, message: ChangesHeard) -> None:
+        if any(isinstance(screen, BoardScreen) for screen in self.screen_stack):
+            self.board.changes_heard(message.changes)
+
+    def on_unmount(self) -> None:
+        if self.listener is not None:
+            self.listener.stop(timeout=1.0)
 
     @property
     def board(self) -> BoardScreen:

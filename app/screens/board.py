@@ -10,6 +10,8 @@ made by other boards on a shared database).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
@@ -27,6 +29,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
@@ -53,6 +56,8 @@ class MoveOutcome:
     undo: bool = False
     pages: dict[str, dict[int, list[Card]]] = field(default_factory=dict)
     """Fresh pages of the two columns around their cursors, read in the worker."""
+    risky: tuple[RiskEntry, ...] = ()
+    """The moved card's entry in the at-risk snapshot, if it is at risk now."""
 
 
 class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
@@ -70,6 +75,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/", id="board.filter"),
         Binding("u", "undo", "Undo", id="board.undo"),
         Binding("exclamation_mark", "stale_filter", "Stale only", key_display="!", id="board.stale"),
+        Binding("w", "at_risk", "At risk", id="board.at_risk"),
+        Binding("S", "sort_time_left", "Sort at-risk by time left", show=False, id="board.sort_time_left"),
         Binding("r", "reports", "Reports", id="board.reports"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
         *OnCallBoard.ONCALL_BINDINGS,
@@ -83,13 +90,45 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     class MoveFailed(Message):
         def __init__(self, message: str, key: str, conflict: bool, counts: dict[str, int] | None,
-                     states: tuple[str, ...]) -> None:
+                     states: tuple[str, ...], fresh: tuple[str, int | None] | None = None) -> None:
             super().__init__()
             self.message = message
             self.key = key
             self.conflict = conflict
             self.counts = counts
             self.states = states
+            self.fresh = fresh
+            """A conflict: the fresh card's column and position there (the cursor goes to it)."""
+
+    class SlaComputed(Message):
+        """Countdowns for these cards are in `source.sla_labels`; their at-risk entries changed."""
+
+        def __init__(self, ids: list[int], risky: list[RiskEntry], gone: list[int]) -> None:
+            super().__init__()
+            self.ids = ids
+            self.ids_set = set(ids)
+            self.risky = risky
+            self.gone = gone
+
+    class RiskCounted(Message):
+        """A fresh at-risk snapshot of the whole board."""
+
+        def __init__(self, snapshot: AtRisk, seconds: float) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.seconds = seconds
+
+    class LiveApplied(Message):
+        """What another session's changes did to the board, worked out in a thread."""
+
+        def __init__(self, touched: set[str], counts: dict[str, int], positions: dict[str, int | None],
+                     risky: list[RiskEntry], gone: list[int]) -> None:
+            super().__init__()
+            self.touched = touched
+            self.counts = counts
+            self.positions = positions
+            self.risky = risky
+            self.gone = gone
 
     class Counted(Message):
         def __init__(self, text_filter: str, counts: dict[str, int]) -> None:
@@ -120,6 +159,16 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self._writing = False
         self._after_write: deque[Callable[[], None]] = deque()
         self._columns: dict[str, Column] = {}
+        self._own_versions: dict[int, int] = {}
+        """Versions this board wrote or was shown after a conflict: the listener's echo of them is skipped."""
+        self._heard: list = []
+        self._live_timer = None
+        self._live_busy = False
+        self._risk_patches: dict[int, RiskEntry | None] | None = None
+        """Patches made while a snapshot is being taken, re-applied to it when it arrives."""
+        self._risk_every = 60.0
+        self._last_write = 0.0
+        self.source.sla_labels.on_missing = self._sla_missing
 
     # -- layout ----------------------------------------------------------
 
@@ -138,6 +187,9 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self.title = "triageboard"
         self.sub_title = self._board_label()
         self.columns[0].active = True
+        if self.source.sla is not None:
+            self.set_interval(60, self.refresh_sla, name="sla-minute")
+            self.call_after_refresh(self.count_at_risk)  # after the first paint: it walks every open card
         self.mount_oncall()
         self.count_untriaged()
 
@@ -189,6 +241,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @on(Column.CardHighlighted)
     def highlighted(self, event: Column.CardHighlighted) -> None:
+        if not event.column.active:  # e.g. a live refresh keeping another column's cursor on its card
+            return
         card = event.card
         where = f"filter “{self.source.text_filter}” · " if self.source.text_filter else ""
         if card is None:
@@ -265,6 +319,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     def write_move(self, card: Card, target: str, hold_reason: str | None) -> None:
         self._writing = True
+        self._last_write = time.monotonic()
         self._move_worker(card, target, hold_reason)
 
     # Writes are serialised by `_writing` rather than `exclusive=True`: cancelling a
@@ -302,6 +357,13 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     def _post_moved(self, result: MoveResult, source: str, target: str, undo: bool = False) -> None:
         ticket = result.ticket
+        self._own_versions[ticket.id] = ticket.version
+        risky: list[RiskEntry] = []
+        if not (self.source.clock_unchanged(source, target) and self.source.sla_labels.carry(ticket.id, ticket.version)):
+            _, risky, _ = self.source.evaluate_sla([ticket.id])  # the moved card's countdown, before its page is read
+        else:  # the same countdown; in the at-risk snapshot it only changes column
+            entry = self.source.at_risk.entries.get(ticket.id)
+            risky = [replace(entry, state=target)] if entry is not None else []
         position = self.source.position_of(target, ticket.id)
         # Read the pages the repaint will need here, in the worker, not in render_line on the event loop.
         wanted = {target: self.column(target).page_number(position or 0),
@@ -309,16 +371,35 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         pages: dict[str, dict[int, list[Card]]] = {}
         for state, number in wanted.items():
             pages.setdefault(state, {})[number] = self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)
+        self._label_pages(pages)
         outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
-                              position=position, warnings=result.warnings, undo=undo, pages=pages)
+                              position=position, warnings=result.warnings, undo=undo, pages=pages,
+                              risky=tuple(risky))
         self.post_message(self.Moved(outcome))
+
+    def _label_pages(self, pages: dict[str, dict[int, list[Card]]]) -> None:
+        """Countdowns for cards that shifted into the fresh pages unlabelled (usually one), here in the worker."""
+        labels = self.source.sla_labels
+        wanted = {card.id for by_number in pages.values() for cards in by_number.values() for card in cards
+                  if card.id in labels.missing}
+        if not wanted:
+            return
+        found, _, _ = self.source.evaluate_sla(sorted(wanted))
+        for by_number in pages.values():
+            for number, cards in by_number.items():
+                by_number[number] = [replace(card, sla_label=found[card.id].label, sla_style=found[card.id].style)
+                                     if card.id in found else card for card in cards]
 
     def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
         conflict = isinstance(exc, Conflict)
+        fresh = None
         if conflict:
             states = (*states, exc.ticket.state)
+            self._own_versions[exc.ticket.id] = exc.ticket.version  # shown now: its echo needs no refresh
+            self.source.evaluate_sla([exc.ticket.id])
+            fresh = (exc.ticket.state, self.source.position_of(exc.ticket.state, exc.ticket.id))
         self.post_message(self.MoveFailed(str(exc), key, conflict, self.source.counts() if conflict else None,
-                                          states))
+                                          states, fresh))
 
     @on(Moved)
     def moved(self, message: Moved) -> None:
@@ -331,6 +412,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self.column(state).invalidate(outcome.pages.get(state))
         if not outcome.undo:
             self.undo_stack.append(outcome.key)
+        self._patch_risk(outcome.risky, [] if outcome.risky else [outcome.ticket_id])
         self.focus_card(outcome.target, outcome.position)
         for warning in outcome.warnings:
             self.notify(warning, title="Moved, with a warning", severity="warning")
@@ -346,6 +428,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self._apply_counts(message.counts)
         for state in set(message.states):
             self.column(state).invalidate()
+        if message.fresh is not None:
+            self.focus_card(*message.fresh)  # the card as it now is, where it now is
         self._write_done()
 
     def _write_done(self) -> None:
@@ -375,6 +459,241 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """Headers only: a column whose count is unchanged does not repaint."""
         for state, count in counts.items():
             self.column(state).count = count
+
+    # -- header ----------------------------------------------------------
+
+    # -- response targets --------------------------------------------------
+
+    def sla_sub_title_parts(self) -> list[str]:
+        """The header's response-target parts: the at-risk view, and the board's warning and breached counts."""
+        parts = []
+        if self.source.at_risk_only:
+            parts.append("at risk, by time left" if self.source.risk_order == "time-left" else "at risk")
+        if self.source.sla is not None and self.source.at_risk.ready:
+            counts = self.source.at_risk.counts()
+            parts.append(f"{counts['warning']:,} warning · {counts['breached']:,} breached")
+        return parts
+
+    def _sla_missing(self) -> None:
+        """A card read without its countdown: compute the missing ones once this frame is done.
+
+        Called while painting, or from the move worker that reads fresh pages.
+        """
+        if threading.get_ident() == self.app._thread_id:
+            self.call_later(self._fill_sla)
+        # In the move worker, `_post_moved` fills them itself before the pages reach the screen.
+
+    def _fill_sla(self) -> None:
+        ids = self.source.sla_labels.take_missing()
+        if ids:
+            self._sla_worker(ids)
+
+    def refresh_sla(self) -> None:
+        """Recompute every cached card's countdown (the minute timer: time moves on without a key press),
+        and take a new at-risk snapshot when the last one is old enough."""
+        ids = sorted(set().union(*(column.cached_cards() for column in self.columns)))
+        if ids:
+            self._sla_worker(ids)
+        at = self.source.at_risk.at
+        if at is not None and (self.service.clock() - at).total_seconds() >= self._risk_every:
+            self.count_at_risk()
+
+    @work(thread=True, group="board-sla", exit_on_error=False)
+    def _sla_worker(self, ids: list[int]) -> None:
+        _, risky, gone = self.source.evaluate_sla(ids)
+        self.post_message(self.SlaComputed(ids, risky, gone))
+
+    @on(SlaComputed)
+    def sla_computed(self, message: SlaComputed) -> None:
+        # The new countdowns go into the cached cards as they are: re-reading the pages here would also
+        # show other changes early, which is the live refresh's job (and a query on the event loop).
+        labels = self.source.sla_labels
+        for column in self.columns:
+            changed = {}
+            for ticket_id, card in column.cached_cards().items():
+                entry = labels.peek(ticket_id) if ticket_id in message.ids_set else None
+                if entry is not None and entry.version == card.version and column.state != self.workflow.final \
+                        and (entry.label, entry.style) != (card.sla_label, card.sla_style):
+                    changed[ticket_id] = replace(card, sla_label=entry.label, sla_style=entry.style)
+            if changed:
+                column.update_cards(changed)
+        self._patch_risk(message.risky, message.gone)
+
+    def count_at_risk(self) -> None:
+        """Take a new at-risk snapshot in the background (header counts, the at-risk view)."""
+        if self._risk_patches is None:
+            self._risk_patches = {}
+            self._risk_worker()
+
+    @work(thread=True, exclusive=True, group="board-risk", exit_on_error=False)
+    def _risk_worker(self) -> None:
+        worker = get_current_worker()
+        started = time.perf_counter()
+        # The walk gives way while the user is moving cards (a write in flight or within the last second).
+        snapshot = self.source.at_risk_snapshot(
+            cancelled=lambda: worker.is_cancelled,
+            busy=lambda: self._writing or time.monotonic() - self._last_write < 1.0)
+        if snapshot is not None and not worker.is_cancelled:
+            self.post_message(self.RiskCounted(snapshot, time.perf_counter() - started))
+
+    @on(RiskCounted)
+    def risk_counted(self, message: RiskCounted) -> None:
+        patches, self._risk_patches = self._risk_patches or {}, None
+        snapshot = message.snapshot
+        snapshot.patch([e for e in patches.values() if e is not None], [i for i, e in patches.items() if e is None])
+        # A big board's walk takes seconds of CPU: space the walks out so it stays a small share.
+        self._risk_every = max(60.0, 10 * message.seconds)
+        self.source.at_risk = snapshot
+        self.update_sub_title()
+        if self.source.at_risk_only:
+            self._refresh_risk_view()
+
+    def _refresh_risk_view(self, states: set[str] | None = None) -> None:
+        """Re-page the at-risk view from its snapshot (in memory), each cursor kept on its card."""
+        for column in self.columns:
+            if states is not None and column.state not in states:
+                continue
+            card = column.current_card
+            column.invalidate()
+            column.count = len(self.source._risk_column(column.state))
+            position = self.source.position_of(column.state, card.id) if card is not None else None
+            if position is not None:
+                column.cursor = position
+
+    def _patch_risk(self, risky, gone) -> None:
+        patches = {ticket_id: None for ticket_id in gone}
+        patches.update({entry.id: entry for entry in risky})
+        if not patches:
+            return
+        if self._risk_patches is not None:
+            self._risk_patches.update(patches)
+        if not self.source.at_risk.ready:
+            return
+        before = self.source.at_risk.counts()
+        self.source.at_risk.patch(risky, gone)
+        if self.source.at_risk.counts() != before:
+            self.update_sub_title()
+
+    def action_at_risk(self) -> None:
+        """Toggle the at-risk view: only warning and breached cards."""
+        self._show_at_risk(not self.source.at_risk_only, self.source.risk_order)
+
+    def action_sort_time_left(self) -> None:
+        """Sort the at-risk view by time left, most overdue first (again: back to priority order).
+
+        Time left is known for the whole board only through the at-risk
+        snapshot, so this sort is offered inside the at-risk view, where it is
+        an in-memory sort; the full board keeps its priority and rank orders.
+        """
+        by_time = not (self.source.at_risk_only and self.source.risk_order == "time-left")
+        self._show_at_risk(True, "time-left" if by_time else "priority")
+
+    def _show_at_risk(self, on: bool, order) -> None:
+        if self.source.sla is None:
+            self.notify("no response targets on this board", severity="warning")
+            return
+        if on and not self.source.at_risk.ready:
+            self.notify("still working out which cards are at risk; try again in a moment", severity="warning")
+            self.count_at_risk()
+            return
+        self.source.at_risk_only = on
+        self.source.risk_order = order
+        if on:  # one view at a time
+            self.source.stale_only = False
+            self.source.untriaged_only = False
+        self._reload_all(self.source.counts())
+
+    def _reload_all(self, counts: dict[str, int]) -> None:
+        self.post_message(self.Filtered(self.source.text_filter, counts, self.source.stale_only))
+
+    # -- live: other sessions' changes -------------------------------------
+
+    def changes_heard(self, changes: list) -> None:
+        """Changes committed by any session (`data.live.Change`s), from the app's listener.
+
+        This board's own writes come back too; those it already shows are
+        skipped. The rest are gathered for 100 ms (a burst becomes one
+        refresh) and worked out in a thread.
+        """
+        fresh = [change for change in changes if change.everything or not self._already_shown(change)]
+        if not fresh:
+            return
+        self._heard.extend(fresh)
+        if self._live_timer is None:
+            self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
+
+    def _already_shown(self, change) -> bool:
+        own = self._own_versions.get(change.ticket_id)
+        if own is not None and change.version is not None and own >= change.version:
+            return True
+        for column in self.columns:
+            card = column.cached_cards().get(change.ticket_id)
+            if card is not None and change.version is not None and card.version >= change.version:
+                return True
+        return False
+
+    def _apply_heard(self) -> None:
+        self._live_timer = None
+        if not self._heard:
+            return
+        if self._writing or self._live_busy:
+            self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
+            return
+        changes, self._heard = self._heard, []
+        everything = any(change.everything for change in changes)
+        ids = sorted({change.ticket_id for change in changes if not change.everything})
+        columns = self.columns
+        shown = {}
+        was: set[str] = set()
+        for column in columns:
+            card = column.current_card
+            shown[column.state] = card.id if card is not None else None
+            if everything or set(ids).intersection(column.cached_cards()):
+                was.add(column.state)
+        counts = {column.state: column.count for column in columns}
+        self._live_busy = True
+        self._live_worker(ids, everything, shown, was, counts, self.source.at_risk_only)
+
+    @work(thread=True, group="board-live", exit_on_error=False)
+    def _live_worker(self, ids: list[int], everything: bool, shown: dict[str, int | None], was: set[str],
+                     old_counts: dict[str, int], risk_view: bool) -> None:
+        try:
+            now = self.source.where_are(ids) if ids else {}
+            touched = set(was) | {state for state, _ in now.values()}
+            counts: dict[str, int] = {}
+            positions: dict[str, int | None] = {}
+            if not risk_view:  # the at-risk view pages from its snapshot: the event loop re-pages it
+                counts = self.source.counts()
+                touched |= {state for state, count in counts.items() if old_counts.get(state) != count}
+                positions = {state: self.source.position_of(state, card_id) for state, card_id in shown.items()
+                             if card_id is not None and state in touched}
+            if everything:
+                _, risky, gone = [], [], []
+                self.app.call_from_thread(self.count_at_risk)
+            else:
+                _, risky, gone = self.source.evaluate_sla(ids)
+        except Exception as exc:
+            self.post_message(self.LiveApplied(set(), {}, {}, [], []))
+            self.app.call_from_thread(self.notify, f"could not refresh the board: {exc}", severity="error")
+            return
+        self.post_message(self.LiveApplied(touched, counts, positions, risky, gone))
+
+    @on(LiveApplied)
+    def live_applied(self, message: LiveApplied) -> None:
+        self._live_busy = False
+        self._patch_risk(message.risky, message.gone)
+        if self.source.at_risk_only:
+            self._refresh_risk_view()
+            message.touched = set()
+        self._apply_counts(message.counts)
+        for state in message.touched:
+            column = self.column(state)
+            column.invalidate()
+            position = message.positions.get(state)
+            if position is not None:
+                column.cursor = position  # the same card, wherever it now sits in this column
+        if self._heard and self._live_timer is None:
+            self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
 
     # -- detail ----------------------------------------------------------
 
@@ -417,6 +736,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     def action_stale_filter(self) -> None:
         """Toggle the stale filter: only cards that sat in their column past `report.stale_after`."""
+        self.source.at_risk_only = False  # one view at a time: the at-risk view pages from its snapshot
         self._filter_worker(self.source.text_filter, not self.source.stale_only)
 
     @work(thread=True, exclusive=True, group="board-filter", exit_on_error=False)
@@ -442,6 +762,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             parts.append(f"filter: {escape(self.source.text_filter)}")
         if self.source.stale_only:
             parts.append("stale only")
+        parts += self.sla_sub_title_parts()
         sub_title = " · ".join(parts)
         if sub_title != self.sub_title:
             self.sub_title = sub_title
