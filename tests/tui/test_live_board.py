@@ -1,0 +1,103 @@
+"""Live boards: another session's change reaches the open board within a second, on SQLite and PostgreSQL.
+
+The other session is a `Service` writing straight to the same database from
+the test, as a second terminal would; the board hears it through its
+`ChangeListener`, like every board in team mode.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from data.db import open_database
+from widgets import Column
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def db_url(request, db_backend, tmp_path):
+    """This run's backend (the TUI conftest's `db_url` is always SQLite)."""
+    url = request.getfixturevalue("pg_url") if db_backend == "postgres" else f"sqlite:///{tmp_path / 'live.db'}"
+    database = open_database(url)
+    yield url
+    if not database.is_closed():
+        database.close()
+
+
+async def within(pilot, condition, seconds: float) -> float:
+    """Wait, without pressing anything, until `condition()` holds; fail past `seconds`. Returns the time taken."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"not on the board within {seconds}s")
+        await pilot.pause(0.02)
+    return time.monotonic() - started
+
+
+def keys(app, state: str) -> list[str]:
+    column = app.board.column(state)
+    return [column.card_at(i).key for i in range(column.count)]
+
+
+async def listening(pilot) -> None:
+    await within(pilot, lambda: pilot.app.listener is not None and pilot.app.listener.running, 5)
+
+
+async def test_another_sessions_move_appears_within_a_second_and_the_cursor_stays(make_app, seed, service,
+                                                                                  monkeypatch):
+    a, b, c = seed("alpha"), seed("beta"), seed("gamma")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await listening(pilot)
+        await pilot.press("j")
+        assert board.current_card.key == b.key and board.focused_column.cursor == 1
+        invalidated: list[str] = []
+        original = Column.invalidate
+        monkeypatch.setattr(Column, "invalidate", lambda self, *pages: (invalidated.append(self.state), original(self, *pages)))
+
+        service.move(a.key, "ready", by="bob")  # alpha, above the cursor, leaves To Do
+        await within(pilot, lambda: keys(pilot.app, "ready") == [a.key], 1.0)
+
+        assert keys(pilot.app, "todo") == [b.key, c.key]
+        assert str(board.column("todo").border_title) == "To Do 2"
+        assert str(board.column("ready").border_title) == "Ready 1"
+        assert board.current_card.key == b.key and board.focused_column.cursor == 0  # still on beta
+        assert set(invalidated) == {"todo", "ready"}  # only the touched columns
+
+
+async def test_own_moves_are_not_refreshed_twice(make_app, seed, monkeypatch):
+    ticket = seed("mine")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await listening(pilot)
+        heard: list = []
+        board = pilot.app.board
+        original = board._live_worker
+        monkeypatch.setattr(board, "_live_worker", lambda *args: (heard.append(args), original(*args)))
+        await pilot.press("L")
+        await within(pilot, lambda: keys(pilot.app, "ready") == [ticket.key], 1.0)
+        await pilot.pause(0.6)  # the listener's echo of our own write has come and gone
+        assert heard == []
+
+
+async def test_a_simultaneous_move_tells_the_second_board_and_shows_the_fresh_card(make_app, seed, service):
+    ticket = seed("Contended", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await listening(pilot)
+        await pilot.press("l")
+        assert board.current_card.key == ticket.key
+        await within(pilot, lambda: board.current_card.sla_label != "", 1.0)  # nothing left to re-read the column
+        await pilot.app.workers.wait_for_complete()
+        pilot.app.listener.stop()  # "at once": bob's move lands before this board could hear of it
+        service.move(ticket.key, "in_progress", by="bob")  # bob, a moment earlier
+        await pilot.press("H")  # alice still sees it in Ready and sends it back to To Do
+        await within(pilot, lambda: any("Changed elsewhere" in n.title for n in pilot.app._notifications), 1.0)
+        message = next(n.message for n in pilot.app._notifications if n.title == "Changed elsewhere")
+        assert message.startswith(f"{ticket.key} was moved to In Progress by bob a moment ago")
+        await within(pilot, lambda: board.focused_column.state == "in_progress"
+                     and board.current_card is not None and board.current_card.key == ticket.key, 1.0)
+        assert board.current_card.version == 2 and board.current_card.state == "in_progress"
+        assert keys(pilot.app, "ready") == [] and keys(pilot.app, "todo") == []

@@ -1,0 +1,144 @@
+"""Response targets on the board, under a controlled clock: countdown, warning, breach, at-risk view."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.service import Service
+from app.tui import TriageApp
+
+SIZE = (160, 45)
+MONDAY_9 = dt.datetime(2026, 11, 16, 9, 0)
+"""09:00 in London (GMT in November): a working Monday, so 1 working day = due 17:00 today."""
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+async def until(pilot, condition, timeout: float = 3.0) -> None:
+    """Let the board's workers and timers run until `condition()` holds (bounded)."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"condition not met in {timeout}s: {pilot.app.board.sub_title!r}, "
+                                 f"{[title_line(pilot.app, s) for s in ('todo', 'ready')]}")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+        waited += 0.02
+
+
+def title_line(app, state: str, index: int = 0) -> str:
+    column = app.board.column(state)
+    return column.render_line(index * 2 + 1 - round(column.scroll_offset.y)).text.rstrip()
+
+
+def label_style(app, state: str, label: str, index: int = 0):
+    """The Rich style the countdown `label` is painted with on the card's title line."""
+    column = app.board.column(state)
+    strip = column.render_line(index * 2 + 1)
+    return next(segment.style for segment in strip if label in segment.text)
+
+
+def component(app, state: str, name: str):
+    return app.board.column(state).get_component_rich_style(name)
+
+
+def seed(service: Service, title: str, priority: int = 2):
+    from data.models import Ticket
+
+    ticket = service.create(title=title, by="lead", priority=priority)
+    Ticket.update(actionable="yes", acknowledged=True).where(Ticket.id == ticket.id).execute()
+    return ticket
+
+
+async def test_a_card_counts_down_then_warns_then_breaches(config, db_url):
+    clock = Clock(MONDAY_9)
+    service = Service(config, clock=clock)
+    seed(service, "Printer on fire")
+    app = TriageApp(config, db_url, clock=clock, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.board
+        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        assert board.column("todo").card_at(0).sla_style == "ok"
+        await until(pilot, lambda: board.source.at_risk.ready)
+        assert "0 warning · 0 breached" in board.sub_title
+
+        clock.now = MONDAY_9.replace(hour=14, minute=59)  # 2h 1m left: more than 25% of 8h
+        board.refresh_sla()
+        await until(pilot, lambda: title_line(app, "todo").endswith("2h 1m left"))
+        assert board.column("todo").card_at(0).sla_style == "ok"
+
+        clock.now = MONDAY_9.replace(hour=15, minute=0)  # 2h left: the warning margin starts
+        board.refresh_sla()
+        await until(pilot, lambda: title_line(app, "todo").endswith("2h left"))
+        assert board.column("todo").card_at(0).sla_style == "warning"
+        await pilot.press("l")  # the cursor of the active column paints over colours: look from another column
+        assert label_style(app, "todo", "2h left").color == component(app, "todo", "column--sla-warning").color
+        await until(pilot, lambda: "1 warning · 0 breached" in board.sub_title)
+
+        clock.now = MONDAY_9 + dt.timedelta(days=1, hours=1)  # Tuesday 10:00: an hour of working time late
+        board.refresh_sla()
+        await until(pilot, lambda: title_line(app, "todo").endswith("overdue 1h"))
+        assert board.column("todo").card_at(0).sla_style == "breached"
+        assert label_style(app, "todo", "overdue 1h").color == component(app, "todo", "column--sla-breached").color
+        await until(pilot, lambda: "0 warning · 1 breached" in board.sub_title)
+
+
+async def test_the_countdown_moves_on_with_the_minute_timer(config, db_url):
+    clock = Clock(MONDAY_9)
+    service = Service(config, clock=clock)
+    seed(service, "Slow page")
+    app = TriageApp(config, db_url, clock=clock, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        timer = next(t for t in app.board._timers if t.name == "sla-minute")
+        assert timer._interval == 60
+        clock.now = MONDAY_9.replace(minute=30)
+        await timer._tick(next_timer=0, count=1)  # what the timer does each minute
+        await until(pilot, lambda: title_line(app, "todo").endswith("7h 30m left"))
+
+
+async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_left(config, db_url):
+    clock = Clock(MONDAY_9 - dt.timedelta(days=3))  # Friday 09:00
+    service = Service(config, clock=clock)
+    breached = seed(service, "Friday's ticket", priority=3)
+    ready = service.create(title="Also late", by="lead", priority=2, state="ready")
+    clock.now = MONDAY_9 + dt.timedelta(hours=1)  # Monday 10:00
+    warning = seed(service, "Monday 10:00", priority=2)
+    clock.now = MONDAY_9 + dt.timedelta(hours=6)  # Monday 15:00: a fresh ticket with its whole day ahead
+    fresh = seed(service, "Just in", priority=2)
+    clock.now = MONDAY_9.replace(hour=16)  # 16:00: "Monday 10:00" has 1h left, Friday's is overdue
+    app = TriageApp(config, db_url, clock=clock, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.board
+        await until(pilot, lambda: board.source.at_risk.ready)
+        assert str(board.column("todo").border_title) == "To Do 3"
+        await pilot.press("w")
+        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 2")
+        keys = [board.column("todo").card_at(i).key for i in range(2)]
+        assert keys == [warning.key, breached.key]  # priority order: P2, then P3
+        assert fresh.key not in keys
+        assert "at risk" in board.sub_title and "1 warning · 2 breached" in board.sub_title
+        assert board.column("ready").count == 1 and board.column("ready").card_at(0).key == ready.key
+
+        await pilot.press("S")  # by time left: the most overdue first
+        await until(pilot, lambda: board.column("todo").card_at(0).key == breached.key)
+        assert board.column("todo").card_at(1).key == warning.key
+        assert "by time left" in board.sub_title
+
+        await pilot.press("w")  # back to the whole board
+        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 3")
+        assert "at risk" not in board.sub_title
+
+
+async def test_at_risk_key_is_in_help(config, db_url):
+    app = TriageApp(config, db_url, clock=Clock(MONDAY_9), user="alice")
+    async with app.run_test(size=SIZE):
+        entries = {entry.description: entry for entry in app.board.key_help()}
+        assert entries["At risk"].keys == "w"
+        assert "Sort at-risk by time left" in entries
