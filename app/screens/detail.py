@@ -7,8 +7,10 @@ built from plain strings, so a title like `[bold]x[/]` shows as typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -55,12 +57,22 @@ class TicketDetail:
     description: str
     history: tuple[HistoryLine, ...]
     notifications: tuple[NotificationLine, ...] = ()
+    zone: str = "UTC"
+    """The board's time zone: every time above is on its wall clock."""
+
+
+def _local(value: dt.datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored naive-UTC instant on the board's wall clock (the team reads its own time)."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(tz).strftime(fmt)
 
 
 def load_detail(service: Service, key: str) -> TicketDetail:
     """Read one ticket and its history into plain values (runs in a worker thread)."""
     ticket = service.get(key)
     workflow = service.workflow
+    tz = service.config.board.tz
 
     def title(state: str | None) -> str:
         if not state:
@@ -87,7 +99,7 @@ def load_detail(service: Service, key: str) -> TicketDetail:
             change = entry.kind
         before, after = entry.status_before or "", entry.status_after or ""
         status = f"{before} → {after}" if before and after and before != after else (after if not before else "")
-        lines.append(HistoryLine(at=f"{entry.at:%Y-%m-%d %H:%M}", by=entry.by or "", change=change,
+        lines.append(HistoryLine(at=_local(entry.at, tz), by=entry.by or "", change=change,
                                  status=status, reason=reason))
     fields = (
         ("State", title(ticket.state)),
@@ -102,7 +114,8 @@ def load_detail(service: Service, key: str) -> TicketDetail:
     )
     return TicketDetail(key=ticket.key, title=ticket.title, fields=fields, description=ticket.description,
                         history=tuple(lines),
-                        notifications=tuple(notification_line(row) for row in notifications_for(ticket.id)))
+                        notifications=tuple(notification_line(row, tz) for row in notifications_for(ticket.id)),
+                        zone=service.config.board.timezone)
 
 
 def comment_line(detail: str) -> tuple[str, str]:
@@ -120,18 +133,18 @@ def comment_line(detail: str) -> tuple[str, str]:
     return change, text
 
 
-def notification_line(row: dict) -> NotificationLine:
+def notification_line(row: dict, tz: ZoneInfo = ZoneInfo("UTC")) -> NotificationLine:
     status, attempts = row["status"], row["attempts"] or 0
     if status == "sent":
-        state = f"sent {row['sent_at']:%Y-%m-%d %H:%M}" if row["sent_at"] else "sent"
+        state = f"sent {_local(row['sent_at'], tz)}" if row["sent_at"] else "sent"
     elif status == "failed":
         state = f"failed after {attempts} attempt{'s' if attempts != 1 else ''}"
     elif attempts:
-        when = f" at {row['next_attempt']:%H:%M}" if row["next_attempt"] else ""
+        when = f" at {_local(row['next_attempt'], tz, '%H:%M')}" if row["next_attempt"] else ""
         state = f"queued (retry {attempts + 1}{when})"
     else:
         state = "queued"
-    return NotificationLine(created=f"{row['created']:%Y-%m-%d %H:%M}" if row["created"] else "",
+    return NotificationLine(created=_local(row["created"], tz),
                             kind=row["kind"] or "", recipient=row["recipient"] or "",
                             subject=" ".join((row["subject"] or "").split()), state=state,
                             last_error=" ".join((row["last_error"] or "").split()))
@@ -154,13 +167,13 @@ class CardDetailScreen(ModalScreen[None]):
                 yield Static(Content(detail.description), id="detail-description")
             yield Label(f"History ({len(detail.history)})", classes="dialog--subtitle")
             table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="history")
-            table.add_columns("when (UTC)", "who", "change", "support status", "reason")
+            table.add_columns(f"when ({detail.zone})", "who", "change", "support status", "reason")
             for line in detail.history:
                 table.add_row(*(Text(value) for value in (line.at, line.by, line.change, line.status, line.reason)))
             yield table
             yield Label(f"Notifications ({len(detail.notifications)})", classes="dialog--subtitle")
             sent: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="notifications")
-            sent.add_columns("written (UTC)", "kind", "to", "subject", "delivery", "last error")
+            sent.add_columns(f"written ({detail.zone})", "kind", "to", "subject", "delivery", "last error")
             for note in detail.notifications:
                 sent.add_row(*(Text(value) for value in (note.created, note.kind, note.recipient, note.subject,
                                                          note.state, note.last_error)))

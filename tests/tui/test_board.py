@@ -380,3 +380,16 @@ async def test_toasts_show_users_words_literally(make_app):
         toast = list(app._notifications)[-1]
         assert toast.markup is False
         assert "[bold]mallory[/]" in toast.message
+
+
+def test_detail_times_are_on_the_boards_wall_clock(config, db, service):
+    """London is an hour ahead of UTC in July: the detail shows 11:00 for a move stored at 10:00 UTC."""
+    import datetime as dt
+
+    from app.screens.detail import load_detail
+
+    service.clock = lambda: dt.datetime(2026, 7, 1, 10, 0)  # naive UTC, as stored
+    ticket = service.create(title="Summer", by="alice")
+    detail = load_detail(service, ticket.key)
+    assert detail.zone == "Europe/London"
+    assert detail.history[0].at == "2026-07-01 11:00"
