@@ -80,6 +80,10 @@ def print_text(result: CycleReport, config: Config, current: int) -> None:
     click.echo(f"Throughput    {report.throughput} closed")
     click.echo(f"Lead time     {_stat(report.lead_time)}")
     click.echo(f"Cycle time    {_stat(report.cycle_time)}")
+    if result.sla and result.sla["tickets"]:
+        parts = [f"{name.replace('_', ' ')} {result.sla[name]['met']}/{result.sla['tickets']} "
+                 f"({result.sla[name]['percent']}%)" for name in ("first_response", "update_every")]
+        click.echo(f"Targets met   {' · '.join(parts)} of the tickets closed")
     if report.cfd:
         _, counts = report.cfd[-1]
         wip = sum(counts[c] for c in report.wip_columns)

@@ -34,6 +34,8 @@ class CycleReport:
     history: PeriodHistory
     cycle: int | None
     """The cycle's number when the period is a whole cycle, else None."""
+    sla: dict[str, Any] | None = None
+    """Response-target compliance of the tickets closed in the period (see `sla_compliance`)."""
 
 
 def stale_rule(config: Config):
@@ -62,9 +64,30 @@ def gather(config: Config, period: Period, now: dt.datetime | None = None) -> Cy
     history = reporting.fetch_period(period.start_utc, period.end_utc, workflow.keys, workflow.final)
     report = compute_report(history.tickets, period, workflow, config.report, now=now or utcnow(),
                             closed_elsewhere=history.closed_elsewhere, stale_from=stale_rule(config))
-    # SLA compliance of the period's closed tickets belongs here, beside the flow figures:
-    # app.sla.evaluate at each close instant, fed by the SLA branch's batched inputs query.
-    return CycleReport(report=report, history=history, cycle=number_of(config, period))
+    return CycleReport(report=report, history=history, cycle=number_of(config, period),
+                       sla=sla_compliance(config, [c.key for c in report.closed], report.as_of))
+
+
+def sla_compliance(config: Config, closed_keys: list[str], as_of: dt.datetime) -> dict[str, Any] | None:
+    """For the tickets closed in the period: how many met each response target, and how many did not.
+
+    Closing freezes a ticket's targets (app.sla), so evaluating them at the
+    report's as-of instant gives the verdict they had when they closed. A
+    target met late counts as missed: that is what a retro wants to see.
+    """
+    if config.sla is None:
+        return None
+    from app.sla_source import statuses
+
+    ids = reporting.ids_by_key(closed_keys)
+    found = statuses(config, list(ids.values()), as_of)
+    result: dict[str, Any] = {"tickets": len(found)}
+    for name in ("first_response", "update_every"):
+        verdicts = [getattr(status, name) for status in found.values()]
+        met = sum(1 for target in verdicts if target.state == "met" and not target.late)
+        result[name] = {"met": met, "missed": len(verdicts) - met,
+                        "percent": round(100 * met / len(verdicts), 1) if verdicts else None}
+    return result
 
 
 def build_report(config: Config, period: Period, now: dt.datetime | None = None) -> Report:
@@ -73,7 +96,7 @@ def build_report(config: Config, period: Period, now: dt.datetime | None = None)
 
 def report_json(result: CycleReport) -> dict[str, Any]:
     """`Report.as_json()` plus the cycle number (None for a period that is not one cycle)."""
-    return {**result.report.as_json(), "cycle": result.cycle}
+    return {**result.report.as_json(), "cycle": result.cycle, "sla_compliance": result.sla}
 
 
 def _iso(value: dt.datetime | None) -> str:

@@ -153,3 +153,15 @@ def titles(keys: Sequence[str], chunk: int = 500) -> dict[str, str]:
 
 
 __all__ = ["MOVE_KINDS", "PeriodHistory", "TicketHistory", "Transition", "fetch_period", "titles"]
+
+
+def ids_by_key(keys: list[str], chunk: int = 500) -> dict[str, int]:
+    """Ticket ids for keys, a chunk of keys per query (the report knows keys, the SLA inputs want ids)."""
+    from data.models import Ticket
+
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), chunk):
+        query = Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys[start:start + chunk]))
+        found.update(dict(query.tuples()))
+    return found
+
