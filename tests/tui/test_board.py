@@ -11,27 +11,9 @@ from data.models import History, Ticket
 from widgets import Column
 from widgets.status_line import StatusLine
 
+from tests.tui.screen import lines, settle, title_of, toasts
+
 SIZE = (160, 45)
-
-
-async def settle(pilot) -> None:
-    """Wait for the board's thread workers and the messages they post (twice: a write can queue another)."""
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def lines(app, state: str) -> list[str]:
-    """The text a column paints now, line by line (trailing blanks dropped)."""
-    column = app.board.column(state)
-    painted = [column.render_line(y).text.rstrip() for y in range(column.scrollable_content_region.height)]
-    while painted and not painted[-1]:
-        painted.pop()
-    return painted
-
-
-def toasts(app) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
 def state_of(ticket) -> str:
@@ -255,9 +237,10 @@ async def test_markup_in_titles_is_shown_literally(make_app, seed, config):
     seed("[bold]x[/] y")
     seed("[link=x]z")
     async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)  # the countdown shares the title line; let it land first
         shown = lines(pilot.app, "todo")
-        assert shown[1].strip() == "[bold]x[/] y"
-        assert shown[3].strip() == "[link=x]z"
+        assert title_of(shown[1]) == "[bold]x[/] y"
+        assert title_of(shown[3]) == "[link=x]z"
         await pilot.press("enter")
         await settle(pilot)
         assert "[bold]x[/] y" in str(pilot.app.screen.query_one("#detail-title").render())

@@ -15,29 +15,11 @@ from widgets.outbox_badge import OutboxBadge
 from widgets.roster_panel import RosterPanel
 from widgets.status_line import StatusLine
 
+from tests.tui.screen import lines, settle, toasts
+
 SIZE = (160, 45)
 CHRISTMAS = dt.datetime(2026, 12, 25, 12, 0)
 """Fri 25 Dec 2026 12:00 UTC (12:00 in London: GMT in winter), inside both overrides of the repo's config.yaml."""
-
-
-async def settle(pilot) -> None:
-    """Wait for the board's thread workers and the messages they post (twice: a write can queue another)."""
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-def lines(app, state: str) -> list[str]:
-    """The text a column paints now, line by line (trailing blanks dropped)."""
-    column = app.board.column(state)
-    painted = [column.render_line(y).text.rstrip() for y in range(column.scrollable_content_region.height)]
-    while painted and not painted[-1]:
-        painted.pop()
-    return painted
-
-
-def toasts(app) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
 def panel_text(app) -> list[str]:

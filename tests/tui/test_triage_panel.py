@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 import json
 
@@ -12,7 +11,9 @@ from app.screens import HelpScreen
 from app.screens.triage_dialogs import AssignDialog, NewTicketDialog, PriorityPicker, TextPrompt
 from data.models import History, Ticket
 
-from tests.tui.test_board import SIZE, lines, settle, state_of, toasts
+from tests.tui.test_board import SIZE, state_of
+
+from tests.tui.screen import lines, settle, title_of, toasts
 
 
 def panel(app) -> str:
@@ -24,10 +25,6 @@ def fresh(ticket) -> Ticket:
     return Ticket.get_by_id(ticket.id)
 
 
-
-def title_of(line: str) -> str:
-    """A card's title line without the response-target countdown that may end it ("8h left")."""
-    return re.sub(r"\s{2,}\S.*$", "", line.strip())
 
 async def press(pilot, *keys: str) -> None:
     """Press keys one at a time, letting each write land (as a user watching the panel would)."""
