@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from app.board_sla import AtRisk, CardSla, RiskEntry, RiskOrder, SlaLabels, card_sla_of, risk_entry
 from app.config import Config
-from app.metrics import is_stale, stale_cutoff
+from app.metrics import stale_cutoff
 from app.ordering import priority_label
 from app.sla_source import open_statuses, statuses
 from app.workflow import Workflow, support_status
@@ -52,11 +52,26 @@ class BoardSource:
     at_risk_only: bool = False
     """The at-risk view: only warning and breached cards, paged from the snapshot in `risk_order`."""
     risk_order: RiskOrder = "priority"
+    _stale_cutoffs: dict[dt.datetime, dt.datetime] = field(default_factory=dict, repr=False)
+
+    def stale_cutoff(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """Cards that entered their column before this are stale; None: the board marks none.
+
+        One bisection over the business calendar per minute of the clock,
+        shared by every card painted in that minute: a card's "stale" is then
+        a comparison, not a working-days sum (64 of those per page read).
+        """
+        if self.stale_rule is None:
+            return None
+        minute = (now or self.clock()).replace(second=0, microsecond=0)
+        cutoff = self._stale_cutoffs.get(minute)
+        if cutoff is None:
+            self._stale_cutoffs.clear()
+            cutoff = self._stale_cutoffs[minute] = stale_cutoff(minute, self.stale_rule)
+        return cutoff
 
     def _entered_before(self) -> dt.datetime | None:
-        if not self.stale_only or self.stale_rule is None:
-            return None
-        return stale_cutoff(self.clock(), self.stale_rule)
+        return self.stale_cutoff() if self.stale_only else None
 
     def _hidden(self, state: str) -> bool:
         """Under the stale filter the final column is empty: finished work is never stuck."""
@@ -71,8 +86,9 @@ class BoardSource:
 
     def card(self, row: CardRow, now: dt.datetime | None = None,
              paging: tuple[str, tuple[str, ...]] = ("", ())) -> Card:
-        stale = (self.stale_rule is not None and row.state_entered is not None and row.state != self.workflow.final
-                 and is_stale(row.state_entered, now or self.clock(), self.stale_rule))
+        cutoff = self.stale_cutoff(now)
+        stale = (cutoff is not None and row.state_entered is not None and row.state != self.workflow.final
+                 and row.state_entered < cutoff)
         return Card(id=row.id, key=row.key, title=row.title, priority=priority_label(row.priority),
                     assignee=row.assignee or "", state=row.state, version=row.version,
                     status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale,
@@ -182,10 +198,12 @@ class BoardSource:
             entry = risk_entry(row.id, row.state, row.key, row.title, row.assignee, row.priority, status)
             if entry is not None:
                 snapshot.entries[row.id] = entry
+            # Asked after every card (half a millisecond of work): a move's worker and the
+            # repaint must not wait for this thread to finish a batch before they get the GIL.
+            while busy() and not cancelled():
+                time.sleep(0.05)
+            if cancelled():
+                return None
             if number % 50 == 0:
-                while busy() and not cancelled():
-                    time.sleep(0.05)
-                if cancelled():
-                    return None
                 time.sleep(0.001)
         return snapshot

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -61,6 +62,13 @@ class TriageApp(App[None]):
         self.set_keymap(keymap_of(config))
         self.listener: ChangeListener | None = None
         """Hears changes committed by any session (team mode); started once the board is up."""
+        self.last_input = 0.0
+        """`time.monotonic()` of the last key or click: background walks give way for a second after it."""
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
 
     def get_default_screen(self) -> BoardScreen:
         return BoardScreen(self.service, self.user,

@@ -61,7 +61,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         overflow-y: auto;
         scrollbar-size-vertical: 1;
         & > .column--cursor { background: $surface-lighten-2; }
-        &.-active > .column--cursor { background: $primary; color: $text; text-style: bold; }
+        & > .column--cursor-active { background: $primary; color: $text; text-style: bold; }
+        & > .column--border { color: $panel-lighten-2; }
+        & > .column--border-active { color: $accent; }
         & > .column--key { text-style: bold; }
         & > .column--status { color: $text-muted; }
         & > .column--assignee { color: $secondary; }
@@ -77,7 +79,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     }
     """
 
-    COMPONENT_CLASSES = {"column--cursor", "column--key", "column--status", "column--assignee",
+    COMPONENT_CLASSES = {"column--cursor", "column--cursor-active", "column--border", "column--border-active",
+                         "column--key", "column--status", "column--assignee",
                          "column--p1", "column--p2", "column--untriaged", "column--stale",
                          "column--ack",
                          "column--sla-ok", "column--sla-warning", "column--sla-breached", "column--sla-paused"}
@@ -174,22 +177,37 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         return (self.cursor if index is None else index) // PAGE_SIZE
 
     def notify_style_update(self) -> None:
-        """Keep the painted lines: their cache key names everything they were painted with.
-
-        Becoming active toggles a class, which restyles the column; clearing
-        the lines then would repaint both columns from scratch on every move.
-        The key holds the base style, the active flag and the theme instead.
-        """
+        """Keep the painted lines: their cache key names everything they were painted with (theme included)."""
         super().notify_style_update()
         self._styles.clear()
+        self._paint_border()
 
     def _style(self, name: str) -> Style:
         """A component class's Rich style, looked up once per style change (the lookup is not cheap)."""
-        key = f"{name}:{self.active}"
-        style = self._styles.get(key)
+        style = self._styles.get(name)
         if style is None:
-            style = self._styles[key] = self.get_component_rich_style(name)
+            style = self._styles[name] = self.get_component_rich_style(name)
         return style
+
+    def _new_theme(self) -> None:
+        """The component colours changed with the theme (painted lines are keyed by theme already)."""
+        self._styles.clear()
+        self._paint_border()
+
+    def _paint_border(self) -> None:
+        """The border's colour says which column the keys act on.
+
+        Set inline from the `column--border*` component colours rather than by
+        toggling a class: a class change restyles the column and its component
+        classes, ~10 ms a column on every move and every h/l.
+        """
+        name = "column--border-active" if self.active else "column--border"
+        try:
+            color = self.get_component_styles(name).color
+        except KeyError:  # styled before its component classes are: on_mount paints it
+            return
+        if self.styles.border_top != ("round", color):
+            self.styles.border = ("round", color)
 
     def card_at(self, index: int) -> Card | None:
         """The card at `index`, reading its page from the source if it is not cached."""
@@ -223,6 +241,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     # -- reactives -------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._paint_border()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.call_after_refresh(self._new_theme))
         self._update_header()
         self._update_virtual_size()
 
@@ -273,7 +293,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self.scroll_to_region(Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT), animate=False, immediate=True)
 
     def watch_active(self, active: bool) -> None:
-        self.set_class(active, "-active")
+        self._paint_border()
         self._refresh_card(self.cursor)
         if active:
             self.post_message(self.CardHighlighted(self, self.current_card))
@@ -289,14 +309,15 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor
-        cache_key = (card.id, card.version, card.stale, part, is_cursor, self.active, width, base, self.app.theme,
+        cursor = ("column--cursor-active" if self.active else "column--cursor") if is_cursor else None
+        cache_key = (card.id, card.version, card.stale, part, cursor, width, base, self.app.theme,
                      card.needs_ack, card.paged, card.sla_label, card.sla_style)
         strip = self._strips.get(cache_key)
         if strip is None:
             text = self.card_line(card, part, width)
             text.stylize_before(base)
-            if is_cursor:
-                text.stylize(self._style("column--cursor"))
+            if cursor is not None:
+                text.stylize(self._style(cursor))
                 if part == 1 and card.sla_style in ("warning", "breached") and card.sla_label:
                     # A countdown at risk keeps its colour under the cursor, where the user is looking.
                     sla = self._style(f"column--sla-{card.sla_style}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from textual import on, work
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """Patches made while a snapshot is being taken, re-applied to it when it arrives."""
         self._risk_every = 60.0
         self._last_write = 0.0
+        self._recount_timer: Timer | None = None
         self.source.sla_labels.on_missing = self._sla_missing
 
     # -- layout ----------------------------------------------------------
@@ -432,12 +434,23 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self.focus_card(*message.fresh)  # the card as it now is, where it now is
         self._write_done()
 
+    RECOUNT_AFTER = 0.3
+    """Seconds after the last write before the headers are re-read: the recount is for other writers'
+    moves (the live listener hears those too), and run at once it would take the interpreter from the
+    repaint of the move just made."""
+
     def _write_done(self) -> None:
         self._writing = False
         if self._after_write:
             self._after_write.popleft()()
+        elif self._recount_timer is None:
+            self._recount_timer = self.set_timer(self.RECOUNT_AFTER, self._recount_due)
         else:
-            self.recount()
+            self._recount_timer.reset()
+
+    def _recount_due(self) -> None:
+        self._recount_timer = None
+        self.recount()
 
     def recount(self) -> None:
         """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
@@ -525,14 +538,17 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self._risk_patches = {}
             self._risk_worker()
 
+    def _user_busy(self) -> bool:
+        last = max(self._last_write, getattr(self.app, "last_input", 0.0))
+        return self._writing or time.monotonic() - last < 1.0
+
     @work(thread=True, exclusive=True, group="board-risk", exit_on_error=False)
     def _risk_worker(self) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
-        # The walk gives way while the user is moving cards (a write in flight or within the last second).
-        snapshot = self.source.at_risk_snapshot(
-            cancelled=lambda: worker.is_cancelled,
-            busy=lambda: self._writing or time.monotonic() - self._last_write < 1.0)
+        # The walk gives way while the user is at the keys (a write in flight, or a key or write
+        # within the last second): it would hold the interpreter the repaint and the writes need.
+        snapshot = self.source.at_risk_snapshot(cancelled=lambda: worker.is_cancelled, busy=self._user_busy)
         if snapshot is not None and not worker.is_cancelled:
             self.post_message(self.RiskCounted(snapshot, time.perf_counter() - started))
 

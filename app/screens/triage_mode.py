@@ -286,6 +286,7 @@ class TriageMode:
             column.post_message(column.CardHighlighted(column, column.current_card))
         for note in outcome.notes:
             self.notify(note, severity="warning")
+        self.count_untriaged()  # the header's figure is what triaging is for: now, not with the recount
         self._write_done()
 
     # -- assign ------------------------------------------------------------
@@ -367,6 +368,7 @@ class TriageMode:
             column.invalidate()
             self.focus_card(state, position)
             self.notify(f"{key} is in {column.title}: triage it with t", title="Created")
+        self.count_untriaged()
         self._write_done()
 
     # -- order ---------------------------------------------------------------

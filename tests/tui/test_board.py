@@ -71,6 +71,31 @@ async def test_cursor_moves_within_and_between_columns(make_app, seed):
         assert a.key in status and "can move to: Ready, On Hold, Closed" in status
 
 
+def border_colours(board) -> list[str]:
+    """Each column's border colour, as painted: the active one stands out."""
+    return [column.styles.border_top[1].hex for column in board.columns]
+
+
+async def test_the_active_column_has_the_accent_border_in_every_theme(make_app, seed):
+    seed("alpha")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        todo = board.column("todo")
+        accent = todo.get_component_styles("column--border-active").color.hex
+        plain = todo.get_component_styles("column--border").color.hex
+        assert accent != plain
+        assert border_colours(board) == [accent] + [plain] * 5
+        await pilot.press("l", "l")
+        assert border_colours(board) == [plain, plain, accent, plain, plain, plain]
+
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+        light_accent = todo.get_component_styles("column--border-active").color.hex
+        light_plain = todo.get_component_styles("column--border").color.hex
+        assert light_plain != plain  # the theme's own panel colour, not the dark theme's left behind
+        assert border_colours(board) == [light_plain, light_plain, light_accent, light_plain, light_plain, light_plain]
+
+
 async def test_L_and_H_move_the_card_and_the_cursor_follows(make_app, seed):
     ticket = seed("Checkout fails")
     async with make_app().run_test(size=SIZE) as pilot:
