@@ -52,6 +52,10 @@ class BoardSource:
     at_risk_only: bool = False
     """The at-risk view: only warning and breached cards, paged from the snapshot in `risk_order`."""
     risk_order: RiskOrder = "priority"
+    calendar_loaded: bool = True
+    """Whether the business calendar may be used while painting (stale marks). The board starts with
+    False and a worker loads it after the first paint (the holidays library is a fifth of a second of
+    imports); countdowns wait for it too."""
     _stale_cutoffs: dict[dt.datetime, dt.datetime] = field(default_factory=dict, repr=False)
 
     def stale_cutoff(self, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -86,7 +90,7 @@ class BoardSource:
 
     def card(self, row: CardRow, now: dt.datetime | None = None,
              paging: tuple[str, tuple[str, ...]] = ("", ())) -> Card:
-        cutoff = self.stale_cutoff(now)
+        cutoff = self.stale_cutoff(now) if self.calendar_loaded else None
         stale = (cutoff is not None and row.state_entered is not None and row.state != self.workflow.final
                  and row.state_entered < cutoff)
         return Card(id=row.id, key=row.key, title=row.title, priority=priority_label(row.priority),

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 from app.durations import Duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -86,8 +84,12 @@ def check_region(country: str, subdivision: str | None = None) -> None:
     """Refuse a country or subdivision code the `holidays` library cannot look up.
 
     Asks for that one country's calendar: listing every supported country
-    would import all of them, a fifth of a second at every start.
+    would import all of them. Even one country imports the library's whole
+    country table (a fifth of a second), which is why the board runs this
+    after its first paint (`load_config(defer_checks=True)`).
     """
+    import holidays as holidays_lib  # a fifth of a second: only when a calendar is really asked
+
     try:
         holidays_lib.country_holidays(country, years=())
     except NotImplementedError:
@@ -135,9 +137,8 @@ class BusinessCalendar:
             raise ValueError("a business calendar needs at least one working day")
         if not self.hours:
             raise ValueError("a business calendar needs working hours")
-        if self.country is not None:
-            # Fail now, not at the first lookup deep inside a board refresh.
-            check_region(self.country, self.subdivision)
+        # The region is checked by whoever parsed it (`parse_sla`), now or deferred: checking
+        # it here would import the holidays library for every calendar built.
 
     # -- the days -----------------------------------------------------------
 
@@ -157,6 +158,8 @@ class BusinessCalendar:
         dates = self._holiday_years.get(day.year)
         if dates is None:
             # One library call per year, then plain set lookups.
+            import holidays as holidays_lib
+
             dates = frozenset(holidays_lib.country_holidays(self.country, subdiv=self.subdivision, years=day.year))
             self._holiday_years[day.year] = dates
         return day in dates

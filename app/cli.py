@@ -35,13 +35,15 @@ class Runtime:
     def __init__(self, config_path: str | None, db_url: str | None):
         self.config_path = resolve_config_path(config_path)
         self.db_option = db_url
+        self.defer_checks = False
+        """Opening the board: the checks that cost imports run after its first paint (the board exits 2 on one)."""
         self._config: Config | None = None
         self._service: Service | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, defer_checks=self.defer_checks)
         return self._config
 
     @property
@@ -106,8 +108,13 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
 def open_board(runtime: Runtime, *, demo: bool = False) -> None:
     from app.tui import TriageApp  # Textual is only imported when a board is opened
 
+    if runtime._config is None:
+        runtime.defer_checks = True
     runtime.service  # open and migrate before the screen takes over, so errors print plainly
-    TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo).run()
+    app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed
 
 
 @cli.command()

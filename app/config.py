@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.cycles import ReportSettings, parse_report
@@ -73,6 +73,13 @@ class Config:
     """The priority matrix and event windows (`triage:`; see app.triage)."""
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     """Mail server, webhook, retries and templates (`notify:`; defaults when absent)."""
+    deferred_checks: tuple[Callable[[], None], ...] = field(default=(), compare=False, repr=False)
+    """Checks `load_config(defer_checks=True)` postponed; `run_deferred_checks` runs them."""
+
+    def run_deferred_checks(self) -> None:
+        """Run the postponed checks: `ConfigError` (file, line, key) if one fails."""
+        for check in self.deferred_checks:
+            check()
 
     def member(self, handle: str) -> Member | None:
         for member in self.team:
@@ -94,8 +101,14 @@ def resolve_config_path(option: str | None = None) -> Path:
     return Path(option or os.environ.get("TRIAGEBOARD_CONFIG") or DEFAULT_CONFIG)
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Load and validate the configuration, raising `ConfigError` on the first problem."""
+def load_config(path: str | Path | None = None, *, defer_checks: bool = False) -> Config:
+    """Load and validate the configuration, raising `ConfigError` on the first problem.
+
+    `defer_checks` postpones the checks that cost imports rather than reading
+    (the holiday region, checked against the holidays library) into
+    `Config.deferred_checks`: the board paints first and runs them right after.
+    """
+    deferred: list[Callable[[], None]] | None = [] if defer_checks else None
     path = resolve_config_path(str(path) if path else None)
     root = Section.root(path)
     root.only(*TOP_LEVEL_KEYS)
@@ -105,12 +118,12 @@ def load_config(path: str | Path | None = None) -> Config:
     workflow = _parse_workflow(root.section("workflow", required=True))
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
-    sla = parse_sla(root.section("sla"), board.tz)
+    sla = parse_sla(root.section("sla"), board.tz, deferred)
     report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None)
     triage = parse_triage_config(root.section("triage"))
     notify = parse_notify(root.section("notify"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report, triage=triage, notify=notify)
+                    sla=sla, report=report, triage=triage, notify=notify, deferred_checks=tuple(deferred or ()))
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(config))
     return config

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping
+from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from app.calendar import WEEKDAYS, BusinessCalendar, RegionError, check_region, parse_working_hours
@@ -60,10 +60,13 @@ _DAY_NAMES.update({full: index for index, full in enumerate(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))})
 
 
-def parse_sla(section: Section | None, tz: ZoneInfo) -> SlaPolicy:
+def parse_sla(section: Section | None, tz: ZoneInfo, deferred: list[Callable[[], None]] | None = None
+              ) -> SlaPolicy:
     """Parse the `sla:` section (None when the file has none) into an `SlaPolicy`.
 
-    Every problem raises `ConfigError` with the file, line and key.
+    Every problem raises `ConfigError` with the file, line and key. Given a
+    `deferred` list, the check of `holidays:` against the holidays library
+    (a fifth of a second of imports) is appended to it instead of run.
     """
     if section is None:
         return default_policy(tz)
@@ -71,7 +74,7 @@ def parse_sla(section: Section | None, tz: ZoneInfo) -> SlaPolicy:
                  "warn_at", "priorities")
     days = _parse_days(section)
     hours = section.get("working_hours", str, ((9 * 60, 17 * 60),), convert=parse_working_hours)
-    country, subdivision, dates = _parse_holidays(section.section("holidays"))
+    country, subdivision, dates = _parse_holidays(section.section("holidays"), deferred)
     calendar = BusinessCalendar(tz, working_days=days, hours=hours, country=country,
                                 subdivision=subdivision, extra_dates=dates)
     builtin = Targets()
@@ -111,7 +114,8 @@ def _parse_days(section: Section) -> frozenset[int]:
     return frozenset(days)
 
 
-def _parse_holidays(section: Section | None) -> tuple[str | None, str | None, frozenset[date]]:
+def _parse_holidays(section: Section | None, deferred: list[Callable[[], None]] | None = None
+                    ) -> tuple[str | None, str | None, frozenset[date]]:
     if section is None:
         return None, None, frozenset()
     section.only("country", "subdivision", "dates")
@@ -120,10 +124,16 @@ def _parse_holidays(section: Section | None) -> tuple[str | None, str | None, fr
     if subdivision is not None and country is None:
         raise section.fail("subdivision", "a subdivision needs a country")
     if country is not None:
-        try:
-            check_region(country, subdivision)
-        except RegionError as exc:
-            raise section.fail(exc.field, str(exc)) from None
+        def check() -> None:
+            try:
+                check_region(country, subdivision)
+            except RegionError as exc:
+                raise section.fail(exc.field, str(exc)) from None
+
+        if deferred is None:
+            check()
+        else:
+            deferred.append(check)
     dates: set[date] = set()
     for index, value, _, _ in section.items("dates"):
         if isinstance(value, str):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
@@ -21,6 +22,7 @@ from textual.message import Message
 
 from app.board_source import BoardSource
 from app.config import Config
+from app.yamlnodes import ConfigError
 from app.reports import stale_rule
 from app.screens.board import BoardScreen
 from app.service import Service
@@ -74,12 +76,16 @@ class TriageApp(App[None]):
         return BoardScreen(self.service, self.user,
                            BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
                                        clock=self.service.clock, paging=self.service.paging_now_for,
-                                       sla=self.config))
+                                       sla=self.config, calendar_loaded=False))
 
     # -- live boards -----------------------------------------------------
 
     def on_mount(self) -> None:
-        self._listen(asyncio.get_running_loop())
+        self.call_after_refresh(self._listen, asyncio.get_running_loop())  # after the first paint
+
+    def config_failed(self, error: ConfigError) -> None:
+        """A check of config.yaml run after the first paint failed: leave as the command line would."""
+        self.exit(return_code=2, message=Text(f"triageboard: {error}"))
 
     @work(thread=True, group="live-listener", exit_on_error=False)
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.card import Card, CardSource
+from widgets.card_styles import CardStyles
 
 CARD_HEIGHT = 2
 """Lines per card: key, priority, status and assignee; then the title."""
@@ -59,31 +60,14 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     Column {
         overflow-x: hidden;
         overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        & > .column--cursor { background: $surface-lighten-2; }
-        & > .column--cursor-active { background: $primary; color: $text; text-style: bold; }
-        & > .column--border { color: $panel-lighten-2; }
-        & > .column--border-active { color: $accent; }
-        & > .column--key { text-style: bold; }
-        & > .column--status { color: $text-muted; }
-        & > .column--assignee { color: $secondary; }
-        & > .column--p1 { color: $error; text-style: bold; }
-        & > .column--p2 { color: $warning; }
-        & > .column--untriaged { color: $text-muted; }
-        & > .column--stale { color: $warning; text-style: bold; }
-        & > .column--ack { color: $error; text-style: bold; }
-        & > .column--sla-ok { color: $text-muted; }
-        & > .column--sla-warning { color: $warning; text-style: bold; }
-        & > .column--sla-breached { color: $error; text-style: bold reverse; }
-        & > .column--sla-paused { color: $text-muted; text-style: italic; }
+        /* No scrollbar: the bottom border says which cards are in view ("1–21 of 10,000").
+           A scrollbar appearing once the column knows its size reflows and repaints the whole
+           board a second time before it is first shown; and one cell of it says little of
+           where you are among 10,000 cards. */
+        scrollbar-size-vertical: 0;
     }
     """
-
-    COMPONENT_CLASSES = {"column--cursor", "column--cursor-active", "column--border", "column--border-active",
-                         "column--key", "column--status", "column--assignee",
-                         "column--p1", "column--p2", "column--untriaged", "column--stale",
-                         "column--ack",
-                         "column--sla-ok", "column--sla-warning", "column--sla-breached", "column--sla-paused"}
+    # The card colours (`column--*` component classes) are on `CardStyles`, one for the board.
 
     count: reactive[int] = reactive(0, repaint=False)
     """How many cards the column holds (under the current filter)."""
@@ -144,16 +128,19 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         def control(self) -> Column:
             return self.column
 
-    def __init__(self, state: str, title: str, source: CardSource, *, count: int = 0,
+    def __init__(self, state: str, title: str, source: CardSource, palette: CardStyles, *, count: int = 0,
                  limit: int | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.state = state
         self.title = title
         self.source = source
+        self.palette = palette
+        """The board's card colours (widgets.card_styles)."""
         self._pages: LRUCache[int, list[Card]] = LRUCache(maxsize=16)
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
         """Painted lines by (card id, version, part, cursor?, focus?, width), as toolong caches its lines."""
         self._styles: dict[str, Style] = {}
+        self._line_width: int | None = None
         self.set_reactive(Column.count, count)
         self.set_reactive(Column.limit, limit)
 
@@ -186,7 +173,17 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """A component class's Rich style, looked up once per style change (the lookup is not cheap)."""
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name)
+            style = self._styles[name] = self.palette.style(name)
+        return style
+
+    def _base_style(self) -> Style:
+        """`rich_style` (the column's colours over its ancestors'), kept until the styles change.
+
+        It walks up the DOM on every call, and a repaint asks once per line.
+        """
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
         return style
 
     def _new_theme(self) -> None:
@@ -201,13 +198,16 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         toggling a class: a class change restyles the column and its component
         classes, ~10 ms a column on every move and every h/l.
         """
-        name = "column--border-active" if self.active else "column--border"
         try:
-            color = self.get_component_styles(name).color
-        except KeyError:  # styled before its component classes are: on_mount paints it
+            color = self.palette.color("column--border-active" if self.active else "column--border")
+        except KeyError:  # the palette is not styled yet: on_mount paints it
             return
-        if self.styles.border_top != ("round", color):
-            self.styles.border = ("round", color)
+        # Rule by rule, then one repaint: the `border` property would reflow the whole screen
+        # (a border may change a widget's size; a colour never does).
+        changed = [self.styles.set_rule(edge, ("round", color))
+                   for edge in ("border_top", "border_right", "border_bottom", "border_left")]
+        if any(changed):
+            self.refresh()
 
     def card_at(self, index: int) -> Card | None:
         """The card at `index`, reading its page from the source if it is not cached."""
@@ -254,12 +254,29 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
         `virtual_size` is a layout reactive: assigning it reflows and repaints
         the whole screen, and a move changes two counts. Only this column's
-        scrolling depends on it, so set it quietly and refresh the scrollbar.
+        scrolling depends on it, so set it quietly.
         """
         size = Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT)
         if size != self.virtual_size:
             self.set_reactive(ScrollView.virtual_size, size)
             self._scroll_update(size)
+        self._update_position()
+
+    def _update_position(self) -> None:
+        """The bottom border: which cards are in view, once there are more than fit."""
+        shown = max(1, self.scrollable_content_region.height // CARD_HEIGHT)
+        if self.count <= shown:
+            position = ""
+        else:
+            first = round(self.scroll_offset.y) // CARD_HEIGHT + 1
+            position = f"{first:,}–{min(self.count, first + shown - 1):,} of {self.count:,}"
+        if self.border_subtitle != position:
+            self.border_subtitle = position
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):  # the lines move: the column repaints anyway
+            self._update_position()
 
     def _update_header(self) -> None:
         shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
@@ -300,12 +317,17 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
     # -- painting --------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per repaint: the region is worked out from the screen's map, a cost per call.
+        self._line_width = self.scrollable_content_region.width
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._line_width if self._line_width is not None else self.scrollable_content_region.width
         line = y + round(self.scroll_offset.y)
         index, part = divmod(line, CARD_HEIGHT)
         card = self.card_at(index)
-        base = self.rich_style
+        base = self._base_style()
         if card is None:
             return Strip.blank(width, base)
         is_cursor = index == self.cursor

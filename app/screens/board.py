@@ -37,7 +37,9 @@ from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service
+from app.yamlnodes import ConfigError
 from widgets.card import Card
+from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
 from widgets.status_line import StatusLine
 from widgets.triage_panel import TriagePanel
@@ -160,6 +162,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self._writing = False
         self._after_write: deque[Callable[[], None]] = deque()
         self._columns: dict[str, Column] = {}
+        self.card_styles = CardStyles(id="card-styles")
+        """The card colours every column paints with."""
         self._own_versions: dict[int, int] = {}
         """Versions this board wrote or was shown after a conflict: the listener's echo of them is skipped."""
         self._heard: list = []
@@ -177,11 +181,13 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
     def compose(self) -> ComposeResult:
         counts = self.source.counts()  # one grouped query; the first paint needs it anyway
         yield Header()
+        yield self.card_styles
         with Horizontal(id="columns"):
             for column in self.workflow.columns:
-                yield Column(column.key, column.title, self.source, count=counts[column.key],
+                yield Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
                              limit=column.wip_limit, id=f"column-{column.key}")
             yield TriagePanel(id="triage-panel")
+        yield self.roster_panel()
         yield StatusLine(id="status")
         yield Footer()
 
@@ -189,11 +195,38 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self.title = "triageboard"
         self.sub_title = self._board_label()
         self.columns[0].active = True
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """Start what the first screenful does not need, so it does not wait for any of it."""
+        self._load_calendar()
+        self.start_oncall()
+        self.count_untriaged()
+
+    class CalendarLoaded(Message):
+        """The business calendar (and its holidays) is loaded: stale marks and countdowns can be worked out."""
+
+    @work(thread=True, group="board-calendar", exit_on_error=False)
+    def _load_calendar(self) -> None:
+        config = self.service.config
+        try:
+            config.run_deferred_checks()  # the holiday region, against the holidays library
+        except ConfigError as exc:
+            self.app.call_from_thread(self.app.config_failed, exc)
+            return
+        self.source.stale_cutoff()  # imports the holidays library and reads this year's
+        self.post_message(self.CalendarLoaded())
+
+    @on(CalendarLoaded)
+    def _calendar_ready(self) -> None:
+        self.source.calendar_loaded = True
+        self._fill_sla()  # the countdowns the first paint asked for
+        if self.source.stale_rule is not None:
+            for column in self.columns:
+                column.invalidate()  # re-read with the stale marks
         if self.source.sla is not None:
             self.set_interval(60, self.refresh_sla, name="sla-minute")
-            self.call_after_refresh(self.count_at_risk)  # after the first paint: it walks every open card
-        self.mount_oncall()
-        self.count_untriaged()
+            self.count_at_risk()  # walks every open card: a background job
 
     def _board_label(self) -> str:
         demo = " · demo database" if getattr(self.app, "demo", False) else ""
@@ -497,6 +530,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         # In the move worker, `_post_moved` fills them itself before the pages reach the screen.
 
     def _fill_sla(self) -> None:
+        if not self.source.calendar_loaded:  # the calendar is still loading: `_calendar_ready` comes back here
+            return
         ids = self.source.sla_labels.take_missing()
         if ids:
             self._sla_worker(ids)

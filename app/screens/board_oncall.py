@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
+from textual.widget import MountError
 from textual.widgets import Header
 
 from app.commands import PaletteCommand
@@ -99,13 +100,19 @@ class OnCallBoard:
 
     # -- set-up ------------------------------------------------------------
 
-    def mount_oncall(self: BoardScreen) -> None:
-        """Add the roster panel (hidden, above the status line) and the header's mail count; start the timers."""
+    def roster_panel(self: BoardScreen) -> RosterPanel:
+        """The roster panel, hidden until `o` (composed with the board, above the status line)."""
         panel = RosterPanel(id="roster")
         panel.display = False
         panel.styles.height = len(self.service.config.oncall.rotations) + 2  # fixed: heading, titles, one per rotation
-        self.mount(panel, before=self.query_one("#status"))
-        self.query_one(Header).mount(OutboxBadge(id="outbox"))
+        return panel
+
+    def start_oncall(self: BoardScreen) -> None:
+        """After the first paint: the header's mail count, and the roster and outbox timers."""
+        try:
+            self.query_one(Header).mount(OutboxBadge(id="outbox"))
+        except MountError:  # the board is closing already (q pressed before it was up)
+            return
         self.set_interval(ROSTER_EVERY, self.refresh_roster)
         self.set_interval(OUTBOX_EVERY, self.count_outbox)
         self.count_outbox()

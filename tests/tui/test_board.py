@@ -80,9 +80,8 @@ async def test_the_active_column_has_the_accent_border_in_every_theme(make_app, 
     seed("alpha")
     async with make_app().run_test(size=SIZE) as pilot:
         board = pilot.app.board
-        todo = board.column("todo")
-        accent = todo.get_component_styles("column--border-active").color.hex
-        plain = todo.get_component_styles("column--border").color.hex
+        accent = board.card_styles.color("column--border-active").hex
+        plain = board.card_styles.color("column--border").hex
         assert accent != plain
         assert border_colours(board) == [accent] + [plain] * 5
         await pilot.press("l", "l")
@@ -90,8 +89,8 @@ async def test_the_active_column_has_the_accent_border_in_every_theme(make_app, 
 
         pilot.app.theme = "textual-light"
         await settle(pilot)
-        light_accent = todo.get_component_styles("column--border-active").color.hex
-        light_plain = todo.get_component_styles("column--border").color.hex
+        light_accent = board.card_styles.color("column--border-active").hex
+        light_plain = board.card_styles.color("column--border").hex
         assert light_plain != plain  # the theme's own panel colour, not the dark theme's left behind
         assert border_colours(board) == [light_plain, light_plain, light_accent, light_plain, light_plain, light_plain]
 
@@ -403,3 +402,32 @@ def test_detail_times_are_on_the_boards_wall_clock(config, db, service):
     detail = load_detail(service, ticket.key)
     assert detail.zone == "Europe/London"
     assert detail.history[0].at == "2026-07-01 11:00"
+
+
+async def test_a_bad_holiday_region_found_after_the_first_paint_closes_the_board_with_the_error(
+        tmp_path, db_url, seed, capsys):
+    """The board defers the holidays check past its first paint; a bad region still ends it as the
+    command line would: status 2 and the file, line and key, never a traceback."""
+    from pathlib import Path
+
+    from app.config import load_config
+    from app.tui import TriageApp
+
+    text = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
+    assert "country: GB" in text
+    bad = tmp_path / "config.yaml"
+    bad.write_text(text.replace("country: GB", "country: XX", 1))
+    line = text.splitlines().index(next(s for s in text.splitlines() if "country: GB" in s)) + 1
+    config = load_config(bad, defer_checks=True)
+    seed("alpha")
+    app = TriageApp(config, db_url, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):  # the check imports the holidays library in a worker: slow on a loaded machine
+            await settle(pilot)
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.05)
+    assert app.return_code == 2
+    printed = capsys.readouterr().err
+    assert f"triageboard: {bad}:{line}: sla.holidays.country" in " ".join(printed.split())
+    assert "not a country code" in printed and "Traceback" not in printed

@@ -45,7 +45,7 @@ def label_style(app, state: str, label: str, index: int = 0):
 
 
 def component(app, state: str, name: str):
-    return app.board.column(state).get_component_rich_style(name)
+    return app.board.card_styles.style(name)
 
 
 def seed(service: Service, title: str, priority: int = 2):
@@ -96,6 +96,8 @@ async def test_the_countdown_moves_on_with_the_minute_timer(config, db_url):
     app = TriageApp(config, db_url, clock=clock, user="alice")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        # The minute timer starts once the business calendar is loaded (after the first paint).
+        await until(pilot, lambda: any(t.name == "sla-minute" for t in app.board._timers))
         timer = next(t for t in app.board._timers if t.name == "sla-minute")
         assert timer._interval == 60
         clock.now = MONDAY_9.replace(minute=30)

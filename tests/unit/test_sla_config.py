@@ -101,3 +101,24 @@ def test_errors_name_file_line_and_key(tmp_path, sla, line, key, message):
     assert error.path == str(tmp_path / "config.yaml")
     assert (error.line, error.key) == (BASE_LINES + line, key)
     assert message in error.message
+
+
+@pytest.mark.parametrize("sla, line, key, message", [
+    ("sla:\n  holidays: {country: XX}\n", 2, "sla.holidays.country", "not a country code"),
+    ("sla:\n  holidays:\n    country: GB\n    subdivision: XYZ\n", 4, "sla.holidays.subdivision", "ENG"),
+])
+def test_the_board_may_defer_the_holiday_region_check_but_not_lose_it(tmp_path, sla, line, key, message):
+    """The board loads with `defer_checks` (the holidays library is a fifth of a second of imports)
+    and runs the check right after its first paint: the same error, file, line and key."""
+    (tmp_path / "config.yaml").write_text(BASE + sla)
+    config = load_config(tmp_path / "config.yaml", defer_checks=True)  # no error yet
+    with pytest.raises(ConfigError) as caught:
+        config.run_deferred_checks()
+    assert (caught.value.line, caught.value.key) == (BASE_LINES + line, key)
+    assert message in caught.value.message
+
+
+def test_a_good_region_leaves_nothing_to_check_later(tmp_path):
+    (tmp_path / "config.yaml").write_text(BASE + "sla:\n  holidays: {country: GB, subdivision: ENG}\n")
+    load_config(tmp_path / "config.yaml", defer_checks=True).run_deferred_checks()
+    assert load_config(tmp_path / "config.yaml").deferred_checks == ()
