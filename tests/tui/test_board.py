@@ -374,10 +374,14 @@ async def test_columns_are_virtual(make_app, service):
         closed = board.column("closed")
         assert closed.virtual_size.height == 600
         assert len(closed._pages) == 1  # one page painted
+        shown = closed.scrollable_content_region.height // 2  # cards in view (two lines each)
+        assert str(closed.border_subtitle) == f"1–{shown} of 300"  # where you are, in the bottom border
+        assert str(board.column("todo").border_subtitle) == ""  # nothing out of view: nothing said
         await pilot.press(*"lllll", "end")
         await pilot.pause()
         assert closed.current_card.key == "SET-300"
         assert lines(pilot.app, "closed")[-1].strip() == "card 300"
+        assert str(closed.border_subtitle) == f"{301 - shown}–300 of 300"
 
 
 async def test_toasts_show_users_words_literally(make_app):
