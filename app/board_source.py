@@ -15,9 +15,8 @@ from typing import Callable, Sequence
 
 from app.board_sla import AtRisk, CardSla, RiskEntry, RiskOrder, SlaLabels, card_sla_of, risk_entry
 from app.config import Config
-from app.metrics import stale_cutoff
+from app.stale import stale_cutoff
 from app.ordering import priority_label
-from app.sla_source import open_statuses, statuses
 from app.workflow import Workflow, support_status
 from data import board_queries
 from data.triage import triage_incomplete, untriaged_count
@@ -35,7 +34,7 @@ class BoardSource:
     orders: dict[str, Order] = field(default_factory=dict)
     """Per column: "priority" (Mattermost's priority of work, the default) or "rank" (manual)."""
     stale_rule: Callable[[dt.datetime], dt.datetime] | None = None
-    """`report.stale_after` as "entered at" -> "stale from" (app.reports.stale_rule); None: no marks."""
+    """`report.stale_after` as "entered at" -> "stale from" (app.stale.stale_rule); None: no marks."""
     clock: Callable[[], dt.datetime] = utcnow
     stale_only: bool = False
     """The stale filter: only cards past the threshold (never the final column's)."""
@@ -157,6 +156,8 @@ class BoardSource:
         """
         if self.sla is None:
             return {}, [], []
+        from app.sla_source import statuses  # the response-target engine: imported by the first worker to ask
+
         now = now or self.clock()
         rows = board_queries.rows_by_id(list(ticket_ids))
         found = statuses(self.sla, [tid for tid, row in rows.items() if row.state != self.workflow.final], now)
@@ -196,6 +197,8 @@ class BoardSource:
         """
         if self.sla is None:
             return AtRisk(at=now or self.clock())
+        from app.sla_source import open_statuses
+
         now = now or self.clock()
         snapshot = AtRisk(at=now)
         for number, (row, status) in enumerate(open_statuses(self.sla, now), 1):

@@ -52,6 +52,7 @@ from statistics import median
 from typing import Callable, Iterable, Mapping, Sequence
 
 from app.cycles import WORK_TYPES, Period, ReportSettings
+from app.stale import is_stale
 from app.workflow import Workflow
 
 HOUR = dt.timedelta(hours=1)
@@ -187,35 +188,6 @@ class Report:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def is_stale(state_entered: dt.datetime, now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> bool:
-    """Has a card that entered its column at `state_entered` sat there too long at `now`?
-
-    `rule` is `ReportSettings.stale_rule(...)`: "entered at" -> "stale from",
-    all naive UTC. The board marks a card with it; the report lists the keys.
-    """
-    return rule(state_entered) < now
-
-
-def stale_cutoff(now: dt.datetime, rule: Callable[[dt.datetime], dt.datetime]) -> dt.datetime:
-    """The instant C such that a card that entered its column before C is stale at `now`.
-
-    Lets a query ask "stale" as `state_entered < C` however the rule counts
-    (working days skip nights, weekends and holidays). The rule never goes
-    backwards, so the boundary is found by bisection, to the second.
-    """
-    low = now - dt.timedelta(days=30)
-    while not is_stale(low, now, rule):
-        low -= dt.timedelta(days=30)
-    high = now  # rule(now) >= now: a card that just moved is never stale
-    while high - low > dt.timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if is_stale(middle, now, rule):
-            low = middle
-        else:
-            high = middle
-    return high
 
 
 def nearest_rank(values: Sequence[float], percent: float) -> float | None:

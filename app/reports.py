@@ -17,6 +17,7 @@ from typing import Any
 from app.config import Config
 from app.cycles import Period, cycle_number, cycle_period
 from app.metrics import DAY, Report, compute_report
+from app.stale import stale_rule
 from data import reporting
 from data.models import utcnow
 from data.reporting import PeriodHistory
@@ -36,12 +37,6 @@ class CycleReport:
     """The cycle's number when the period is a whole cycle, else None."""
     sla: dict[str, Any] | None = None
     """Response-target compliance of the tickets closed in the period (see `sla_compliance`)."""
-
-
-def stale_rule(config: Config):
-    """`report.stale_after` on the business calendar (the repo's config counts working days)."""
-    add_working = config.sla.calendar.add_working if config.sla is not None else None
-    return config.report.stale_rule(add_working)
 
 
 def cycle_of(config: Config, number: int) -> Period:

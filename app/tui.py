@@ -23,7 +23,7 @@ from textual.message import Message
 from app.board_source import BoardSource
 from app.config import Config
 from app.yamlnodes import ConfigError
-from app.reports import stale_rule
+from app.stale import stale_rule
 from app.screens.board import BoardScreen
 from app.service import Service
 from data.db import open_database

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.metrics import is_stale, stale_cutoff
-from app.reports import stale_rule
+from app.stale import is_stale, stale_cutoff, stale_rule
 
 
 def test_five_working_days_skip_the_weekend(report_config):
