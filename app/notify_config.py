@@ -12,12 +12,14 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 from app.durations import parse_duration
 from app.templates import DEFAULTS, Templates, parse_templates
 from app.yamlnodes import Section
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ADDR_RE = re.compile(r"^[^@\s<>,;\"()\[\]\\]+@[A-Za-z0-9.-]+$")
@@ -50,6 +52,8 @@ class SmtpSettings:
 
     @property
     def from_address(self) -> Address:
+        from email.headerregistry import Address  # the email package: only when mail is sent
+
         return Address(display_name=self.sender_name, addr_spec=self.sender)
 
     @property
@@ -103,6 +107,8 @@ def parse_notify(section: Section | None) -> NotifyConfig:
 
 
 def _sender(text: str) -> tuple[str, str]:
+    from email.utils import parseaddr
+
     name, address = parseaddr(text)
     if not is_address(address) or any(c in text for c in "\r\n"):
         raise ValueError(f"{text!r} is not an e-mail address (e.g. support@example.org "

@@ -13,12 +13,11 @@ import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from peewee import IntegrityError, OperationalError, fn
 
 from app import assignment, outbox, triage
-from app.inbound import Reply
 from app.config import KINDS, Config
 from app.escalation import AddWorking, due_steps, next_due_at
 from app.ordering import BUG_CLASSES, parse_priority, priority_label, sort_key
@@ -33,6 +32,9 @@ from data import live
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 from data.sla_inputs import CHUNK, REMINDER, SlaRow, reminder_keys
+
+if TYPE_CHECKING:
+    from app.inbound import Reply  # the email parser: imported by `triageboard inbound`, not by the board
 
 
 class Refused(Exception):

@@ -1,7 +1,9 @@
 """Opening the database from a URL and bringing its schema up to date.
 
 `sqlite:///path` (the default, one person) or `postgresql://user@host/db`
-(a team). The URL is parsed by `playhouse.db_url`; the schema is created and
+(a team). A PostgreSQL URL is parsed by `playhouse.db_url` (which imports
+every backend peewee has: the board's start does not pay for that when the
+URL names an SQLite file, whose path is all there is to it); the schema is created and
 upgraded by the numbered scripts in `data/migrations/` through
 `playhouse.migrations`, so a database made by any release opens in a later one.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from peewee import Database, OperationalError, SqliteDatabase
-from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
 from data.models import MODELS, database_proxy
@@ -34,12 +35,18 @@ class DatabaseError(Exception):
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Connect, bind the models and apply pending migrations."""
     try:
-        if url.startswith("sqlite:"):
-            path = url.split("sqlite:///", 1)[-1]
+        if url.startswith("sqlite:///") and "?" not in url:
+            path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS)
+        elif url.startswith("sqlite:"):  # parameters, or another spelling: the library reads those
+            from playhouse.db_url import connect
+
             db = connect(url, pragmas=SQLITE_PRAGMAS)
         elif url.startswith(("postgres:", "postgresql:")):
+            from playhouse.db_url import connect
+
             db = connect(url)
         else:
             raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
