@@ -36,12 +36,39 @@ def default_user() -> str:
     return os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER") or os.environ.get("USERNAME") or ""
 
 
+def binding_ids() -> set[str]:
+    """Every binding id `keys:` may remap: the board's, its columns', the app's and every dialog's."""
+    import inspect
+
+    from app.screens import board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode
+    from widgets import column
+
+    ids = {binding.id for binding in TriageApp.BINDINGS if binding.id}
+    for module in (board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode, column):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            ids.update(b.id for b in getattr(cls, "BINDINGS", ()) if getattr(b, "id", None))
+        for name in ("TRIAGE_MODE_BINDINGS", "TRIAGE_BOARD_BINDINGS"):
+            ids.update(b.id for b in getattr(module, name, ()) if b.id)
+    return ids
+
+
 def keymap_of(config: Config) -> dict[str, str]:
-    """The `keys:` section of config.yaml: binding id -> key(s), e.g. `board.move_right: ctrl+l`."""
+    """The `keys:` section of config.yaml: binding id -> key(s), e.g. `board.move_right: ctrl+l`.
+
+    An id no binding has is a `ConfigError` (file, line, key): a typo would
+    otherwise leave the key unmapped without a word. The dialogs are imported
+    to list their ids only when the file remaps something.
+    """
     section = config.sections.get("keys")
     if section is None:
         return {}
-    return {str(ident): str(keys) for ident, keys in section.data.items()}
+    keymap = {str(ident): str(keys) for ident, keys in section.data.items()}
+    known = binding_ids()
+    for ident in keymap:
+        if ident not in known:
+            raise section.fail(ident, f"no key binding has the id {ident!r} (the board lists them under ?, "
+                                      "the README under Keys)")
+    return keymap
 
 
 class TriageApp(App[None]):
@@ -125,4 +152,4 @@ class TriageApp(App[None]):
         super().notify(message, markup=markup, **options)
 
 
-__all__ = ["TriageApp", "default_user", "keymap_of"]
+__all__ = ["TriageApp", "binding_ids", "default_user", "keymap_of"]

@@ -338,6 +338,43 @@ async def test_keymap_remaps_a_binding_by_id(make_app, seed):
         assert state_of(ticket) == "ready"
 
 
+def config_with_keys(tmp_path, keys: str):
+    """The repo's config.yaml with a `keys:` section appended; returns (path, line of its first entry)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "config.yaml").read_text().rstrip("\n") + "\n"
+    path = tmp_path / "config.yaml"
+    path.write_text(text + "keys:\n" + keys)
+    return path, text.count("\n") + 2
+
+
+async def test_keys_in_config_yaml_remap_a_binding(tmp_path, db_url, seed):
+    from app.config import load_config
+    from app.tui import TriageApp
+
+    path, _ = config_with_keys(tmp_path, "  board.move_right: ctrl+l\n")
+    ticket = seed("Remapped from the file")
+    app = TriageApp(load_config(path), db_url, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert state_of(ticket) == "ready"
+
+
+def test_a_mistyped_binding_id_in_keys_names_the_file_line_and_key(tmp_path, db_url):
+    import pytest
+
+    from app.config import load_config
+    from app.tui import TriageApp
+    from app.yamlnodes import ConfigError
+
+    path, line = config_with_keys(tmp_path, "  board.reports: R\n  board.mvoe_right: ctrl+l\n")
+    with pytest.raises(ConfigError) as caught:
+        TriageApp(load_config(path), db_url, user="alice")
+    assert (caught.value.path, caught.value.line, caught.value.key) == (str(path), line + 1, "keys.board.mvoe_right")
+    assert "no key binding has the id 'board.mvoe_right'" in caught.value.message
+
+
 async def test_palette_commands_follow_the_selected_card(make_app, seed):
     ticket = seed("Palette")
     async with make_app().run_test(size=SIZE) as pilot:
