@@ -18,7 +18,8 @@ from app.cli import Runtime, cli, emit_json, local_time, pass_runtime, refuse
 from app.config import Config
 from app.cycles import Period
 from app.metrics import Stat
-from app.reports import CSV_COLUMNS, CycleReport, csv_rows, current_cycle_number, cycle_of, gather, report_json
+from app.reports import (CSV_COLUMNS, CycleReport, compliance_text, csv_rows, current_cycle_number, cycle_of, gather,
+                         report_json)
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -80,10 +81,9 @@ def print_text(result: CycleReport, config: Config, current: int) -> None:
     click.echo(f"Throughput    {report.throughput} closed")
     click.echo(f"Lead time     {_stat(report.lead_time)}")
     click.echo(f"Cycle time    {_stat(report.cycle_time)}")
-    if result.sla and result.sla["tickets"]:
-        parts = [f"{name.replace('_', ' ')} {result.sla[name]['met']}/{result.sla['tickets']} "
-                 f"({result.sla[name]['percent']}%)" for name in ("first_response", "update_every")]
-        click.echo(f"Targets met   {' · '.join(parts)} of the tickets closed")
+    met = compliance_text(result.sla)
+    if met:
+        click.echo(f"Targets met   {met} of the tickets closed")
     if report.cfd:
         _, counts = report.cfd[-1]
         wip = sum(counts[c] for c in report.wip_columns)

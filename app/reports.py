@@ -85,6 +85,14 @@ def sla_compliance(config: Config, closed_keys: list[str], as_of: dt.datetime) -
     return result
 
 
+def compliance_text(sla: dict[str, Any] | None) -> str | None:
+    """"first response 1/2 (50.0%) · update every 2/2 (100.0%)", or None with no ticket closed."""
+    if not sla or not sla["tickets"]:
+        return None
+    return " · ".join(f"{name.replace('_', ' ')} {sla[name]['met']}/{sla['tickets']} ({sla[name]['percent']}%)"
+                      for name in ("first_response", "update_every"))
+
+
 def build_report(config: Config, period: Period, now: dt.datetime | None = None) -> Report:
     return gather(config, period, now).report
 
@@ -141,4 +149,4 @@ def csv_rows(result: CycleReport, config: Config) -> list[dict[str, str]]:
 
 
 __all__ = ["CSV_COLUMNS", "CycleReport", "build_report", "csv_rows", "current_cycle_number", "cycle_of", "gather",
-           "number_of", "report_json", "stale_rule"]
+           "number_of", "report_json", "stale_rule", "compliance_text"]

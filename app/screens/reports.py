@@ -28,7 +28,7 @@ from textual_plotext import PlotextPlot
 from app.config import Config
 from app.cycles import Period
 from app.metrics import DAY, Stat
-from app.reports import CycleReport, current_cycle_number, cycle_of, gather
+from app.reports import CycleReport, compliance_text, current_cycle_number, cycle_of, gather
 
 
 def period_label(number: int, period: Period) -> str:
@@ -55,6 +55,9 @@ def figures_text(result: CycleReport, config: Config) -> str:
              f"Throughput  {report.throughput} closed",
              f"Lead time   {_stat(report.lead_time)}",
              f"Cycle time  {_stat(report.cycle_time)}"]
+    met = compliance_text(result.sla)
+    if met:
+        lines += ["Targets met (of the tickets closed)", *(f"  {part}" for part in met.split(" · "))]
     if report.cfd:
         _, counts = report.cfd[-1]
         lines.append(f"WIP now     {sum(counts[c] for c in report.wip_columns)}")

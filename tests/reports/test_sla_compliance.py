@@ -24,3 +24,24 @@ def test_closed_tickets_met_or_missed_their_first_response(report_config, db):
     compliance = report_json(result)["sla_compliance"]
     assert compliance["tickets"] == 2
     assert compliance["first_response"] == {"met": 1, "missed": 1, "percent": 50.0}
+
+
+def test_the_reports_screen_shows_the_same_compliance_beside_the_charts(report_config, db):
+    """The figures panel of `r` says what `triageboard report` says (one met, one missed)."""
+    from app.screens.reports import figures_text
+
+    config = report_config
+    now = {"t": dt.datetime(2026, 11, 16, 10, 0)}
+    service = Service(config, clock=lambda: now["t"])
+    told = service.create(title="told", requester_email="req@example.org", by="alice")
+    silent = service.create(title="silent", by="alice")
+    now["t"] = dt.datetime(2026, 11, 16, 11, 0)
+    service.move(told.key, "closed", by="alice")
+    now["t"] = dt.datetime(2026, 11, 18, 12, 0)
+    service.move(silent.key, "closed", by="alice")
+
+    result = gather(config, cycle_period(config.report, 1, config.board.timezone), now=dt.datetime(2026, 11, 20, 9))
+    shown = figures_text(result, config).splitlines()
+    at = shown.index("Targets met (of the tickets closed)")
+    assert shown[at + 1].strip() == "first response 1/2 (50.0%)"
+    assert shown[at + 2].startswith("  update every ")
