@@ -224,6 +224,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         if self.source.stale_rule is not None:
             for column in self.columns:
                 column.invalidate()  # re-read with the stale marks
+            focused = self.focused_column  # and the status line says "stale" of the selected card
+            focused.post_message(focused.CardHighlighted(focused, focused.current_card))
         if self.source.sla is not None:
             self.set_interval(60, self.refresh_sla, name="sla-minute")
             self.count_at_risk()  # walks every open card: a background job
