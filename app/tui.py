@@ -112,8 +112,7 @@ class TriageApp(App[None]):
 
     def config_failed(self, error: ConfigError) -> None:
         """A check of config.yaml run after the first paint failed: leave as the command line would."""
-        # One line, as the command line prints it: a long path is not folded mid-word.
-        self.exit(return_code=2, message=Text(f"triageboard: {error}", no_wrap=True, overflow="ignore"))
+        self.exit(return_code=2, message=Text(f"triageboard: {error}"))  # Text: the path is never markup
 
     @work(thread=True, group="live-listener", exit_on_error=False)
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
