@@ -8,6 +8,7 @@ bad configuration; a refusal is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -87,7 +88,32 @@ def refuse(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Commands whose modules are imported when one of them is used (click's lazily loaded subcommands).
+
+    Opening the board imports none of them: the calendar export alone
+    (icalendar) cost the board's start a tenth of a second.
+    """
+
+    LAZY = {"triage": "app.cli_triage", "assign": "app.cli_triage",
+            "oncall": "app.cli_oncall", "ack": "app.cli_oncall", "escalate": "app.cli_oncall",
+            "notify": "app.cli_notify", "inbound": "app.cli_notify",
+            "report": "app.cli_report", "serve": "app.cli_serve"}
+    """Command name -> the module that defines it (and registers it on import or via `register`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.LAZY:
+            module = importlib.import_module(self.LAZY[name])
+            register = getattr(module, "register", None)
+            if register is not None and name not in self.commands:
+                register(self)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="TRIAGEBOARD_CONFIG", metavar="PATH",
               help="config.yaml to use [env TRIAGEBOARD_CONFIG; default ./config.yaml]")
 @click.option("--db", "db_url", envvar="TRIAGEBOARD_DB", metavar="URL",
@@ -346,21 +372,6 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
     with output.open("w", encoding="utf-8", newline="") as out:
         count = writer(runtime.service, out)
     click.echo(f"exported {count} tickets to {output}", err=True)
-
-
-from app.cli_triage import register as _register_triage  # noqa: E402  (needs the group above)
-
-_register_triage(cli)
-import app.cli_oncall  # noqa: E402,F401  registers oncall, oncall export, ack and escalate on `cli`
-from app.cli_notify import inbound, notify  # noqa: E402  (it builds on Runtime above)
-
-cli.add_command(notify)
-cli.add_command(inbound)
-import app.cli_report  # noqa: E402,F401  registers `report` on `cli`
-
-from app.cli_serve import serve  # noqa: E402
-
-cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -142,3 +142,9 @@ def inbound(runtime: Runtime, as_json: bool) -> None:
     if result.notified:
         parts.append(f"{result.notified.recipient} notified")
     click.echo("; ".join(parts))
+
+
+def register(group: click.Group) -> None:
+    """Add `notify` and `inbound` to the command line (app.cli imports this module when one is used)."""
+    group.add_command(notify)
+    group.add_command(inbound)

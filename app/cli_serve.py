@@ -142,3 +142,8 @@ def serve(runtime: Runtime, host: str, port: int, public_url: str | None) -> Non
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
     make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url).serve()
+
+
+def register(group: click.Group) -> None:
+    """Add `serve` to the command line (app.cli imports this module when it is used)."""
+    group.add_command(serve)

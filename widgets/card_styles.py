@@ -22,7 +22,6 @@ class CardStyles(Widget):
         display: none;
         & > .column--cursor { background: $surface-lighten-2; }
         & > .column--cursor-active { background: $primary; color: $text; text-style: bold; }
-        & > .column--border { color: $panel-lighten-2; }
         & > .column--border-active { color: $accent; }
         & > .column--key { text-style: bold; }
         & > .column--status { color: $text-muted; }
@@ -39,7 +38,7 @@ class CardStyles(Widget):
     }
     """
 
-    COMPONENT_CLASSES = {"column--cursor", "column--cursor-active", "column--border", "column--border-active",
+    COMPONENT_CLASSES = {"column--cursor", "column--cursor-active", "column--border-active",
                          "column--key", "column--status", "column--assignee",
                          "column--p1", "column--p2", "column--untriaged", "column--stale",
                          "column--ack",

@@ -194,18 +194,21 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     def _paint_border(self) -> None:
         """The border's colour says which column the keys act on.
 
-        Set inline from the `column--border*` component colours rather than by
-        toggling a class: a class change restyles the column and its component
-        classes, ~10 ms a column on every move and every h/l.
+        The active column's is set inline from the `column--border-active`
+        colour (the others keep their stylesheet border), rule by rule and
+        then one repaint: toggling a class would restyle the column, and the
+        `border` property would reflow the whole screen, on every move and
+        every h/l, for a colour that never changes a size.
         """
-        try:
-            color = self.palette.color("column--border-active" if self.active else "column--border")
-        except KeyError:  # the palette is not styled yet: on_mount paints it
-            return
-        # Rule by rule, then one repaint: the `border` property would reflow the whole screen
-        # (a border may change a widget's size; a colour never does).
-        changed = [self.styles.set_rule(edge, ("round", color))
-                   for edge in ("border_top", "border_right", "border_bottom", "border_left")]
+        edges = ("border_top", "border_right", "border_bottom", "border_left")
+        if self.active:
+            try:
+                color = self.palette.color("column--border-active")
+            except KeyError:  # the palette is not styled yet: on_mount paints it
+                return
+            changed = [self.styles.set_rule(edge, ("round", color)) for edge in edges]
+        else:
+            changed = [self.styles.clear_rule(edge) for edge in edges]
         if any(changed):
             self.refresh()
 

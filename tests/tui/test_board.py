@@ -77,22 +77,27 @@ def border_colours(board) -> list[str]:
 
 
 async def test_the_active_column_has_the_accent_border_in_every_theme(make_app, seed):
+    from textual.color import Color
+
     seed("alpha")
     async with make_app().run_test(size=SIZE) as pilot:
         board = pilot.app.board
-        accent = board.card_styles.color("column--border-active").hex
-        plain = board.card_styles.color("column--border").hex
-        assert accent != plain
-        assert border_colours(board) == [accent] + [plain] * 5
-        await pilot.press("l", "l")
-        assert border_colours(board) == [plain, plain, accent, plain, plain, plain]
 
+        def plain() -> str:  # the stylesheet's column border (app/triageboard.tcss)
+            return Color.parse(pilot.app.get_css_variables()["panel-lighten-2"]).hex
+
+        accent = board.card_styles.color("column--border-active").hex
+        assert accent != plain()
+        assert border_colours(board) == [accent] + [plain()] * 5
+        await pilot.press("l", "l")
+        assert border_colours(board) == [plain(), plain(), accent, plain(), plain(), plain()]
+
+        dark_plain = plain()
         pilot.app.theme = "textual-light"
         await settle(pilot)
         light_accent = board.card_styles.color("column--border-active").hex
-        light_plain = board.card_styles.color("column--border").hex
-        assert light_plain != plain  # the theme's own panel colour, not the dark theme's left behind
-        assert border_colours(board) == [light_plain, light_plain, light_accent, light_plain, light_plain, light_plain]
+        assert plain() != dark_plain  # the light theme's own panel colour, not the dark theme's left behind
+        assert border_colours(board) == [plain(), plain(), light_accent, plain(), plain(), plain()]
 
 
 async def test_L_and_H_move_the_card_and_the_cursor_follows(make_app, seed):
