@@ -1,4 +1,4 @@
-"""Fixtures for on-call tests: the repo's config, a fresh database, a controlled clock, the CLI."""
+"""Fixtures for on-call tests: the repo's config, a controlled clock, the CLI (`db`/`db_url` from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,18 +35,6 @@ def config():
 
 
 @pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "board.db"
-
-
-@pytest.fixture
-def db(db_file):
-    database = open_database(f"sqlite:///{db_file}")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def clock():
     return Clock(dt.datetime(2026, 11, 16, 10, 0))
 
@@ -63,10 +50,9 @@ def cli_env():
 
 
 @pytest.fixture
-def cli_command(db_file):
+def cli_command(db_url):
     def command(*args: str) -> list[str]:
-        return [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{db_file}",
-                *args]
+        return [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", db_url, *args]
     return command
 
 

@@ -1,4 +1,7 @@
-"""Fixtures for the response targets wired to the database: the repo's config (England, Mon-Fri 09:00-17:00)."""
+"""Fixtures for the response targets wired to the database: the repo's config (England, Mon-Fri 09:00-17:00).
+
+`db` and `db_url` come from tests/conftest.py (the run's backend); `clock.set` takes London wall time.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,18 +38,6 @@ def config():
 
 
 @pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "board.db"
-
-
-@pytest.fixture
-def db(db_file):
-    database = open_database(f"sqlite:///{db_file}")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def clock():
     return Clock(dt.datetime(2026, 11, 16, 9, 0))
 
@@ -58,7 +48,7 @@ def service(config, db, clock):
 
 
 @pytest.fixture
-def run_cli(tmp_path, db_file):
+def run_cli(tmp_path, db_url):
     """`triageboard` as a subprocess; `now` (ISO) stops its clock through TRIAGEBOARD_NOW."""
 
     def run(*args: str, now: str | None = None) -> subprocess.CompletedProcess:
@@ -67,7 +57,7 @@ def run_cli(tmp_path, db_file):
         if now:
             env["TRIAGEBOARD_NOW"] = now
         command = [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"),
-                   "--db", f"sqlite:///{db_file}", *args]
+                   "--db", db_url, *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
 
     return run
