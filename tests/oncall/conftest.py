@@ -12,21 +12,9 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
+from tests.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    """Naive UTC, like the database; tests move it by hand."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, *args: int) -> None:
-        self.now = dt.datetime(*args)
 
 
 @pytest.fixture

@@ -15,21 +15,9 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
+from tests.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    """A controlled clock in naive UTC, as the service stores instants; set it from London wall time."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, aware: dt.datetime) -> None:
-        self.now = aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 @pytest.fixture
