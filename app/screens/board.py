@@ -692,7 +692,12 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         if self._writing or self._live_busy:
             self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
             return
-        changes, self._heard = self._heard, []
+        # Judged again now that no write is in flight: the echo of our own move can arrive between its
+        # commit and `_post_moved` recording its version, and was then taken for another session's change.
+        changes = [change for change in self._heard if change.everything or not self._already_shown(change)]
+        self._heard = []
+        if not changes:
+            return
         everything = any(change.everything for change in changes)
         ids = sorted({change.ticket_id for change in changes if not change.everything})
         columns = self.columns

@@ -12,12 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def run(tmp_path):
-    url = "sqlite:///" + str(tmp_path / "t.db")
+def run(tmp_path, db_url):
+    """`triageboard` as a subprocess on the run's backend (`db_url` from tests/conftest.py)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "erin"}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", url,
+        return subprocess.run([sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", db_url,
                                *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
 
     return run

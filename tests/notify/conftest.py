@@ -2,6 +2,7 @@
 
 The helpers live in `notify_support` (a name no other test folder uses), so
 test modules import them without depending on which `conftest` Python saw first.
+`db_url` comes from tests/conftest.py (the run's backend); `make_service` opens and migrates it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from app.service import Service
-from data.db import open_database
 from notify_support import Clock, MailServer, make_service
 
 
@@ -34,14 +34,6 @@ def stopped_server():
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'notify.db'}"
-    db = open_database(url)
-    yield url
-    db.close()
 
 
 @pytest.fixture

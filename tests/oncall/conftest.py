@@ -1,4 +1,4 @@
-"""Fixtures for on-call tests: the repo's config, a fresh database, a controlled clock, the CLI."""
+"""Fixtures for on-call tests: the repo's config, a controlled clock, the CLI (`db`/`db_url` from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,39 +12,14 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
+from tests.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    """Naive UTC, like the database; tests move it by hand."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, *args: int) -> None:
-        self.now = dt.datetime(*args)
 
 
 @pytest.fixture
 def config():
     return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "board.db"
-
-
-@pytest.fixture
-def db(db_file):
-    database = open_database(f"sqlite:///{db_file}")
-    yield database
-    database.close()
 
 
 @pytest.fixture
@@ -63,10 +38,9 @@ def cli_env():
 
 
 @pytest.fixture
-def cli_command(db_file):
+def cli_command(db_url):
     def command(*args: str) -> list[str]:
-        return [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{db_file}",
-                *args]
+        return [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", db_url, *args]
     return command
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import data
 from app.config import load_config
 from app.service import Conflict, Refused, Service
 from data.models import History, Ticket
@@ -15,13 +14,6 @@ from data.triage import column_order, untriaged_condition, untriaged_count
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 2, 9, 0)  # naive UTC, a Monday
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = data.open_database("sqlite:///" + str(tmp_path / "t.db"))
-    yield database
-    database.close()
 
 
 @pytest.fixture

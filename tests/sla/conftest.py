@@ -1,4 +1,7 @@
-"""Fixtures for the response targets wired to the database: the repo's config (England, Mon-Fri 09:00-17:00)."""
+"""Fixtures for the response targets wired to the database: the repo's config (England, Mon-Fri 09:00-17:00).
+
+`db` and `db_url` come from tests/conftest.py (the run's backend); `clock.set` takes London wall time.
+"""
 
 from __future__ import annotations
 
@@ -12,39 +15,14 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
+from tests.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    """A controlled clock in naive UTC, as the service stores instants; set it from London wall time."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, aware: dt.datetime) -> None:
-        self.now = aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 @pytest.fixture
 def config():
     return load_config(ROOT / "config.yaml")
-
-
-@pytest.fixture
-def db_file(tmp_path):
-    return tmp_path / "board.db"
-
-
-@pytest.fixture
-def db(db_file):
-    database = open_database(f"sqlite:///{db_file}")
-    yield database
-    database.close()
 
 
 @pytest.fixture
@@ -58,7 +36,7 @@ def service(config, db, clock):
 
 
 @pytest.fixture
-def run_cli(tmp_path, db_file):
+def run_cli(tmp_path, db_url):
     """`triageboard` as a subprocess; `now` (ISO) stops its clock through TRIAGEBOARD_NOW."""
 
     def run(*args: str, now: str | None = None) -> subprocess.CompletedProcess:
@@ -67,7 +45,7 @@ def run_cli(tmp_path, db_file):
         if now:
             env["TRIAGEBOARD_NOW"] = now
         command = [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"),
-                   "--db", f"sqlite:///{db_file}", *args]
+                   "--db", db_url, *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
 
     return run

@@ -1,4 +1,8 @@
-"""Fixtures for driving the board through `TriageApp.run_test()`: a temporary database, the repo's config."""
+"""Fixtures for driving the board through `TriageApp.run_test()`: the repo's config, the run's database.
+
+`db` and `db_url` come from tests/conftest.py, so these tests run on the run's backend
+(SQLite by default, PostgreSQL with `TRIAGEBOARD_TEST_DB=postgres`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import pytest
 
 from app.config import load_config
 from app.service import Service
-from data.db import open_database
 from data.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,15 +25,7 @@ def config():
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    url = "sqlite:///" + str(tmp_path / "b.db")
-    db = open_database(url)
-    yield url
-    db.close()
-
-
-@pytest.fixture
-def service(config, db_url):
+def service(config, db):
     return Service(config, clock=lambda: NOW)
 
 
@@ -49,7 +44,7 @@ def seed(service):
 
 
 @pytest.fixture
-def make_app(config, db_url):
+def make_app(config, db, db_url):
     from app.tui import TriageApp
 
     def build(**kwargs):

@@ -82,6 +82,28 @@ async def test_own_moves_are_not_refreshed_twice(make_app, seed, monkeypatch):
         assert heard == []
 
 
+async def test_the_echo_heard_before_our_move_is_recorded_is_still_skipped(make_app, seed, monkeypatch):
+    """Under load the echo can arrive between the commit and the board recording the move's version."""
+    ticket = seed("mine")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await listening(pilot)
+        heard: list = []
+        board = pilot.app.board
+        original = board._live_worker
+        monkeypatch.setattr(board, "_live_worker", lambda *args: (heard.append(args), original(*args)))
+        record = board._post_moved
+
+        def late(*args, **kwargs):
+            time.sleep(0.5)  # the write's thread loses the interpreter right after the commit
+            return record(*args, **kwargs)
+
+        monkeypatch.setattr(board, "_post_moved", late)
+        await pilot.press("L")
+        await within(pilot, lambda: keys(pilot.app, "ready") == [ticket.key], 2.0)
+        await pilot.pause(0.6)
+        assert heard == []
+
+
 async def test_a_simultaneous_move_tells_the_second_board_and_shows_the_fresh_card(make_app, seed, service):
     ticket = seed("Contended", state="ready")
     async with make_app().run_test(size=SIZE) as pilot:

@@ -56,7 +56,7 @@ def seed(service: Service, title: str, priority: int = 2):
     return ticket
 
 
-async def test_a_card_counts_down_then_warns_then_breaches(config, db_url):
+async def test_a_card_counts_down_then_warns_then_breaches(config, db, db_url):
     clock = Clock(MONDAY_9)
     service = Service(config, clock=clock)
     seed(service, "Printer on fire")
@@ -89,7 +89,7 @@ async def test_a_card_counts_down_then_warns_then_breaches(config, db_url):
         await until(pilot, lambda: "0 warning · 1 breached" in board.sub_title)
 
 
-async def test_the_countdown_moves_on_with_the_minute_timer(config, db_url):
+async def test_the_countdown_moves_on_with_the_minute_timer(config, db, db_url):
     clock = Clock(MONDAY_9)
     service = Service(config, clock=clock)
     seed(service, "Slow page")
@@ -105,7 +105,7 @@ async def test_the_countdown_moves_on_with_the_minute_timer(config, db_url):
         await until(pilot, lambda: title_line(app, "todo").endswith("7h 30m left"))
 
 
-async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_left(config, db_url):
+async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_left(config, db, db_url):
     clock = Clock(MONDAY_9 - dt.timedelta(days=3))  # Friday 09:00
     service = Service(config, clock=clock)
     breached = seed(service, "Friday's ticket", priority=3)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
 from app.cycles import Period, ReportSettings
 from app.metrics import Move, TicketFacts, compute_report
 from app.workflow import Column, Workflow
-from data import History, Ticket, database_proxy, open_database
+from data import History, Ticket, open_database
 from data.reporting import fetch_period
 
 WORKFLOW = Workflow(
@@ -52,25 +51,13 @@ HISTORY = {
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request, tmp_path):
-    """An empty database: an SQLite file, or a throw-away database on the local PostgreSQL."""
-    if request.param == "sqlite":
-        yield "sqlite:///" + str(tmp_path / "t.db")
-        return
-    psycopg2 = pytest.importorskip("psycopg2")
-    name = f"tb_report_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres", connect_timeout=2)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432: {exc}")
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        database_proxy.close()
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.close()
+def url(request):
+    """An empty database: an SQLite file, or a fresh schema on the test PostgreSQL, whatever the run's backend.
+
+    `sqlite_url` and `pg_url` come from tests/conftest.py: `pg_url` honours TRIAGEBOARD_TEST_PG_URL, skips
+    when no server answers, and fails instead on a `--db-backend postgres` run.
+    """
+    return request.getfixturevalue({"sqlite": "sqlite_url", "postgres": "pg_url"}[request.param])
 
 
 @pytest.fixture
