@@ -2,29 +2,18 @@
 
 The other session is a `Service` writing straight to the same database from
 the test, as a second terminal would; the board hears it through its
-`ChangeListener`, like every board in team mode.
+`ChangeListener`, like every board in team mode. The database is the run's
+backend (the shared `db_url`): these run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import time
 
-import pytest
 
-from data.db import open_database
 from widgets import Column
 
 SIZE = (160, 45)
-
-
-@pytest.fixture
-def db_url(request, db_backend, tmp_path):
-    """This run's backend (the TUI conftest's `db_url` is always SQLite)."""
-    url = request.getfixturevalue("pg_url") if db_backend == "postgres" else f"sqlite:///{tmp_path / 'live.db'}"
-    database = open_database(url)
-    yield url
-    if not database.is_closed():
-        database.close()
 
 
 async def within(pilot, condition, seconds: float) -> float:
