@@ -260,10 +260,12 @@ def _sqlite_changes(conn: sqlite3.Connection, last_history: int, last_updated: s
     injected by tests (or a bulk import) can write `updated` values in the past.
     """
     try:
-        rows = conn.execute(
-            "SELECT t.id, t.version FROM ticket AS t WHERE t.updated > ? "
-            "OR t.id IN (SELECT h.ticket_id FROM history AS h WHERE h.id > ?) ORDER BY t.id",
-            (last_updated, last_history)).fetchall()
+        # A UNION, not an OR, and no ORDER BY (sorted here): each half is then an index range
+        # (ticket.updated, history's rowid) instead of a scan of every ticket.
+        rows = sorted(conn.execute(
+            "SELECT id, version FROM ticket WHERE updated > ? "
+            "UNION SELECT id, version FROM ticket WHERE id IN (SELECT ticket_id FROM history WHERE id > ?)",
+            (last_updated, last_history)).fetchall())
         history, updated = _sqlite_marks(conn)
     except sqlite3.OperationalError:
         return [], last_history, last_updated

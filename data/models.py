@@ -91,6 +91,7 @@ class Ticket(BaseModel):
             (("state", "rank"), False),
             (("assignee", "state"), False),
             (("state", "state_entered", "created"), False),  # the cycle report (migration 0002)
+            (("updated",), False),  # live boards on SQLite: what changed since (migration 0003)
         )
 
 
