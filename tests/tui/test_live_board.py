@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 
 from widgets import Column
 
@@ -57,22 +59,10 @@ async def test_another_sessions_move_appears_within_a_second_and_the_cursor_stay
         assert set(invalidated) == {"todo", "ready"}  # only the touched columns
 
 
-async def test_own_moves_are_not_refreshed_twice(make_app, seed, monkeypatch):
-    ticket = seed("mine")
-    async with make_app().run_test(size=SIZE) as pilot:
-        await listening(pilot)
-        heard: list = []
-        board = pilot.app.board
-        original = board._live_worker
-        monkeypatch.setattr(board, "_live_worker", lambda *args: (heard.append(args), original(*args)))
-        await pilot.press("L")
-        await within(pilot, lambda: keys(pilot.app, "ready") == [ticket.key], 1.0)
-        await pilot.pause(0.6)  # the listener's echo of our own write has come and gone
-        assert heard == []
-
-
-async def test_the_echo_heard_before_our_move_is_recorded_is_still_skipped(make_app, seed, monkeypatch):
-    """Under load the echo can arrive between the commit and the board recording the move's version."""
+@pytest.mark.parametrize("late", [0.0, 0.5], ids=["echo-after-the-move", "echo-before-the-move-is-recorded"])
+async def test_own_moves_are_not_refreshed_twice(make_app, seed, monkeypatch, late):
+    """The listener echoes our own write; under load the echo can even arrive between the commit
+    and the board recording the move's version (`late`: the write's thread loses the interpreter)."""
     ticket = seed("mine")
     async with make_app().run_test(size=SIZE) as pilot:
         await listening(pilot)
@@ -82,14 +72,14 @@ async def test_the_echo_heard_before_our_move_is_recorded_is_still_skipped(make_
         monkeypatch.setattr(board, "_live_worker", lambda *args: (heard.append(args), original(*args)))
         record = board._post_moved
 
-        def late(*args, **kwargs):
-            time.sleep(0.5)  # the write's thread loses the interpreter right after the commit
+        def recorded(*args, **kwargs):
+            time.sleep(late)
             return record(*args, **kwargs)
 
-        monkeypatch.setattr(board, "_post_moved", late)
+        monkeypatch.setattr(board, "_post_moved", recorded)
         await pilot.press("L")
         await within(pilot, lambda: keys(pilot.app, "ready") == [ticket.key], 2.0)
-        await pilot.pause(0.6)
+        await pilot.pause(0.6)  # the echo has come and gone
         assert heard == []
 
 
