@@ -136,7 +136,8 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
 
     if runtime._config is None:
         runtime.defer_checks = True
-    runtime.service  # open and migrate before the screen takes over, so errors print plainly
+    # The app opens and migrates the database in its constructor, before the screen takes over:
+    # a bad URL or database is one plain line from `main`, like every command's.
     app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo)
     app.run()
     if app.return_code:
