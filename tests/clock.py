@@ -26,3 +26,6 @@ class Clock:
             self.now = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
         else:
             self.now = dt.datetime(*when)
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)

@@ -29,10 +29,15 @@ except on a `--db-backend postgres` run, where an absent server is an error.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -197,3 +202,50 @@ def db(db_url: str):
     yield database
     if not database.is_closed():
         database.close()
+
+
+# -- the repo's config and the command line ----------------------------------
+
+
+@pytest.fixture
+def config():
+    """The repository's own config.yaml (the complete, commented example)."""
+    from app.config import load_config
+
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture
+def cli_env() -> dict[str, str]:
+    """The environment a `triageboard` subprocess runs in: this tree importable, a known user, no fixed clock."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "tester"}
+    env.pop("TRIAGEBOARD_NOW", None)
+    return env
+
+
+@pytest.fixture
+def cli_command(db_url):
+    """`triageboard --config config.yaml --db <the run's backend> ARGS` as an argument list."""
+
+    def command(*args: str, config: Path | None = None, db: str | None = None) -> list[str]:
+        return [sys.executable, "-m", "app", "--config", str(config or ROOT / "config.yaml"),
+                "--db", db or db_url, *args]
+
+    return command
+
+
+@pytest.fixture
+def run_cli(tmp_path, cli_command, cli_env):
+    """Run `triageboard` as a subprocess, as a script would, on the run's backend.
+
+    `now` (ISO 8601) stops its clock through TRIAGEBOARD_NOW; `config`, `db`
+    and `stdin` replace the repo's config, the test's database and the input.
+    """
+
+    def run(*args: str, now: str | None = None, config: Path | None = None, db: str | None = None,
+            stdin: str | None = None) -> subprocess.CompletedProcess:
+        env = {**cli_env, "TRIAGEBOARD_NOW": now} if now else cli_env
+        return subprocess.run(cli_command(*args, config=config, db=db), capture_output=True, text=True,
+                              env=env, input=stdin, cwd=tmp_path, timeout=60)
+
+    return run

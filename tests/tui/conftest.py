@@ -7,21 +7,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from app.config import load_config
 from app.service import Service
 from data.models import Ticket
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 3, 10, 0)
-
-
-@pytest.fixture
-def config():
-    return load_config(ROOT / "config.yaml")
 
 
 @pytest.fixture
