@@ -21,20 +21,26 @@ from app.workflow import HOLD_REASONS, Workflow
 
 
 class _Picker(ModalScreen[str]):
-    """A titled list of options; enter picks one, escape cancels."""
+    """A titled list of options; enter picks one, escape cancels. `highlight` is the option first under the cursor."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, heading: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, heading: str, options: list[tuple[str, str]], highlight: str | None = None) -> None:
         super().__init__()
         self.heading = heading
         self.choices = options
         """(id, plain-text label) pairs, in the order shown."""
+        self.highlight = highlight
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(self.heading), classes="dialog--title")
             yield OptionList(*[Option(Text(label), id=key) for key, label in self.choices])
+
+    def on_mount(self) -> None:
+        ids = [key for key, _ in self.choices]
+        if self.highlight in ids:
+            self.query_one(OptionList).highlighted = ids.index(self.highlight)
 
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Select
 
 from app.screens.pickers import _Picker
 
@@ -93,12 +91,8 @@ class PriorityPicker(_Picker):
             return f"P{level}" + (f"  ({', '.join(notes)})" if notes else "")
 
         super().__init__(f"Override the priority of {key} (P clears the override)",
-                         [(str(level), label(level)) for level in (1, 2, 3, 4)])
-        self.current = current
-
-    def on_mount(self) -> None:
-        if self.current:
-            self.query_one(OptionList).highlighted = self.current - 1
+                         [(str(level), label(level)) for level in (1, 2, 3, 4)],
+                         highlight=str(current) if current else None)
 
 
 @dataclass(frozen=True)
@@ -109,44 +103,21 @@ class Candidate:
     """Assigned tickets not yet closed; None for someone not counted (unavailable)."""
 
 
-class AssignDialog(ModalScreen[str]):
+class AssignDialog(_Picker):
     """`a`: the fair suggestion first and highlighted; enter accepts it, or pick someone else."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, key: str, suggested: str, candidates: Sequence[Candidate], last_asked: str | None,
                  current: str | None) -> None:
-        super().__init__()
-        self.key = key
-        self.suggested = suggested
-        self.candidates = candidates
-        self.last_asked = last_asked
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        def label(c: Candidate) -> Text:
+        def label(c: Candidate) -> str:
             work = "unavailable" if c.open_work is None else f"{c.open_work} open"
-            notes = [note for note, hit in (("suggested", c.handle == self.suggested),
-                                            ("asked last", c.handle == self.last_asked),
-                                            ("assigned now", c.handle == self.current)) if hit]
-            return Text(f"{c.handle:<8} {c.name:<16} {work}" + (f"  ← {', '.join(notes)}" if notes else ""))
+            notes = [note for note, hit in (("suggested", c.handle == suggested),
+                                            ("asked last", c.handle == last_asked),
+                                            ("assigned now", c.handle == current)) if hit]
+            return f"{c.handle:<8} {c.name:<16} {work}" + (f"  ← {', '.join(notes)}" if notes else "")
 
-        with Vertical(classes="dialog"):
-            yield Label(Content(f"Assign {self.key}: the suggestion is {self.suggested} "
-                                "(least open work, not the last one asked)"), classes="dialog--title")
-            yield OptionList(*[Option(label(c), id=c.handle) for c in self.candidates])
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.highlighted = next(i for i, c in enumerate(self.candidates) if c.handle == self.suggested)
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        super().__init__(f"Assign {key}: the suggestion is {suggested} (least open work, not the last one asked)",
+                         [(c.handle, label(c)) for c in candidates], highlight=suggested)
+        self.suggested = suggested
 
 
 @dataclass(frozen=True)
