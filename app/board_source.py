@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from app.board_sla import AtRisk, CardSla, RiskEntry, RiskOrder, SlaLabels, card_sla_of, risk_entry
 from app.config import Config
-from app.stale import stale_cutoff
+from app.stale import stale_cutoff as cutoff_at
 from app.ordering import priority_label
 from app.workflow import Workflow, support_status
 from data import board_queries
@@ -70,7 +70,7 @@ class BoardSource:
         cutoff = self._stale_cutoffs.get(minute)
         if cutoff is None:
             self._stale_cutoffs.clear()
-            cutoff = self._stale_cutoffs[minute] = stale_cutoff(minute, self.stale_rule)
+            cutoff = self._stale_cutoffs[minute] = cutoff_at(minute, self.stale_rule)
         return cutoff
 
     def _entered_before(self) -> dt.datetime | None:
