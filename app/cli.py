@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from app.config import KINDS, Config, load_config, resolve_config_path
+from app.launch import started
 from app.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.serialize import ticket_dict
 from app.sla_board import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
@@ -129,6 +130,8 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
     ctx.obj = Runtime(config_path, db_url)
     if ctx.invoked_subcommand is None:
         open_board(ctx.obj)
+    elif ctx.invoked_subcommand != "demo":  # the demo opens a board, which says when it has started
+        started()
 
 
 def open_board(runtime: Runtime, *, demo: bool = False) -> None:

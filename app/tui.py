@@ -22,6 +22,7 @@ from textual.message import Message
 
 from app.board_source import BoardSource
 from app.config import Config
+from app.launch import started
 from app.yamlnodes import ConfigError
 from app.stale import stale_rule
 from app.screens.board import BoardScreen
@@ -108,7 +109,8 @@ class TriageApp(App[None]):
     # -- live boards -----------------------------------------------------
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._listen, asyncio.get_running_loop())  # after the first paint
+        self.call_after_refresh(started)  # after the first paint: the collector runs again (app.launch)
+        self.call_after_refresh(self._listen, asyncio.get_running_loop())
 
     def config_failed(self, error: ConfigError) -> None:
         """A check of config.yaml run after the first paint failed: leave as the command line would."""
