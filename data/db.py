@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from peewee import Database, OperationalError, SqliteDatabase
-from playhouse.migrations import Runner
 
 from data.models import MODELS, database_proxy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_TABLE = "schema_migration"
+"""Where `playhouse.migrations.Runner` records the scripts it has applied (its default)."""
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",    # readers never block the writer: two boards on one file
@@ -56,7 +57,9 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     except Exception as exc:  # driver errors vary by backend; the user needs the reason only
         raise DatabaseError(f"cannot open database {url}: {str(exc).strip()}") from None
     database_proxy.initialize(db)
-    if migrate:
+    if migrate and not schema_is_current(db):
+        from playhouse.migrations import Runner  # 8 ms of imports that a current database never needs
+
         try:
             Runner(db, str(MIGRATIONS)).up()
         except OperationalError as exc:
@@ -64,8 +67,17 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     return db
 
 
+def schema_is_current(db: Database) -> bool:
+    """Whether every script in `data/migrations/` has been applied (as `Runner.up` would find)."""
+    scripts = {path.stem for path in MIGRATIONS.glob("[0-9]*.py")}
+    if not db.table_exists(MIGRATION_TABLE):
+        return False
+    applied = {name for (name,) in db.execute_sql(f"SELECT name FROM {MIGRATION_TABLE}")}
+    return scripts <= applied
+
+
 def is_sqlite(db: Database) -> bool:
     return isinstance(db, SqliteDatabase)
 
 
-__all__ = ["DatabaseError", "MODELS", "open_database", "is_sqlite"]
+__all__ = ["DatabaseError", "MODELS", "open_database", "is_sqlite", "schema_is_current"]
