@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from peewee import fn
+from peewee import SQL, fn
 
 from data.models import Ticket
 
@@ -77,7 +77,7 @@ def _ordering(order: Order) -> tuple:
 def column_counts(text_filter: str | None = None, entered_before: dt.datetime | None = None,
                   where=None) -> dict[str, int]:
     """Cards per state, in ONE grouped query (a state with no cards is absent)."""
-    query = Ticket.select(Ticket.state, fn.COUNT(Ticket.id)).group_by(Ticket.state)
+    query = Ticket.select(Ticket.state, fn.COUNT(SQL("*"))).group_by(Ticket.state)  # *: SQLite counts index entries
     condition = _matches(text_filter, entered_before, where)
     if condition is not None:
         query = query.where(condition)

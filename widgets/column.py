@@ -13,7 +13,6 @@ source; the column posts `CardHighlighted`, `CardSelected` and
 from __future__ import annotations
 
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -25,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.card import Card, CardSource
+from widgets.card_line import card_segments
 from widgets.card_styles import CardStyles
 
 CARD_HEIGHT = 2
@@ -339,48 +339,15 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
                      card.needs_ack, card.paged, card.sla_label, card.sla_style)
         strip = self._strips.get(cache_key)
         if strip is None:
-            text = self.card_line(card, part, width)
-            text.stylize_before(base)
+            over = keep = None
             if cursor is not None:
-                text.stylize(self._style(cursor))
-                if part == 1 and card.sla_style in ("warning", "breached") and card.sla_label:
+                over = self._style(cursor)
+                if part == 1 and card.sla_style in ("warning", "breached"):
                     # A countdown at risk keeps its colour under the cursor, where the user is looking.
-                    sla = self._style(f"column--sla-{card.sla_style}")
-                    text.stylize(Style(color=sla.color, bold=True), max(0, width - len(card.sla_label)), width)
-            segments = list(text.render(self.app.console))
-            strip = self._strips[cache_key] = Strip(segments, width).adjust_cell_length(width, base).simplify()
+                    keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
+            segments = card_segments(card, part, width, self._style, base, over, keep)
+            strip = self._strips[cache_key] = Strip(segments, width).simplify()
         return strip
-
-    def card_line(self, card: Card, part: int, width: int) -> Text:
-        """One line of a card. Built with `Text.assemble` from plain strings: a title is never markup."""
-        style = self._style
-        if part == 0:
-            priority_style = {"P1": "column--p1", "P2": "column--p2", "--": "column--untriaged"}.get(card.priority)
-            left = Text.assemble(("⚑ " if card.needs_ack else "", style("column--ack")),
-                                 ("! " if card.stale else "", style("column--stale")),
-                                 (card.key, style("column--key")), " ",
-                                 (card.priority, style(priority_style) if priority_style else Style()), " ",
-                                 (card.status, style("column--status")))
-            right = Text(card.assignee or "—", style=style("column--assignee"))
-            room = width - right.cell_len - 1
-            left.truncate(max(room, 0), overflow="ellipsis")
-            text = Text.assemble(left, " " * max(1, width - left.cell_len - right.cell_len), right)
-        elif card.needs_ack and card.paged:  # the person being paged, right of the title
-            text = Text.assemble("  ", card.title.replace("\n", " "))
-            right = Text("→ " + ", ".join(card.paged), style=style("column--ack"))
-            text.truncate(max(width - right.cell_len - 1, 0), overflow="ellipsis")
-            text = Text.assemble(text, " " * max(1, width - text.cell_len - right.cell_len), right)
-        elif card.sla_label:
-            # The countdown ends the title line: the first line is full at the width of six columns.
-            sla = Text(card.sla_label, style=style(f"column--sla-{card.sla_style or 'ok'}"))
-            title = Text.assemble("  ", card.title.replace("\n", " "))
-            title.truncate(max(width - sla.cell_len - 1, 0), overflow="ellipsis")
-            text = Text.assemble(title, " " * max(1, width - title.cell_len - sla.cell_len), sla)
-        else:
-            text = Text.assemble("  ", card.title.replace("\n", " "))
-        text.truncate(width, overflow="ellipsis", pad=True)
-        text.no_wrap = True
-        return text
 
     # -- actions ---------------------------------------------------------
 

@@ -1,0 +1,61 @@
+"""A card's two lines: exactly the column's width, users' text shown literally, the right side kept."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.style import Style
+
+from widgets.card import Card
+from widgets.card_line import card_pieces, card_segments
+
+STYLES = {name: Style(color=f"color({number})") for number, name in enumerate(
+    ["column--ack", "column--stale", "column--key", "column--p1", "column--p2", "column--untriaged",
+     "column--status", "column--assignee", "column--sla-ok", "column--sla-warning", "column--sla-breached",
+     "column--cursor"], start=1)}
+
+
+def card(**fields) -> Card:
+    values = dict(id=1, key="SET-42", title="Login fails", priority="P1", assignee="alice", status="Open",
+                  state="todo", version=1)
+    return Card(**{**values, **fields})
+
+
+def text(line: Card, part: int, width: int) -> str:
+    return "".join(piece for piece, _ in card_pieces(line, part, width, STYLES.__getitem__))
+
+
+def test_the_first_line_puts_the_assignee_at_the_right_edge():
+    assert text(card(), 0, 24) == "SET-42 P1 Open     alice"
+    assert text(card(assignee=""), 0, 24) == "SET-42 P1 Open         —"
+    assert text(card(stale=True, needs_ack=True), 0, 24) == "⚑ ! SET-42 P1 Open alice"
+
+
+def test_a_long_title_is_cut_with_an_ellipsis_and_the_countdown_stays():
+    line = text(card(title="The export to CSV drops every other row", sla_label="8h left"), 1, 30)
+    assert line == "  The export to CSV d… 8h left"
+    assert text(card(title="x" * 50), 1, 20) == "  " + "x" * 17 + "…"
+
+
+def test_wide_characters_are_measured_in_cells():
+    for width in (20, 21, 24):
+        for part in (0, 1):
+            line = text(card(title="日本語のタイトルがとても長い", assignee="名前さん", sla_label="paused"), part, width)
+            assert cell_len(line) == width
+
+
+def test_markup_and_control_codes_in_users_text_are_not_interpreted():
+    assert text(card(title="[bold]x[/] [link=x]y"), 1, 30).strip() == "[bold]x[/] [link=x]y"
+    assert text(card(title="bell\x07 and\nnewline"), 1, 30).strip() == "bell and newline"
+
+
+def test_the_paged_people_end_the_title_line_while_a_page_waits():
+    assert text(card(needs_ack=True, paged=("alice", "bob"), sla_label="8h left"), 1, 30).endswith("→ alice, bob")
+
+
+def test_an_at_risk_countdown_keeps_its_colour_under_the_cursor():
+    at_risk = card(sla_label="overdue 2h", sla_style="breached")
+    keep = Style(color=STYLES["column--sla-breached"].color, bold=True)
+    segments = card_segments(at_risk, 1, 30, STYLES.__getitem__, Style(), STYLES["column--cursor"], keep)
+    assert segments[-1].text == "overdue 2h"
+    assert segments[-1].style.color == STYLES["column--sla-breached"].color and segments[-1].style.bold
+    assert segments[0].style.color == STYLES["column--cursor"].color
