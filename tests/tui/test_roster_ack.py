@@ -111,6 +111,8 @@ async def test_acknowledging_a_card_changed_elsewhere_is_refused_then_works_on_t
     ticket = seed("Checkout down for everyone", priority=1)
     async with make_app().run_test(size=SIZE) as pilot:
         assert "⚑ needs acknowledgement" in status_text(pilot.app)  # not paged yet: no escalation has run
+        await settle(pilot)  # the board is up, its listener too
+        pilot.app.listener.stop()  # this board has not heard of carol's change yet (a live board would within 1 s)
         service.assign(ticket.key, "bob", by="carol")  # another board, a moment ago
         await pilot.press("A")
         await settle(pilot)
