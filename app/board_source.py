@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -56,6 +57,9 @@ class BoardSource:
     False and a worker loads it after the first paint (the holidays library is a fifth of a second of
     imports); countdowns wait for it too."""
     _stale_cutoffs: dict[dt.datetime, dt.datetime] = field(default_factory=dict, repr=False)
+    first_counts: Future[dict[str, int]] | None = field(default=None, repr=False)
+    """The unfiltered counts being read as the board opens (`board_queries.start_counting`): the first
+    `counts()` takes them instead of counting again."""
 
     def stale_cutoff(self, now: dt.datetime | None = None) -> dt.datetime | None:
         """Cards that entered their column before this are stale; None: the board marks none.
@@ -126,7 +130,11 @@ class BoardSource:
         """Cards per column under the filter: one grouped query; absent columns are 0."""
         if self.at_risk_only:
             return {key: len(self._risk_column(key)) for key in self.workflow.keys}
-        found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
+        first, self.first_counts = self.first_counts, None
+        if first is not None and not (self.text_filter or self.stale_only or self.untriaged_only):
+            found = first.result()
+        else:
+            found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}
 
     def position_of(self, state: str, ticket_id: int) -> int | None:

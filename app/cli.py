@@ -27,6 +27,7 @@ from app.sla_source import open_statuses, statuses
 from app.service import Refused, Service
 from app.workflow import HOLD_REASONS
 from app.yamlnodes import ConfigError
+from data.board_queries import start_counting
 from data.db import DatabaseError, open_database
 from data.models import Ticket
 
@@ -135,13 +136,17 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
 
 
 def open_board(runtime: Runtime, *, demo: bool = False) -> None:
-    from app.tui import TriageApp  # Textual is only imported when a board is opened
-
     if runtime._config is None:
         runtime.defer_checks = True
-    # The app opens and migrates the database in its constructor, before the screen takes over:
-    # a bad URL or database is one plain line from `main`, like every command's.
-    app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo)
+    # The database is opened and migrated before the screen takes over (a bad URL or database is
+    # one plain line from `main`, like every command's), and before Textual is imported: the
+    # columns are counted meanwhile, in a thread.
+    service = runtime.service
+    first_counts = start_counting()
+    from app.tui import TriageApp  # Textual is only imported when a board is opened
+
+    app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo, service=service,
+                    first_counts=first_counts)
     app.run()
     if app.return_code:
         sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed

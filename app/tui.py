@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import os
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +28,7 @@ from app.yamlnodes import ConfigError
 from app.stale import stale_rule
 from app.screens.board import BoardScreen
 from app.service import Service
+from data.board_queries import start_counting
 from data.db import open_database
 from data.live import Change, ChangeListener
 from data.models import utcnow
@@ -80,16 +82,24 @@ class TriageApp(App[None]):
     BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
 
     def __init__(self, config: Config, db_url: str, clock: Callable[[], dt.datetime] | None = None,
-                 user: str | None = None, demo: bool = False) -> None:
+                 user: str | None = None, demo: bool = False, *, service: Service | None = None,
+                 first_counts: Future[dict[str, int]] | None = None) -> None:
+        """`service`: the one the command line built over the database it opened (`clock` is then its
+        clock); `first_counts`: its `start_counting()`, begun before Textual was imported."""
         super().__init__()
         self.demo = demo
         """Opened by `triageboard demo`: the header says so, so nobody triages fake tickets."""
         self.config = config
         self.db_url = db_url
         self.user = user if user is not None else default_user()
-        self.database = open_database(db_url)
-        self.service = Service(config, clock or utcnow)
+        if service is None:
+            open_database(db_url)
+            service = Service(config, clock or utcnow)
+        self.service = service
         self.set_keymap(keymap_of(config))
+        self.source = BoardSource(config.workflow, stale_rule=stale_rule(config), clock=service.clock,
+                                  paging=service.paging_now_for, sla=config, calendar_loaded=False,
+                                  first_counts=first_counts or start_counting())
         self.listener: ChangeListener | None = None
         """Hears changes committed by any session (team mode); started once the board is up."""
         self.last_input = 0.0
@@ -101,10 +111,7 @@ class TriageApp(App[None]):
         await super().on_event(event)
 
     def get_default_screen(self) -> BoardScreen:
-        return BoardScreen(self.service, self.user,
-                           BoardSource(self.config.workflow, stale_rule=stale_rule(self.config),
-                                       clock=self.service.clock, paging=self.service.paging_now_for,
-                                       sla=self.config, calendar_loaded=False))
+        return BoardScreen(self.service, self.user, self.source)
 
     # -- live boards -----------------------------------------------------
 

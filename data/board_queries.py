@@ -11,6 +11,7 @@ Peewee model, and nothing here knows about Textual.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +83,23 @@ def column_counts(text_filter: str | None = None, entered_before: dt.datetime | 
     if condition is not None:
         query = query.where(condition)
     return {state: count for state, count in query.tuples()}
+
+
+def start_counting() -> Future[dict[str, int]]:
+    """`column_counts()`, unfiltered, in a thread and on a connection of its own, starting now.
+
+    Counting 100,000 tickets is some 15 ms of the database's own work, done
+    with the interpreter released: a board starts it as soon as its database
+    is open, and it runs on the other core while Textual is imported.
+    """
+    def count() -> dict[str, int]:
+        with Ticket._meta.database.connection_context():
+            return column_counts()
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="board-counts")
+    future = executor.submit(count)
+    executor.shutdown(wait=False)
+    return future
 
 
 def column_count(state: str, text_filter: str | None = None, entered_before: dt.datetime | None = None,
@@ -158,4 +176,4 @@ def states_of(ticket_ids: list[int]) -> dict[int, tuple[str, int]]:
 
 
 __all__ = ["CardRow", "ORDERS", "Order", "column_count", "column_counts", "column_page", "position_of",
-           "rows_by_id", "states_of"]
+           "rows_by_id", "start_counting", "states_of"]

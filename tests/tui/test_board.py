@@ -478,3 +478,17 @@ async def test_a_bad_holiday_region_found_after_the_first_paint_closes_the_board
     unfolded = "".join(printed.split())  # the console folds long lines, paths included
     assert "".join(f"triageboard: {bad}:{line}: sla.holidays.country".split()) in unfolded
     assert "not a country code" in printed and "Traceback" not in printed
+
+
+def test_the_counts_read_as_the_board_opens_are_taken_once_and_never_under_a_filter(seed, config):
+    from app.board_source import BoardSource
+    from data.board_queries import start_counting
+
+    seed("Login page is blank")
+    seed("Payment declined", state="ready")
+    source = BoardSource(config.workflow, first_counts=start_counting())
+    assert (source.counts()["todo"], source.counts()["ready"]) == (1, 1)
+    seed("Cannot login on mobile")
+    assert source.counts()["todo"] == 2  # counted again: the opening figures serve the first paint only
+    filtered = BoardSource(config.workflow, text_filter="login", first_counts=start_counting())
+    assert (filtered.counts()["todo"], filtered.counts()["ready"]) == (2, 0)
