@@ -25,8 +25,9 @@ Pure bookkeeping: no Textual, no SQL (the screen's workers call `sla_source`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Callable, Iterable, Literal
+
+import msgspec
 
 from app.sla import SlaStatus
 from app.sla_board import FILTERS, card_sla
@@ -34,8 +35,7 @@ from app.sla_board import FILTERS, card_sla
 RiskOrder = Literal["time-left", "priority"]
 
 
-@dataclass(frozen=True)
-class CardSla:
+class CardSla(msgspec.Struct, frozen=True):
     """What a card shows: its label and style, and the numbers the at-risk view sorts on."""
 
     version: int
@@ -109,8 +109,7 @@ class SlaLabels:
         return ids
 
 
-@dataclass(frozen=True)
-class RiskEntry:
+class RiskEntry(msgspec.Struct, frozen=True):
     """One warning or breached card in the snapshot (plain text, for the view's text filter)."""
 
     id: int
@@ -123,15 +122,16 @@ class RiskEntry:
     left: float
 
 
-@dataclass
-class AtRisk:
+class AtRisk(msgspec.Struct):
     """Every warning or breached open card at `at`; patched as cards change."""
 
     at: dt.datetime | None = None
     """When the snapshot was taken; None: not taken yet."""
-    entries: dict[int, RiskEntry] = field(default_factory=dict)
-    _sorted: dict[tuple, dict[str, list[RiskEntry]]] = field(default_factory=dict, repr=False)
-    _counts: dict[str, int] | None = field(default=None, repr=False)
+    entries: dict[int, RiskEntry] = msgspec.field(default_factory=dict)
+    _sorted: dict[tuple, dict[str, list[RiskEntry]]] = msgspec.field(default_factory=dict)
+    _counts: dict[str, int] | None = None
+    """`_sorted` and `_counts` are caches of `entries` (see `counts`, `patch`, `column`). Being fields,
+    `==` compares them and the repr shows them: msgspec has no per-field switch for either."""
 
     @property
     def ready(self) -> bool:

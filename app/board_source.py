@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
+
+import msgspec
 
 from app.board_sla import AtRisk, CardSla, RiskEntry, RiskOrder, SlaLabels, card_sla_of, risk_entry
 from app.config import Config
@@ -26,13 +27,12 @@ from data.models import utcnow
 from widgets.card import Card
 
 
-@dataclass
-class BoardSource:
+class BoardSource(msgspec.Struct):
     """Pages of cards for every column, under the board's current filter and orders."""
 
     workflow: Workflow
     text_filter: str = ""
-    orders: dict[str, Order] = field(default_factory=dict)
+    orders: dict[str, Order] = msgspec.field(default_factory=dict)
     """Per column: "priority" (Mattermost's priority of work, the default) or "rank" (manual)."""
     stale_rule: Callable[[dt.datetime], dt.datetime] | None = None
     """`report.stale_after` as "entered at" -> "stale from" (app.stale.stale_rule); None: no marks."""
@@ -45,9 +45,9 @@ class BoardSource:
     """The untriaged filter: only first-column cards with triage to do (every other column is empty)."""
     sla: Config | None = None
     """The config whose `sla:` section the cards count down to; None: cards show no countdown."""
-    sla_labels: SlaLabels = field(default_factory=SlaLabels)
+    sla_labels: SlaLabels = msgspec.field(default_factory=SlaLabels)
     """Countdowns computed by the screen's workers (`evaluate_sla`), read while painting."""
-    at_risk: AtRisk = field(default_factory=AtRisk)
+    at_risk: AtRisk = msgspec.field(default_factory=AtRisk)
     """The at-risk snapshot (app.board_sla): header counts and the at-risk view."""
     at_risk_only: bool = False
     """The at-risk view: only warning and breached cards, paged from the snapshot in `risk_order`."""
@@ -56,8 +56,10 @@ class BoardSource:
     """Whether the business calendar may be used while painting (stale marks). The board starts with
     False and a worker loads it after the first paint (the holidays library is a fifth of a second of
     imports); countdowns wait for it too."""
-    _stale_cutoffs: dict[dt.datetime, dt.datetime] = field(default_factory=dict, repr=False)
-    first_counts: Future[dict[str, int]] | None = field(default=None, repr=False)
+    _stale_cutoffs: dict[dt.datetime, dt.datetime] = msgspec.field(default_factory=dict)
+    """Cache of `stale_cutoff`, shared with copies made by `msgspec.structs.replace`; a field, so it
+    takes part in `==` and shows in the repr (msgspec has no per-field switch for either)."""
+    first_counts: Future[dict[str, int]] | None = None
     """The unfiltered counts being read as the board opens (`board_queries.start_counting`): the first
     `counts()` takes them instead of counting again."""
 

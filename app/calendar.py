@@ -109,6 +109,8 @@ def _show(window: Window) -> str:
     return "-".join(f"{m // 60:02d}:{m % 60:02d}" for m in window)
 
 
+# A dataclass, not a msgspec struct: the caches below stay out of `==`, the hash and the repr
+# (compare=False, repr=False), which msgspec cannot do per field.
 @dataclass(frozen=True)
 class BusinessCalendar:
     """Working days, working hours, holidays and the zone they are read in.

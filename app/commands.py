@@ -7,14 +7,13 @@ the moves the workflow allows for the selected card.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
+import msgspec
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
-@dataclass(frozen=True)
-class PaletteCommand:
+class PaletteCommand(msgspec.Struct, frozen=True):
     name: str
     run: Callable[[], object]
     help: str = ""

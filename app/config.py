@@ -1,4 +1,4 @@
-"""Typed configuration, loaded once from `config.yaml` into frozen dataclasses.
+"""Typed configuration, loaded once from `config.yaml` into frozen structs (msgspec).
 
 The file is the lead's: written by hand, kept for years. So every key is
 checked, an unknown key is an error rather than a silent no-op, and every
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from app.cycles import ReportSettings, parse_report
 from app.notify_config import NotifyConfig, parse_notify
 from app.oncall import OnCall, parse_oncall
@@ -31,8 +33,7 @@ DEFAULT_CONFIG = "config.yaml"
 KINDS = ("incident", "escalation", "bug", "question", "feature")
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(msgspec.Struct, frozen=True):
     """A person on the team: the handle used everywhere else in the file."""
 
     handle: str
@@ -42,8 +43,7 @@ class Member:
     """False while someone is away: fair assignment skips them."""
 
 
-@dataclass(frozen=True)
-class Board:
+class Board(msgspec.Struct, frozen=True):
     key: str
     """Ticket key prefix: SET makes SET-1, SET-2, …"""
     timezone: str
@@ -54,6 +54,8 @@ class Board:
         return ZoneInfo(self.timezone)
 
 
+# A dataclass, not a msgspec struct: `deferred_checks` stays out of `==` and the repr
+# (compare=False, repr=False), which msgspec cannot do per field.
 @dataclass(frozen=True)
 class Config:
     path: Path

@@ -11,9 +11,10 @@ daylight-saving change.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from app.durations import Duration, parse_duration
 from app.yamlnodes import Section
@@ -40,8 +41,7 @@ DEFAULT_STALE = Duration(7, "days")
 DEFAULT_STALE_WORKING = Duration(5, "days", working=True)
 
 
-@dataclass(frozen=True)
-class ReportSettings:
+class ReportSettings(msgspec.Struct, frozen=True):
     """The `report:` section, with its defaults when the section is absent."""
 
     cycle: Duration = DEFAULT_CYCLE
@@ -51,7 +51,7 @@ class ReportSettings:
     stale_after: Duration | None = None
     """A card in one column longer than this is stale. None: 5 working days
     on the business calendar (`sla:`, which always has one), 7 days without."""
-    work_types: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_WORK_TYPES))
+    work_types: Mapping[str, str] = msgspec.field(default_factory=lambda: dict(DEFAULT_WORK_TYPES))
     """Kind -> work type, used when a ticket's own work type is empty."""
 
     @property
@@ -87,8 +87,7 @@ class ReportSettings:
         return lambda entered: entered + length
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(msgspec.Struct, frozen=True):
     """Whole local days [start, end) in the board's time zone."""
 
     start: dt.date

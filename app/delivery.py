@@ -23,11 +23,12 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Callable
+
+import msgspec
 
 from app.config import Config
 from app.notify_config import NotifyConfig, SmtpSettings, is_address
@@ -43,13 +44,12 @@ class PermanentError(Exception):
     """The server (or our own check) refused the message for good: retrying cannot help."""
 
 
-@dataclass
-class Report:
+class Report(msgspec.Struct):
     """The outcome of one delivery round."""
 
-    sent: list[Notification] = field(default_factory=list)
-    retrying: list[tuple[Notification, str]] = field(default_factory=list)
-    failed: list[tuple[Notification, str]] = field(default_factory=list)
+    sent: list[Notification] = msgspec.field(default_factory=list)
+    retrying: list[tuple[Notification, str]] = msgspec.field(default_factory=list)
+    failed: list[tuple[Notification, str]] = msgspec.field(default_factory=list)
 
     def summary(self) -> str:
         return f"sent {len(self.sent)}, retrying {len(self.retrying)}, failed {len(self.failed)}"

@@ -9,15 +9,15 @@ learns them once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
+
+import msgspec
 
 _WALL = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$", re.I)
 _WORKING = re.compile(r"^\s*(\d+)\s+working\s+(hour|hours|day|days)\s*$", re.I)
 
 
-@dataclass(frozen=True)
-class Duration:
+class Duration(msgspec.Struct, frozen=True):
     """A parsed duration: wall-clock (`working=False`) or business time."""
 
     amount: int

@@ -10,9 +10,10 @@ pages nobody twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Collection
+
+import msgspec
 
 from app.durations import Duration
 from app.rotation import on_duty
@@ -24,8 +25,7 @@ AddWorking = Callable[[datetime, Duration], datetime]
 """Adds working time on the business calendar (app/calendar.py provides one)."""
 
 
-@dataclass(frozen=True)
-class EscalationStep:
+class EscalationStep(msgspec.Struct, frozen=True):
     """Page whoever is on duty in `rotation` once the page is `after` old."""
 
     index: int
@@ -34,8 +34,7 @@ class EscalationStep:
     after: Duration
 
 
-@dataclass(frozen=True)
-class DueStep:
+class DueStep(msgspec.Struct, frozen=True):
     """A step to send now, with the people to page."""
 
     step: EscalationStep

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
 from email.utils import parseaddr
+
+import msgspec
 
 MAX_TEXT = 20_000
 """A comment keeps at most this many characters of the body."""
@@ -24,8 +25,7 @@ _THREAD_RE = re.compile(r"^<([a-z][a-z0-9]*-\d+)\.thread@[^>]+>$", re.I)
 _KEY_RE = re.compile(r"\[([A-Z][A-Z0-9]{0,9}-\d+)\]", re.I)
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(msgspec.Struct, frozen=True):
     sender: str
     """The bare address of From."""
     sender_name: str

@@ -47,9 +47,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
 from statistics import median
 from typing import Callable, Iterable, Mapping, Sequence
+
+import msgspec
 
 from app.cycles import WORK_TYPES, Period, ReportSettings
 from app.stale import is_stale
@@ -61,8 +62,7 @@ UNASSIGNED = "(unassigned)"
 """The by-assignee group of tickets with no assignee; parentheses never occur in a handle."""
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(msgspec.Struct, frozen=True):
     """One state change, in naive UTC like the database."""
 
     at: dt.datetime
@@ -70,8 +70,7 @@ class Move:
     from_state: str | None = None
 
 
-@dataclass(frozen=True)
-class TicketFacts:
+class TicketFacts(msgspec.Struct, frozen=True):
     """What the metrics need of one ticket; `data.reporting` rows have the same attributes."""
 
     key: str
@@ -84,8 +83,7 @@ class TicketFacts:
     assignee: str | None = None
 
 
-@dataclass(frozen=True)
-class Stat:
+class Stat(msgspec.Struct, frozen=True):
     """Summary of durations, in hours; None when there is nothing to summarise."""
 
     count: int
@@ -101,8 +99,7 @@ class Stat:
         return result
 
 
-@dataclass(frozen=True)
-class ClosedTicket:
+class ClosedTicket(msgspec.Struct, frozen=True):
     """One ticket counted in throughput: the row behind the cycle-time chart and `--csv`."""
 
     key: str
@@ -115,8 +112,7 @@ class ClosedTicket:
     cycle_hours: float | None
 
 
-@dataclass(frozen=True)
-class OpenTicket:
+class OpenTicket(msgspec.Struct, frozen=True):
     """Ageing of one ticket not yet closed."""
 
     key: str
@@ -130,8 +126,7 @@ class OpenTicket:
     stale: bool
 
 
-@dataclass(frozen=True)
-class Split:
+class Split(msgspec.Struct, frozen=True):
     """The figures for one work type or one assignee."""
 
     throughput: int
@@ -145,8 +140,7 @@ class Split:
                 "cycle_time": self.cycle_time.as_json(), "wip": self.wip, "open": self.open}
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     """Every figure for one period; `as_json` is the contract of `triageboard report --json`."""
 
     period: Period

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from app.durations import parse_duration
 from app.templates import DEFAULTS, Templates, parse_templates
@@ -30,8 +31,7 @@ def is_address(text: str) -> bool:
     return bool(_ADDR_RE.match(text or ""))
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
+class SmtpSettings(msgspec.Struct, frozen=True):
     host: str = "localhost"
     port: int = 25
     sender: str = "triageboard@localhost"
@@ -70,8 +70,7 @@ class SmtpSettings:
         return value
 
 
-@dataclass(frozen=True)
-class RetrySettings:
+class RetrySettings(msgspec.Struct, frozen=True):
     max_attempts: int = 8
     backoff: dt.timedelta = dt.timedelta(minutes=1)
     """The first retry waits this long; each further one twice as long as the last."""
@@ -82,12 +81,11 @@ class RetrySettings:
         return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_delay)
 
 
-@dataclass(frozen=True)
-class NotifyConfig:
-    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+class NotifyConfig(msgspec.Struct, frozen=True):
+    smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     webhook_url: str | None = None
     """Slack/Mattermost incoming webhook for pages and P1s; None: no webhook."""
-    retry: RetrySettings = field(default_factory=RetrySettings)
+    retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
     templates: Templates = DEFAULTS
 
     @property
@@ -127,7 +125,7 @@ def _parse_smtp(section: Section | None) -> SmtpSettings:
     port = section.get("port", int, 465 if ssl else 587 if starttls else 25)
     if not 0 < port < 65536:
         raise section.fail("port", f"{port} is not a TCP port")
-    name, sender = section.get("from", str, ("", SmtpSettings.sender), convert=_sender)
+    name, sender = section.get("from", str, ("", SmtpSettings().sender), convert=_sender)
     _, reply_to = section.get("reply_to", str, ("", ""), convert=_sender)
     user = section.get("user", str)
     password_env = section.get("password_env", str)
@@ -164,7 +162,8 @@ def _parse_retry(section: Section | None) -> RetrySettings:
     if section is None:
         return RetrySettings()
     section.only("max_attempts", "backoff", "max_delay")
-    attempts = section.get("max_attempts", int, RetrySettings.max_attempts)
+    default = RetrySettings()  # a struct's class attributes are its slots, not the defaults
+    attempts = section.get("max_attempts", int, default.max_attempts)
     if attempts < 1:
         raise section.fail("max_attempts", "at least 1")
 
@@ -175,5 +174,5 @@ def _parse_retry(section: Section | None) -> RetrySettings:
         return value
 
     return RetrySettings(max_attempts=attempts,
-                         backoff=section.get("backoff", (str, int), RetrySettings.backoff, convert=wall),
-                         max_delay=section.get("max_delay", (str, int), RetrySettings.max_delay, convert=wall))
+                         backoff=section.get("backoff", (str, int), default.backoff, convert=wall),
+                         max_delay=section.get("max_delay", (str, int), default.max_delay, convert=wall))

@@ -7,10 +7,11 @@ the lead wrote wrong: every error names the file, the line and the key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from app.durations import Duration, parse_duration
 from app.escalation import EscalationStep
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from app.config import Config
 
 
-@dataclass(frozen=True)
-class OnCall:
+class OnCall(msgspec.Struct, frozen=True):
     """Everything the roster and the escalation clock need, from the config."""
 
     rotations: tuple[Rotation, ...] = ()

@@ -13,7 +13,8 @@ it through `Service.mail_options`); the defaults serve tests and scripts.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+
+import msgspec
 
 from app.templates import DEFAULTS, Templates
 
@@ -23,8 +24,7 @@ WEBHOOK = "webhook"
 """The recipient of a notification that is posted to the configured webhook instead of mailed."""
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(msgspec.Struct, frozen=True):
     kind: str
     recipient: str
     subject: str

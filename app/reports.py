@@ -11,8 +11,9 @@ No Textual here: the screen calls `gather` from a thread worker.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from app.config import Config
 from app.cycles import Period, cycle_number, cycle_period
@@ -27,8 +28,7 @@ CSV_COLUMNS = ("key", "title", "kind", "work_type", "assignee", "created", "firs
 """The `--csv` header: one row per ticket closed in the period or open at its end."""
 
 
-@dataclass(frozen=True)
-class CycleReport:
+class CycleReport(msgspec.Struct, frozen=True):
     """A report and what it was built from (the rows behind `--csv` need the tickets' facts)."""
 
     report: Report

@@ -6,15 +6,15 @@ same thing. Pure: the config's on-call part and an instant in, values out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from app.oncall import OnCall
 from app.rotation import covering, next_handoffs, on_duty, seat_holders, shift_index
 
 
-@dataclass(frozen=True)
-class Cover:
+class Cover(msgspec.Struct, frozen=True):
     """An override in force: `member` holds `replaces`'s seat until `until` (UTC)."""
 
     member: str
@@ -22,8 +22,7 @@ class Cover:
     until: datetime
 
 
-@dataclass(frozen=True)
-class RosterRow:
+class RosterRow(msgspec.Struct, frozen=True):
     rotation: str
     on_duty: tuple[str, ...]
     """Longest-serving first, overrides in the seat they cover."""

@@ -16,10 +16,11 @@ with `.astimezone(board tz)`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from app.durations import Duration
 
@@ -27,8 +28,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ORDERS = ("listed", "alphabetical")
 
 
-@dataclass(frozen=True)
-class Rotation:
+class Rotation(msgspec.Struct, frozen=True):
     """One rotation from `config.yaml`, with the board's time zone it is read in."""
 
     name: str
@@ -73,8 +73,7 @@ class Rotation:
         return self.start + timedelta(days=(self.handoff_weekday - self.start.weekday()) % 7)
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(msgspec.Struct, frozen=True):
     """`member` holds the seat of `replaces` (or the only seat) for [start, end)."""
 
     rotation: str
@@ -84,9 +83,10 @@ class Override:
     end: datetime
 
     def __post_init__(self) -> None:
-        # Held in UTC: see the module docstring on comparing aware datetimes.
-        object.__setattr__(self, "start", _require_aware(self.start))
-        object.__setattr__(self, "end", _require_aware(self.end))
+        # Held in UTC: see the module docstring on comparing aware datetimes. The struct is
+        # frozen (object.__setattr__ is refused too): force_setattr is msgspec's way in __post_init__.
+        msgspec.structs.force_setattr(self, "start", _require_aware(self.start))
+        msgspec.structs.force_setattr(self, "end", _require_aware(self.end))
         if self.end <= self.start:
             raise ValueError("an override must end after it starts")
 
@@ -94,8 +94,7 @@ class Override:
         return self.start <= _require_aware(instant) < self.end
 
 
-@dataclass(frozen=True)
-class Handoff:
+class Handoff(msgspec.Struct, frozen=True):
     """A moment the people on duty change: a shift boundary or an override edge."""
 
     rotation: str
@@ -106,8 +105,7 @@ class Handoff:
     """Everyone on duty from `at`, longest-serving first."""
 
 
-@dataclass(frozen=True)
-class Shift:
+class Shift(msgspec.Struct, frozen=True):
     """One member's stretch of duty within one shift (a calendar event).
 
     An override splits the replaced member's shift: the covered part becomes a

@@ -12,9 +12,9 @@ import datetime as dt
 import json
 import random
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+import msgspec
 from peewee import IntegrityError, OperationalError, fn
 
 from app import assignment, outbox, triage
@@ -53,8 +53,7 @@ class Conflict(Refused):
         self.ticket = ticket
 
 
-@dataclass(frozen=True)
-class WriteResult:
+class WriteResult(msgspec.Struct, frozen=True):
     """A committed write: the ticket as it now is, the history row it appended, any warnings."""
 
     ticket: Ticket
@@ -65,8 +64,7 @@ class WriteResult:
 MoveResult = WriteResult
 
 
-@dataclass(frozen=True)
-class ChangeResult:
+class ChangeResult(msgspec.Struct, frozen=True):
     """A triage, route, assign or rank: the fresh ticket and what changed (field -> (old, new))."""
 
     ticket: Ticket
@@ -76,8 +74,7 @@ class ChangeResult:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Suggestion:
+class Suggestion(msgspec.Struct, frozen=True):
     """Whom to ask (None: nobody available) and why."""
 
     ticket: Ticket
@@ -87,8 +84,7 @@ class Suggestion:
     history: History | None
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(msgspec.Struct, frozen=True):
     """One escalation step sent for a ticket: who was paged, for which step, when."""
 
     key: str
@@ -103,8 +99,7 @@ class Page:
     """When it was sent (naive UTC); later than `due_at` if the clock was not running."""
 
 
-@dataclass(frozen=True)
-class ReplyResult:
+class ReplyResult(msgspec.Struct, frozen=True):
     """What an inbound reply did: its comment, the move back (if it was Pending), the assignee's mail."""
 
     ticket: Ticket
@@ -115,8 +110,7 @@ class ReplyResult:
     """The same message (by Message-ID) was recorded before: nothing was written again."""
 
 
-@dataclass(frozen=True)
-class Reminder:
+class Reminder(msgspec.Struct, frozen=True):
     """One reminder `remind_due` wrote: to whom, for which target of which ticket."""
 
     key: str

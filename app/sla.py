@@ -15,17 +15,18 @@ the working time spent waiting. Both stop when the ticket is Closed: the state
 the target had at that moment is final (until a reopen starts the clock again).
 
 The policy (calendar, lengths, margin) comes from `app.sla_config`.
-Everything here is pure: plain values in, frozen dataclasses out. Instants are
+Everything here is pure: plain values in, frozen structs (msgspec) out. Instants are
 aware datetimes; `from_db` attaches UTC to the naive instants the database
 stores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Collection, Iterable, Protocol
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from app.calendar import BusinessCalendar
 from app.durations import Duration
@@ -41,8 +42,7 @@ Period = tuple[datetime, "datetime | None"]
 # -- the ticket's clock ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(msgspec.Struct, frozen=True):
     """One state transition, as the history records it."""
 
     at: datetime
@@ -50,8 +50,7 @@ class Move:
     hold_reason: str | None = None
 
 
-@dataclass(frozen=True)
-class ClockPeriods:
+class ClockPeriods(msgspec.Struct, frozen=True):
     """When a ticket's clocks were not running, derived from its moves."""
 
     pending: tuple[Period, ...] = ()
@@ -86,8 +85,7 @@ def clock_periods(workflow: Workflow, moves: Iterable[Move]) -> ClockPeriods:
     return ClockPeriods(tuple(pending), tuple(closed))
 
 
-@dataclass(frozen=True)
-class TicketTimes:
+class TicketTimes(msgspec.Struct, frozen=True):
     """The plain values the targets depend on."""
 
     created: datetime
@@ -107,8 +105,7 @@ class _Clock(Protocol):
     def between(self, a: datetime, b: datetime) -> timedelta: ...
 
 
-@dataclass(frozen=True)
-class _Working:
+class _Working(msgspec.Struct, frozen=True):
     calendar: BusinessCalendar
 
     def advance(self, instant: datetime, amount: timedelta) -> datetime:
@@ -118,8 +115,7 @@ class _Working:
         return self.calendar.working_time_between(a, b)
 
 
-@dataclass(frozen=True)
-class _Elapsed:
+class _Elapsed(msgspec.Struct, frozen=True):
     """A wall-clock target (`4h`) counts every minute, paused ones excepted."""
 
     tz: ZoneInfo
@@ -132,8 +128,7 @@ class _Elapsed:
         return b.astimezone(timezone.utc) - a.astimezone(timezone.utc)
 
 
-@dataclass(frozen=True)
-class TargetStatus:
+class TargetStatus(msgspec.Struct, frozen=True):
     """Where one target stands at one instant."""
 
     name: str
@@ -167,8 +162,7 @@ class TargetStatus:
                 "working_time_left": int(self.left.total_seconds()), "late": self.late}
 
 
-@dataclass(frozen=True)
-class SlaStatus:
+class SlaStatus(msgspec.Struct, frozen=True):
     """Both targets of one ticket at one instant."""
 
     first_response: TargetStatus

@@ -9,10 +9,11 @@ to Friday 09:00-17:00 with no holidays, a warning at 25% of the target left.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from app.calendar import WEEKDAYS, BusinessCalendar, RegionError, check_region, parse_working_hours
 from app.durations import Duration, parse_duration
@@ -22,8 +23,7 @@ TARGETS = ("first_response", "update_every")
 PRIORITIES = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 
-@dataclass(frozen=True)
-class Targets:
+class Targets(msgspec.Struct, frozen=True):
     """The two target lengths that apply to one ticket."""
 
     first_response: Duration = Duration(1, "days", working=True)
@@ -33,8 +33,7 @@ class Targets:
         return getattr(self, name)
 
 
-@dataclass(frozen=True)
-class SlaPolicy:
+class SlaPolicy(msgspec.Struct, frozen=True):
     """The parsed `sla:` section: the calendar, the targets and the warning margin."""
 
     calendar: BusinessCalendar
@@ -42,7 +41,7 @@ class SlaPolicy:
     """Targets for any priority without an override."""
     warn_at: float = 0.25
     """A target turns to warning when the time left is at most this fraction of its length."""
-    priorities: Mapping[int, Targets] = field(default_factory=dict)
+    priorities: Mapping[int, Targets] = msgspec.field(default_factory=dict)
     """Per-priority targets (1 for P1); keys absent in the file are taken from `targets`."""
 
     def targets_for(self, priority: int | None) -> Targets:

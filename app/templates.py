@@ -14,14 +14,14 @@ A body line whose placeholders all render empty is left out, so
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 from typing import Mapping
+
+import msgspec
 
 from app.yamlnodes import LineDict, Section
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(msgspec.Struct, frozen=True):
     subject: str
     body: str
 
@@ -90,8 +90,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
 KINDS = tuple(DEFAULT_TEMPLATES)
 
 
-@dataclass(frozen=True)
-class Templates:
+class Templates(msgspec.Struct, frozen=True):
     """The templates in force: the defaults with the configured ones laid over them."""
 
     messages: Mapping[str, Template]

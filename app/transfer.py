@@ -13,10 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
+import msgspec
 from peewee import fn
 
 from app.config import KINDS, Config
@@ -34,8 +34,7 @@ class ImportError_(Refused):
     """A row of the file is wrong; the message starts with its line number."""
 
 
-@dataclass
-class _Rows:
+class _Rows(msgspec.Struct):
     tickets: list[dict[str, Any]]
     histories: dict[str, list[dict[str, Any]]]
 

@@ -14,8 +14,9 @@ stores the result; the triage panel renders `panel_rows`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+import msgspec
 
 from app.durations import parse_duration
 from app.yamlnodes import LineDict, LineList, Section
@@ -36,11 +37,10 @@ DEFAULT_MATRIX: Mapping[str, Mapping[str, int]] = {
 """Impact x urgency -> 1..4 (P1..P4), the issue's default; `triage.matrix` replaces it."""
 
 
-@dataclass(frozen=True)
-class TriageConfig:
+class TriageConfig(msgspec.Struct, frozen=True):
     """The `triage:` section of config.yaml."""
 
-    matrix: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: DEFAULT_MATRIX)
+    matrix: Mapping[str, Mapping[str, int]] = msgspec.field(default_factory=lambda: DEFAULT_MATRIX)
     """Priority (1..4) for every impact x urgency cell."""
     event_window: int = 3
     """Days: an event or deadline this close (before or after today) makes urgency immediate."""
@@ -234,8 +234,7 @@ PANEL_KEYS: Mapping[str, str] = {
 MISSING = "missing"
 
 
-@dataclass(frozen=True)
-class PanelRow:
+class PanelRow(msgspec.Struct, frozen=True):
     """One line of the triage panel."""
 
     field: str

@@ -8,8 +8,9 @@ stored, so the two faces of a ticket cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping
+
+import msgspec
 
 HOLD_REASONS = ("requester", "external")
 """Why a ticket is on hold: waiting on the requester (Pending) or on a third party."""
@@ -20,8 +21,7 @@ SOLVED = "Solved"
 WIP_POLICIES = ("refuse", "warn")
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     """One board column: a DevOps state and the support status it shows."""
 
     key: str
@@ -35,14 +35,13 @@ class Column:
         return not isinstance(self.support_status, str)
 
 
-@dataclass(frozen=True)
-class Workflow:
+class Workflow(msgspec.Struct, frozen=True):
     """The configured columns and the transition graph between them."""
 
     columns: tuple[Column, ...]
     transitions: Mapping[str, tuple[str, ...]]
     wip_policy: str = "refuse"
-    reasons: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    reasons: Mapping[tuple[str, str], str] = msgspec.field(default_factory=dict)
     """Default reasons for the named loops, e.g. (resolved, in_progress) -> "not fixed"."""
     triage_gate: tuple[str, ...] = ()
     """Columns a ticket may only enter from the first column once triage is complete."""
@@ -105,8 +104,7 @@ def support_status(workflow: Workflow, state: str, hold_reason: str | None = Non
     return status.get(hold_reason or "external") or next(iter(status.values()))
 
 
-@dataclass(frozen=True)
-class MoveCheck:
+class MoveCheck(msgspec.Struct, frozen=True):
     """The verdict on a proposed move: errors refuse it, warnings let it pass."""
 
     errors: tuple[str, ...] = ()

@@ -8,10 +8,10 @@ errors that name file, line and key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
+import msgspec
 import yaml
 
 T = TypeVar("T")
@@ -114,8 +114,7 @@ def load_yaml(path: str | Path) -> LineDict:
     return data
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(msgspec.Struct, frozen=True):
     """A view of one mapping in the file, for validating its keys.
 
     Parsers of each config section take a `Section` and use `get`/`require`

@@ -4,7 +4,7 @@ A column may hold 100,000 cards, so nothing here loads a whole column. A
 page is `LIMIT/OFFSET` over the `(state, sort_key, rank)` index (priority of
 work) or the `(state, rank)` index (manual order); the id is the last
 tie-breaker so the order is total and a page boundary never repeats or drops
-a card. Rows come back as plain frozen dataclasses: the UI never sees a
+a card. Rows come back as plain frozen structs (msgspec): the UI never sees a
 Peewee model, and nothing here knows about Textual.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
 from peewee import SQL, fn
 
 from data.models import Ticket
@@ -24,8 +24,7 @@ Order = Literal["priority", "rank"]
 ORDERS: tuple[str, ...] = ("priority", "rank")
 
 
-@dataclass(frozen=True)
-class CardRow:
+class CardRow(msgspec.Struct, frozen=True):
     """What a board card needs, and no more (no description, no triage answers)."""
 
     id: int

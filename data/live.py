@@ -30,10 +30,10 @@ import sqlite3
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import urlparse
 
+import msgspec
 from peewee import Database, PostgresqlDatabase
 
 CHANNEL = "triageboard"
@@ -43,8 +43,7 @@ EVERYTHING = "*"
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """One ticket changed (its id and new version), or, with `ticket_id` None, possibly all of them.
 
     "All of them" is sent after a bulk import and after the listener lost

@@ -16,9 +16,9 @@ subquery), so SQLite and PostgreSQL run the same code.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Sequence
 
+import msgspec
 from peewee import JOIN, fn
 
 from data.models import History, Ticket, database_proxy
@@ -27,8 +27,7 @@ MOVE_KINDS = ("create", "move")
 """History rows that change a ticket's column; the rest (triage, assign, …) do not."""
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(msgspec.Struct, frozen=True):
     """One move: the shape `app.metrics` reads (at, to_state, from_state)."""
 
     at: dt.datetime
@@ -36,8 +35,7 @@ class Transition:
     from_state: str | None
 
 
-@dataclass(frozen=True)
-class TicketHistory:
+class TicketHistory(msgspec.Struct, frozen=True):
     """One ticket and its moves before the period's end: the shape `app.metrics` reads."""
 
     key: str
@@ -49,8 +47,7 @@ class TicketHistory:
     assignee: str | None
 
 
-@dataclass(frozen=True)
-class PeriodHistory:
+class PeriodHistory(msgspec.Struct, frozen=True):
     tickets: tuple[TicketHistory, ...]
     """Every ticket open at some time in the period (or created or moved in it)."""
     closed_elsewhere: int

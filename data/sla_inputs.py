@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Collection, Iterator, Sequence
+
+import msgspec
 
 from data.models import History, Notification, Ticket
 
@@ -36,8 +37,7 @@ REMINDER = "reminder"
 """The History kind of a reminder sent for a response target."""
 
 
-@dataclass(frozen=True)
-class SlaRow:
+class SlaRow(msgspec.Struct, frozen=True):
     """One ticket's SLA inputs as stored (naive UTC)."""
 
     id: int

@@ -8,12 +8,12 @@ The column widget never imports `data/` or Peewee: the screen injects a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+import msgspec
 
-@dataclass(frozen=True)
-class Card:
+
+class Card(msgspec.Struct, frozen=True):
     """One ticket as the board shows it. Every field is plain text: never markup."""
 
     id: int

@@ -8,15 +8,14 @@ once-a-minute refresh repaints these few lines and never the board.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+import msgspec
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 
-@dataclass(frozen=True)
-class RosterLine:
+class RosterLine(msgspec.Struct, frozen=True):
     """One rotation, already in words. Plain text: shown literally, never as markup."""
 
     rotation: str

@@ -10,9 +10,9 @@ every cursor move while triage mode is on).
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
+import msgspec
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -27,8 +27,7 @@ class Row(Protocol):
     missing: bool
 
 
-@dataclass(frozen=True)
-class TriageView:
+class TriageView(msgspec.Struct, frozen=True):
     """Everything the panel shows for one ticket. Plain text throughout: never markup."""
 
     key: str = ""
@@ -39,7 +38,7 @@ class TriageView:
     """What still blocks the move out of the first column (empty: nothing)."""
     gated: bool = True
     """False when the ticket is past triage: `blocking` is then not shown as a problem."""
-    extra_keys: tuple[tuple[str, str], ...] = field(default=())
+    extra_keys: tuple[tuple[str, str], ...] = ()
     """(key, what it does) pairs listed under the rows, e.g. the intake texts."""
     message: str = ""
     """Shown instead of the rows when there is no ticket (an empty column, loading)."""

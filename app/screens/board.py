@@ -13,9 +13,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
+import msgspec
 from textual import on, work
 from textual.timer import Timer
 from textual.worker import get_current_worker
@@ -45,8 +45,7 @@ from widgets.status_line import StatusLine
 from widgets.triage_panel import TriagePanel
 
 
-@dataclass
-class MoveOutcome:
+class MoveOutcome(msgspec.Struct):
     """What a finished write tells the board (built in the worker thread)."""
 
     key: str
@@ -57,7 +56,7 @@ class MoveOutcome:
     """Where the card now sits in the target column (None: filtered out)."""
     warnings: tuple[str, ...] = ()
     undo: bool = False
-    pages: dict[str, dict[int, list[Card]]] = field(default_factory=dict)
+    pages: dict[str, dict[int, list[Card]]] = msgspec.field(default_factory=dict)
     """Fresh pages of the two columns around their cursors, read in the worker."""
     risky: tuple[RiskEntry, ...] = ()
     """The moved card's entry in the at-risk snapshot, if it is at risk now."""
@@ -400,7 +399,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             _, risky, _ = self.source.evaluate_sla([ticket.id])  # the moved card's countdown, before its page is read
         else:  # the same countdown; in the at-risk snapshot it only changes column
             entry = self.source.at_risk.entries.get(ticket.id)
-            risky = [replace(entry, state=target)] if entry is not None else []
+            risky = [msgspec.structs.replace(entry, state=target)] if entry is not None else []
         position = self.source.position_of(target, ticket.id)
         # Read the pages the repaint will need here, in the worker, not in render_line on the event loop.
         wanted = {target: self.column(target).page_number(position or 0),
@@ -424,7 +423,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         found, _, _ = self.source.evaluate_sla(sorted(wanted))
         for by_number in pages.values():
             for number, cards in by_number.items():
-                by_number[number] = [replace(card, sla_label=found[card.id].label, sla_style=found[card.id].style)
+                by_number[number] = [msgspec.structs.replace(card, sla_label=found[card.id].label,
+                                                             sla_style=found[card.id].style)
                                      if card.id in found else card for card in cards]
 
     def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
@@ -494,7 +494,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
     def _count_worker(self, text_filter: str) -> None:
-        counts = replace(self.source, text_filter=text_filter).counts()  # keeps the orders and the stale filter
+        # keeps the orders and the stale filter
+        counts = msgspec.structs.replace(self.source, text_filter=text_filter).counts()
         if not get_current_worker().is_cancelled:
             self.post_message(self.Counted(text_filter, counts))
 
@@ -564,7 +565,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                 entry = labels.peek(ticket_id) if ticket_id in message.ids_set else None
                 if entry is not None and entry.version == card.version and column.state != self.workflow.final \
                         and (entry.label, entry.style) != (card.sla_label, card.sla_style):
-                    changed[ticket_id] = replace(card, sla_label=entry.label, sla_style=entry.style)
+                    changed[ticket_id] = msgspec.structs.replace(card, sla_label=entry.label, sla_style=entry.style)
             if changed:
                 column.update_cards(changed)
         self._patch_risk(message.risky, message.gone)
@@ -799,7 +800,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @work(thread=True, exclusive=True, group="board-filter", exit_on_error=False)
     def _filter_worker(self, text: str, stale_only: bool = False) -> None:
-        counts = replace(self.source, text_filter=text, stale_only=stale_only).counts()
+        counts = msgspec.structs.replace(self.source, text_filter=text, stale_only=stale_only).counts()
         self.post_message(self.Filtered(text, counts, stale_only))
 
     @on(Filtered)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,8 +25,7 @@ from app.service import Service
 from data.outbox import notifications_for
 
 
-@dataclass(frozen=True)
-class HistoryLine:
+class HistoryLine(msgspec.Struct, frozen=True):
     at: str
     by: str
     change: str
@@ -36,8 +35,7 @@ class HistoryLine:
     reason: str
 
 
-@dataclass(frozen=True)
-class NotificationLine:
+class NotificationLine(msgspec.Struct, frozen=True):
     """One outbox message of the ticket and how its delivery stands."""
 
     created: str
@@ -49,8 +47,7 @@ class NotificationLine:
     last_error: str
 
 
-@dataclass(frozen=True)
-class TicketDetail:
+class TicketDetail(msgspec.Struct, frozen=True):
     key: str
     title: str
     fields: tuple[tuple[str, str], ...]

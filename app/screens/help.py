@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,8 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 
-@dataclass(frozen=True)
-class KeyHelp:
+class KeyHelp(msgspec.Struct, frozen=True):
     keys: str
     description: str
     binding_id: str

@@ -6,9 +6,9 @@ user backs out with escape; the board screen decides what to write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+import msgspec
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -95,8 +95,7 @@ class PriorityPicker(_Picker):
                          highlight=str(current) if current else None)
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     handle: str
     name: str
     open_work: int | None
@@ -120,8 +119,7 @@ class AssignDialog(_Picker):
         self.suggested = suggested
 
 
-@dataclass(frozen=True)
-class NewTicket:
+class NewTicket(msgspec.Struct, frozen=True):
     title: str
     requester_email: str
     kind: str

@@ -15,10 +15,9 @@ board's binding then.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from textual import work
 from textual.binding import Binding
 from textual.worker import get_current_worker
@@ -80,8 +79,7 @@ TRIAGE_BOARD_BINDINGS = [
 _MODE_ACTIONS = {"triage", "override_priority", "clear_override", "intake", "leave_triage"}
 
 
-@dataclass(frozen=True)
-class TriageOutcome:
+class TriageOutcome(msgspec.Struct, frozen=True):
     """A finished triage/assign/rank write, as the board applies it."""
 
     key: str
@@ -89,7 +87,7 @@ class TriageOutcome:
     position: int | None
     view: TriageView
     notes: tuple[str, ...] = ()
-    pages: dict[int, list[Card]] = field(default_factory=dict)
+    pages: dict[int, list[Card]] = msgspec.field(default_factory=dict)
     """The fresh page around the card, read in the worker so the repaint runs no query."""
 
 
@@ -157,7 +155,7 @@ class TriageMode:
 
     def triage_view(self: BoardScreen, ticket: Any) -> TriageView:
         """What the panel shows for `ticket` (called in workers: reads nothing but the ticket)."""
-        rows = [dataclasses.replace(row, key=self._key_of(f"triage.{row.field}", row.key)) if row.key else row
+        rows = [msgspec.structs.replace(row, key=self._key_of(f"triage.{row.field}", row.key)) if row.key else row
                 for row in panel_rows(ticket, self.service.config.triage, self.service.today())]
         extra = ((self._key_of("triage.clear_override", "P"), "clear the priority override"),
                  (self._key_of("triage.intake", "b"), "intake texts (description, …)"))
@@ -312,7 +310,7 @@ class TriageMode:
 
         def chosen(handle: str | None) -> None:
             if handle:
-                self.write_assign(replace(card, version=version), handle)
+                self.write_assign(msgspec.structs.replace(card, version=version), handle)
 
         self.app.call_from_thread(self.app.push_screen, dialog, chosen)
 
@@ -399,7 +397,7 @@ class TriageMode:
 
     @work(thread=True, exclusive=True, group="board-order", exit_on_error=False)
     def _order_worker(self: BoardScreen, order: str, card: Card | None) -> None:
-        source = replace(self.source, orders={state: order for state in self.workflow.keys})
+        source = msgspec.structs.replace(self.source, orders={state: order for state in self.workflow.keys})
         position = source.position_of(card.state, card.id) if card is not None else None
         self.app.call_from_thread(self._order_switched, order, position)
 
@@ -422,7 +420,7 @@ class TriageMode:
 
     @work(thread=True, exclusive=True, group="board-filter", exit_on_error=False)
     def _untriaged_filter_worker(self: BoardScreen, on: bool) -> None:
-        counts = replace(self.source, untriaged_only=on).counts()
+        counts = msgspec.structs.replace(self.source, untriaged_only=on).counts()
         self.app.call_from_thread(self._untriaged_filtered, on, counts)
 
     def _untriaged_filtered(self: BoardScreen, on: bool, counts: dict[str, int]) -> None:

@@ -209,12 +209,16 @@ def test_a_working_time_delay_waits_on_the_business_calendar(config, db, clock):
     """`after: 1 working hour` counts on the `sla:` calendar: a Friday-evening page reaches the backup on Monday."""
     import dataclasses
 
+    import msgspec
+
     from app.durations import Duration
     from app.service import Service
 
     oncall = config.oncall
-    steps = (oncall.escalation[0], dataclasses.replace(oncall.escalation[1], after=Duration(1, "hours", working=True)))
-    service = Service(dataclasses.replace(config, oncall=dataclasses.replace(oncall, escalation=steps)), clock=clock)
+    backup = msgspec.structs.replace(oncall.escalation[1], after=Duration(1, "hours", working=True))
+    steps = (oncall.escalation[0], backup)
+    service = Service(dataclasses.replace(config, oncall=msgspec.structs.replace(oncall, escalation=steps)),
+                      clock=clock)
     clock.set(2026, 11, 20, 18, 0)  # Friday 18:00 GMT, after working hours
     p1(service)
     assert [p.rotation for p in service.escalate_due()] == ["SET primary"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import msgspec
 from textual.widgets import DataTable, OptionList
 
 from app.screens import CardDetailScreen, HelpScreen, HoldReasonPicker, MovePicker
@@ -290,7 +291,7 @@ async def test_wip_limit_refuses_by_default(make_app, seed):
 async def test_wip_limit_warns_when_configured_to(config, db_url, seed):
     from app.tui import TriageApp
 
-    warn = dataclasses.replace(config, workflow=dataclasses.replace(config.workflow, wip_policy="warn"))
+    warn = dataclasses.replace(config, workflow=msgspec.structs.replace(config.workflow, wip_policy="warn"))
     for n in range(5):
         seed(f"busy {n}", state="in_progress")
     ticket = seed("one too many", state="ready")

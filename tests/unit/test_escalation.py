@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from app.config import load_config
@@ -105,7 +105,7 @@ def test_working_time_needs_a_calendar(oncall):
         assert duration == step.after
         return datetime(2026, 11, 23, 10, tzinfo=LONDON)
 
-    working = replace(oncall, escalation=(oncall.escalation[0], step))
+    working = msgspec.structs.replace(oncall, escalation=(oncall.escalation[0], step))
     evening = due_steps(working, start, None, {0}, datetime(2026, 11, 20, 20, tzinfo=LONDON),
                         add_working=add_working)
     assert evening == []
