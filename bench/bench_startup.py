@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import compileall
 import functools
-import gc
 import os
 import statistics
 import subprocess
@@ -51,15 +50,14 @@ def child(kind: str, db_url: str) -> None:
 
     if kind == "board":
         # The real entry point: `triageboard --config config.yaml --db URL`, as a user starts it,
-        # headless at the empty app's size.
-        # The patches below import the app before `main` runs, so the collector goes off first,
-        # as `main` turns it off before its own imports.
-        gc.disable()
-        sys.path.insert(0, str(ROOT))
-        from app.tui import TriageApp
+        # headless at the empty app's size. The hooks go on Textual's App, which the board
+        # inherits: importing the board's own modules here would run them before `main` has
+        # made its start-up choices (the collector, the PostgreSQL driver).
+        from textual.app import App
 
-        TriageApp.on_ready = painted  # type: ignore[attr-defined]
-        TriageApp.run = functools.partialmethod(TriageApp.run, headless=True, size=(160, 45))  # type: ignore
+        App.on_ready = painted  # type: ignore[attr-defined]
+        App.run = functools.partialmethod(App.run, headless=True, size=(160, 45))  # type: ignore
+        sys.path.insert(0, str(ROOT))
         from app.launch import main  # the `triageboard` console script
 
         main(["--config", str(ROOT / "config.yaml"), "--db", db_url])
