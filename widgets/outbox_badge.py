@@ -1,6 +1,6 @@
 """The header's outbox count: "✉ 3 queued · 1 failed".
 
-Mounted inside the `Header`, docked right with a fixed width, and repainted
+Mounted inside the `TitleBar`, docked right with a fixed width, and repainted
 through `render()` with non-layout reactives: the screen's timer updates it
 every few seconds without ever reflowing the board.
 """

@@ -25,10 +25,9 @@ if TYPE_CHECKING:
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
@@ -42,6 +41,7 @@ from widgets.card import Card
 from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
 from widgets.status_line import StatusLine
+from widgets.title_bar import TitleBar
 from widgets.triage_panel import TriagePanel
 
 
@@ -179,7 +179,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     def compose(self) -> ComposeResult:
         counts = self.source.counts()  # one grouped query; the first paint needs it anyway
-        yield Header()
+        yield TitleBar()
         yield self.card_styles
         with Horizontal(id="columns"):
             for column in self.workflow.columns:
@@ -818,7 +818,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
     def update_sub_title(self) -> None:
         parts = [self._board_label(), *self.sub_title_parts()]
         if self.source.text_filter:
-            parts.append(f"filter: {escape(self.source.text_filter)}")
+            parts.append(f"filter: {self.source.text_filter}")  # the title bar shows text, never markup
         if self.source.stale_only:
             parts.append("stale only")
         parts += self.sla_sub_title_parts()

@@ -17,7 +17,6 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import MountError
-from textual.widgets import Header
 
 from app.commands import PaletteCommand
 from app.roster import RosterRow, roster_rows
@@ -26,6 +25,7 @@ from data.outbox import outbox_counts
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column
 from widgets.outbox_badge import OutboxBadge
+from widgets.title_bar import TitleBar
 from widgets.roster_panel import RosterLine, RosterPanel
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class OnCallBoard:
     def start_oncall(self: BoardScreen) -> None:
         """After the first paint: the header's mail count, and the roster and outbox timers."""
         try:
-            self.query_one(Header).mount(OutboxBadge(id="outbox"))
+            self.query_one(TitleBar).mount(OutboxBadge(id="outbox"))
         except MountError:  # the board is closing already (q pressed before it was up)
             return
         self.set_interval(ROSTER_EVERY, self.refresh_roster)

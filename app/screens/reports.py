@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -29,6 +29,7 @@ from app.config import Config
 from app.cycles import Period
 from app.metrics import DAY, Stat
 from app.reports import CycleReport, compliance_text, current_cycle_number, cycle_of, gather
+from widgets.title_bar import TitleBar
 
 
 def period_label(number: int, period: Period) -> str:
@@ -107,7 +108,7 @@ class ReportsScreen(Screen[None]):
         self.result: CycleReport | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="period")
         with Horizontal(id="reports-body"):
             with Vertical(id="charts"):

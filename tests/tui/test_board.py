@@ -493,3 +493,15 @@ def test_the_counts_read_as_the_board_opens_are_taken_once_and_never_under_a_fil
     assert source.counts()["todo"] == 2  # counted again: the opening figures serve the first paint only
     filtered = BoardSource(config.workflow, text_filter="login", first_counts=start_counting())
     assert (filtered.counts()["todo"], filtered.counts()["ready"]) == (2, 0)
+
+
+async def test_the_title_bar_shows_the_board_and_the_filter_literally(make_app, seed):
+    seed("Brackets [b] in a title")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = pilot.app.board.query_one("TitleBar")
+        assert str(bar.render()).startswith("triageboard — SET")
+        await pilot.press("slash", *"[b]", "enter")
+        await settle(pilot)
+        assert "filter: [b]" in str(bar.render())
+        assert lines(pilot.app, "todo")[1].strip().startswith("Brackets [b]")

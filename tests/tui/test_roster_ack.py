@@ -190,7 +190,7 @@ async def test_header_counts_queued_and_failed_mail(make_app, seed, service):
         await settle(pilot)
         badge = pilot.app.board.query_one(OutboxBadge)
         assert badge.render().plain == "✉ 2 queued · 1 failed"
-        assert badge in pilot.app.board.query_one("Header").children
+        assert badge in pilot.app.board.query_one("TitleBar").children
         outbox.requeue_failed(dt.datetime(2026, 11, 3, 10, 0))
         pilot.app.board.count_outbox()  # what the timer calls every few seconds
         await settle(pilot)
