@@ -1,9 +1,9 @@
 """Read YAML while remembering where every value came from.
 
 Users write `config.yaml` by hand, so an error has to point at the line they
-typed. PyYAML's composer already knows the line of every node; this loader
-keeps it on the mappings and lists it builds, and `Section` turns that into
-errors that name file, line and key.
+typed. PyYAML's composer already knows the line of every node; the loader in
+`app.yaml_loader` keeps it on the mappings and lists it builds, and `Section`
+turns that into errors that name file, line and key.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
-import yaml
+
+from app import parse_cache
 
 T = TypeVar("T")
 
@@ -43,74 +44,29 @@ class LineList(list):
     item_lines: list[int]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """libyaml's parser where PyYAML was built with it (five times faster; the marks are the same)."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, (list, dict)):
-            raise ConfigError(loader.name, key_node.start_mark.line + 1, "", "a key must be a plain value")
-        # YAML 1.1 reads a bare `on`/`off`/`yes` as booleans; keys are names here.
-        if isinstance(key, bool):
-            key = key_node.value
-        if key in result:
-            raise ConfigError(loader.name, key_node.start_mark.line + 1, str(key), "appears twice in the same mapping")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[str(key)] = key_node.start_mark.line + 1
-    return result
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return result
-
-
-def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    # PyYAML raises a bare ValueError for 2026-13-01; keep the text so the
-    # section's parser reports it with its line and key.
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
 def load_yaml(path: str | Path) -> LineDict:
-    """Parse a YAML file into `LineDict`/`LineList`, or raise `ConfigError`."""
+    """Parse a YAML file into `LineDict`/`LineList`, or raise `ConfigError`.
+
+    A file whose text is the same as when it was last parsed comes from
+    `app.parse_cache`, without importing PyYAML (20 ms of every start).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, None, "", "no such file (use --config or TRIAGEBOARD_CONFIG)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(path, None, "", f"cannot read: {exc}") from None
-    loader = _Loader(text)
-    loader.name = str(path)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(path, line, "", f"not valid YAML: {exc.problem or exc.context}") from None
-    finally:
-        loader.dispose()
+    data = parse_cache.get(path, raw)
     if data is None:
-        data = LineDict()
-        data.line, data.key_lines = 1, {}
-    if not isinstance(data, LineDict):
-        raise ConfigError(path, 1, "", "the file must be a mapping of sections (board:, team:, workflow:, …)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(path, None, "", f"cannot read: {exc}") from None
+        from app.yaml_loader import parse_yaml
+
+        data = parse_yaml(path, text)
+        parse_cache.put(path, raw, data)
     return data
 
 

@@ -49,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="database for the `db`/`db_url` fixtures [env TRIAGEBOARD_TEST_DB; default sqlite]")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The parse cache of config files (app.parse_cache) in a directory of this run, not the user's ~/.cache;
+    the `triageboard` subprocesses inherit it."""
+    import tempfile
+
+    os.environ.setdefault("TRIAGEBOARD_CACHE", tempfile.mkdtemp(prefix="triageboard-cache-"))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     backend = config.getoption("--db-backend")
     where = f" ({pg_admin_url()})" if backend == "postgres" else ""

@@ -75,3 +75,50 @@ def test_broken_yaml_names_the_line(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "absent.yaml")
+
+
+# -- the parse cache (app.parse_cache) ------------------------------------------
+
+def load_in_a_new_process(path, cache) -> str:
+    """Load `path` in a fresh interpreter: 'KEY yaml' or 'KEY -' (whether PyYAML was imported), or the error."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom app.config import load_config\nfrom app.yamlnodes import ConfigError\n"
+            f"try:\n    c = load_config({str(path)!r})\nexcept ConfigError as e:\n    print(e)\n"
+            "else:\n    print(c.board.key, 'yaml' if 'yaml' in sys.modules else '-')")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True).stdout.strip()
+
+
+def test_an_unchanged_config_is_not_parsed_again(tmp_path):
+    path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
+    assert load_in_a_new_process(path, tmp_path / "cache") == "ABC yaml"
+    assert load_in_a_new_process(path, tmp_path / "cache") == "ABC -"
+
+
+def test_a_changed_config_is_parsed_again_even_at_the_same_size_and_time(tmp_path):
+    import os
+
+    path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
+    stat = path.stat()
+    assert load_in_a_new_process(path, tmp_path / "cache") == "ABC yaml"
+    path.write_text(path.read_text().replace("ABC", "XYZ"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert load_in_a_new_process(path, tmp_path / "cache") == "XYZ yaml"
+
+
+def test_an_error_is_reported_every_time_and_a_broken_cache_is_ignored(tmp_path):
+    cache = tmp_path / "cache"
+    path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
+    load_in_a_new_process(path, cache)
+    path.write_text(path.read_text().replace("timezone: UTC", "timezone: Mars/Olympus"))
+    for _ in range(2):
+        assert load_in_a_new_process(path, cache).startswith(f"{path}:1: board.timezone:")
+    for entry in cache.iterdir():
+        entry.write_bytes(b"not a pickle")
+    path.write_text(path.read_text().replace("Mars/Olympus", "UTC"))
+    assert load_in_a_new_process(path, cache) == "ABC yaml"
