@@ -51,7 +51,6 @@ class TriagePanel(Widget, can_focus=False):
     TriagePanel {
         width: 42;
         height: 1fr;
-        display: none;
         border: round $accent;
         border-title-style: bold;
         padding: 0 1;
@@ -62,7 +61,6 @@ class TriagePanel(Widget, can_focus=False):
         & > .triage-panel--ok { color: $success; }
         & > .triage-panel--title { text-style: bold; }
     }
-    TriagePanel.-visible { display: block; }
     """
 
     COMPONENT_CLASSES = {"triage-panel--key", "triage-panel--question", "triage-panel--missing",

@@ -42,7 +42,6 @@ from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
 from widgets.status_line import StatusLine
 from widgets.title_bar import TitleBar
-from widgets.triage_panel import TriagePanel
 
 
 class MoveOutcome(msgspec.Struct):
@@ -185,7 +184,6 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             for column in self.workflow.columns:
                 yield Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
                              limit=column.wip_limit, id=f"column-{column.key}")
-            yield TriagePanel(id="triage-panel")
         yield self.roster_panel()
         yield StatusLine(id="status")
         yield Footer()

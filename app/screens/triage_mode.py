@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from textual import work
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 
 from app.commands import PaletteCommand
@@ -103,7 +104,14 @@ class TriageMode:
 
     @property
     def triage_panel(self: BoardScreen) -> TriagePanel:
-        return self.query_one(TriagePanel)
+        """The panel, mounted (hidden) when it is first asked for: the board's first paint does without it."""
+        try:
+            return self.query_one(TriagePanel)
+        except NoMatches:
+            panel = TriagePanel(id="triage-panel")
+            panel.display = False
+            self.query_one("#columns").mount(panel)
+            return panel
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _MODE_ACTIONS:
@@ -112,7 +120,7 @@ class TriageMode:
 
     def action_toggle_triage(self: BoardScreen) -> None:
         self.triage_on = not self.triage_on
-        self.triage_panel.set_class(self.triage_on, "-visible")
+        self.triage_panel.display = self.triage_on
         self.refresh_bindings()
         if self.triage_on:
             self.load_triage(self.current_card)
