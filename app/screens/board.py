@@ -33,7 +33,6 @@ from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
-from app.screens.pickers import FilterScreen, HoldReasonPicker, MovePicker
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service
 from app.yamlnodes import ConfigError
@@ -333,6 +332,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             if target:
                 self.move_card_to(card, target)
 
+        from app.screens.pickers import MovePicker  # the dialogs load when first opened, not with the board
+
         self.app.push_screen(MovePicker(self.workflow, card.key, card.state), picked)
 
     def move_card_to(self, card: Card, target: str) -> None:
@@ -346,6 +347,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             def reason(hold: str | None) -> None:
                 if hold:
                     self.write_move(card, target, hold)
+
+            from app.screens.pickers import HoldReasonPicker
 
             self.app.push_screen(HoldReasonPicker(self.workflow, card.key, target), reason)
         else:
@@ -785,6 +788,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         def chosen(text: str | None) -> None:
             if text is not None:
                 self.apply_filter(text)
+
+        from app.screens.pickers import FilterScreen
 
         self.app.push_screen(FilterScreen(self.source.text_filter), chosen)
 

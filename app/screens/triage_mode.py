@@ -25,8 +25,6 @@ from textual.worker import get_current_worker
 
 from app.commands import PaletteCommand
 from app.config import KINDS
-from app.screens.triage_dialogs import (AssignDialog, Candidate, IntakeForm, NewTicket, NewTicketDialog,
-                                        PriorityPicker, TextPrompt)
 from app.service import Conflict, Refused
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
@@ -35,6 +33,10 @@ from widgets.triage_panel import TriagePanel, TriageView
 
 if TYPE_CHECKING:
     from app.screens.board import BoardScreen
+    from app.screens.triage_dialogs import NewTicket
+
+# The dialogs (app.screens.triage_dialogs) are imported when one is first opened: the board's
+# first paint does without their modules.
 
 _QUESTIONS = {
     "users_affected": "Users: many / subset",
@@ -218,6 +220,8 @@ class TriageMode:
         self.app.call_from_thread(self._open_dialog, card, what, ticket)
 
     def _open_dialog(self: BoardScreen, card: Card, what: str, ticket: Any) -> None:
+        from app.screens.triage_dialogs import IntakeForm, PriorityPicker, TextPrompt
+
         def write(changes: dict[str, Any] | None) -> None:
             if changes:
                 self.write_triage(card, changes)
@@ -309,6 +313,8 @@ class TriageMode:
         except Refused as exc:
             self.app.call_from_thread(self.notify, str(exc), title="No suggestion", severity="error")
             return
+        from app.screens.triage_dialogs import AssignDialog, Candidate
+
         candidates = [Candidate(m.handle, m.name, suggestion.open_work.get(m.handle) if m.available else None)
                       for m in self.service.config.team]
         candidates.sort(key=lambda c: (c.open_work is None, c.open_work or 0, c.handle))
@@ -341,6 +347,8 @@ class TriageMode:
     # -- new ticket ----------------------------------------------------------
 
     def action_new_ticket(self: BoardScreen) -> None:
+        from app.screens.triage_dialogs import NewTicketDialog
+
         def chosen(new: NewTicket | None) -> None:
             if new is not None:
                 self.write_new(new)
