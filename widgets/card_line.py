@@ -32,23 +32,25 @@ def width_of(pieces: list[Piece]) -> int:
     return sum(cell_len(text) for text, _ in pieces)
 
 
-def fit(pieces: list[Piece], width: int) -> list[Piece]:
-    """The pieces cut to `width` cells; where text is cut, its last cell is "…" (as `Text.truncate`)."""
+def fit(pieces: list[Piece], width: int) -> tuple[list[Piece], int]:
+    """The pieces cut to `width` cells, and the cells they then take; where text is cut, its last cell
+    is "…" (as `Text.truncate`)."""
     if width <= 0:
-        return []
-    if width_of(pieces) <= width:
-        return pieces
+        return [], 0
+    lengths = [cell_len(text) for text, _ in pieces]
+    total = sum(lengths)
+    if total <= width:
+        return pieces, total
     kept: list[Piece] = []
     room = width - 1  # one cell for the ellipsis
-    for text, style in pieces:
-        length = cell_len(text)
+    for (text, style), length in zip(pieces, lengths):
         if length <= room:
             kept.append((text, style))
             room -= length
             continue
         kept.append((set_cell_size(text, room) + "…", style))
         break
-    return kept
+    return kept, width
 
 
 def title_text(card: Card) -> str:
@@ -67,23 +69,25 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
         left += [(strip_control_codes(card.key), style("column--key")), (" ", _NO_STYLE),
                  (card.priority, style(priority_class) if priority_class else _NO_STYLE), (" ", _NO_STYLE),
                  (card.status, style("column--status"))]
-        right: list[Piece] = [(strip_control_codes(card.assignee) or "—", style("column--assignee"))]
+        right: Piece | None = (strip_control_codes(card.assignee) or "—", style("column--assignee"))
     else:
         left = [("  ", _NO_STYLE), (title_text(card), _NO_STYLE)]
         if card.needs_ack and card.paged:  # the person being paged, right of the title
-            right = [("→ " + strip_control_codes(", ".join(card.paged)), style("column--ack"))]
+            right = ("→ " + strip_control_codes(", ".join(card.paged)), style("column--ack"))
         elif card.sla_label:  # the countdown ends the title line
-            right = [(card.sla_label, style(f"column--sla-{card.sla_style or 'ok'}"))]
+            right = (card.sla_label, style(f"column--sla-{card.sla_style or 'ok'}"))
         else:
-            right = []
-    if right:
-        left = fit(left, max(width - width_of(right) - 1, 0))
-        gap = max(1, width - width_of(left) - width_of(right))
-        line = fit([*left, (" " * gap, _NO_STYLE), *right], width)
+            right = None
+    if right is not None:
+        right_cells = cell_len(right[0])
+        if part == 0 and right_cells > width // 2:  # a long handle never pushes the key out
+            [right], right_cells = fit([right], width // 2)
+        left, left_cells = fit(left, max(width - right_cells - 1, 0))
+        gap = max(1, width - left_cells - right_cells)
+        line, cells = fit([*left, (" " * gap, _NO_STYLE), right], width)
     else:
-        line = fit(left, width)
-    short = width - width_of(line)
-    return line + [(" " * short, _NO_STYLE)] if short > 0 else line
+        line, cells = fit(left, width)
+    return line + [(" " * (width - cells), _NO_STYLE)] if cells < width else line
 
 
 def card_segments(card: Card, part: int, width: int, style: StyleOf, base: Style,

@@ -59,3 +59,8 @@ def test_an_at_risk_countdown_keeps_its_colour_under_the_cursor():
     assert segments[-1].text == "overdue 2h"
     assert segments[-1].style.color == STYLES["column--sla-breached"].color and segments[-1].style.bold
     assert segments[0].style.color == STYLES["column--cursor"].color
+
+
+def test_a_long_assignee_in_a_narrow_column_leaves_room_for_the_key():
+    line = text(card(assignee="bob-the-builder"), 0, 16)
+    assert line.startswith("SET-42") and line.endswith("bob-the…") and cell_len(line) == 16
