@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import os
 import sys
 from datetime import tzinfo
 from pathlib import Path
@@ -18,59 +17,15 @@ from typing import Any, NoReturn
 
 import click
 
-from app.config import KINDS, Config, load_config, resolve_config_path
+from app.config import KINDS
 from app.launch import started
 from app.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.serialize import ticket_dict
 from app.sla_board import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
 from app.sla_source import open_statuses, statuses
-from app.service import Refused, Service
+from app.runtime import Runtime, open_board, run_guarded
 from app.workflow import HOLD_REASONS
-from app.yamlnodes import ConfigError
-from data.board_queries import start_counting
-from data.db import DatabaseError, open_database
 from data.models import Ticket
-
-
-class Runtime:
-    """Configuration and database, opened on first use so `--help` needs neither."""
-
-    def __init__(self, config_path: str | None, db_url: str | None):
-        self.config_path = resolve_config_path(config_path)
-        self.db_option = db_url
-        self.defer_checks = False
-        """Opening the board: the checks that cost imports run after its first paint (the board exits 2 on one)."""
-        self._config: Config | None = None
-        self._service: Service | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(self.config_path, defer_checks=self.defer_checks)
-        return self._config
-
-    @property
-    def db_url(self) -> str:
-        return self.db_option or self.config.db_default
-
-    @property
-    def service(self) -> Service:
-        if self._service is None:
-            config = self.config
-            open_database(self.db_url)
-            service = Service(config)
-            if os.environ.get("TRIAGEBOARD_NOW"):
-                # Every command, not only the on-call ones, then runs at that instant (stamps,
-                # targets, reminders); one reading of the variable: no offset = the board's zone.
-                from app.cli_oncall import now
-
-                fixed = now(self).replace(tzinfo=None)
-                service.clock = lambda: fixed
-            self._service = service
-        return self._service
-
-    def user(self, by: str | None) -> str:
-        return by or os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER", "")
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -133,23 +88,6 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None
         open_board(ctx.obj)
     elif ctx.invoked_subcommand != "demo":  # the demo opens a board, which says when it has started
         started()
-
-
-def open_board(runtime: Runtime, *, demo: bool = False) -> None:
-    if runtime._config is None:
-        runtime.defer_checks = True
-    # The database is opened and migrated before the screen takes over (a bad URL or database is
-    # one plain line from `main`, like every command's), and before Textual is imported: the
-    # columns are counted meanwhile, in a thread.
-    service = runtime.service
-    first_counts = start_counting()
-    from app.tui import TriageApp  # Textual is only imported when a board is opened
-
-    app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo, service=service,
-                    first_counts=first_counts)
-    app.run()
-    if app.return_code:
-        sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed
 
 
 @cli.command()
@@ -384,21 +322,8 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: maps the domain's errors to exit codes and one line each."""
-    try:
-        cli.main(args=argv, prog_name="triageboard", standalone_mode=True)
-    except ConfigError as exc:
-        refuse(str(exc), 2)
-    except DatabaseError as exc:
-        refuse(str(exc), 2)
-    except Refused as exc:
-        refuse(str(exc), 1)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # the last line of defence: no traceback reaches a user
-        if os.environ.get("TRIAGEBOARD_DEBUG"):
-            raise
-        refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
+    """Entry point: click parses the line; the domain's errors become exit codes and one line each."""
+    run_guarded(lambda: cli.main(args=argv, prog_name="triageboard", standalone_mode=True))
 
 
 if __name__ == "__main__":

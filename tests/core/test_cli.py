@@ -44,6 +44,19 @@ def test_bad_usage_and_bad_config_exit_2(run_cli, tmp_path):
     assert result.stderr.strip() == f"triageboard: {broken}:3: board.colour: unknown key (expected one of: key, timezone)"
 
 
+def test_opening_the_board_with_a_bad_config_or_database_exits_2_with_one_line(run_cli, tmp_path):
+    """No command: the board opens without click (app.launch), and fails exactly as a command does."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("board:\n  key: SET\n  colour: red\n")
+    result = run_cli(config=broken)
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"triageboard: {broken}:3: board.colour: unknown key (expected one of: key, timezone)")
+    result = run_cli(db="mysql://db/board")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("triageboard: unsupported database URL 'mysql://db/board' "
+                                     "(use sqlite:///FILE or postgresql://…)")
+
+
 def test_list_filters_by_state_and_prints_json(run_cli):
     for title in ("a", "b", "c"):
         run_cli("ticket", "add", title)
