@@ -3,8 +3,9 @@
 Opening the board allocates some 75,000 objects that live as long as the
 process does (modules, classes, styles, the first pages of cards). While they
 are being created Python's cyclic collector keeps walking them, and finds
-nothing to free: 40-70 ms of a board's first paint, a tenth of it
-(`bench/bench_startup.py`; an empty Textual app pays 14 ms). So the collector
+nothing to free: its passes took 50-70 ms of a board's start (timed with
+`gc.callbacks`; an empty Textual app's, 14 ms), and turning it off took some
+25 ms off the first paint (`bench/bench_startup.py`). So the collector
 is off from the first import until the process has started, i.e. the board
 has painted or a command is about to do its work. `started` then freezes
 what exists (`gc.freeze`: the objects move to a permanent generation no
@@ -22,6 +23,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import Mapping
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +64,7 @@ def board_options(args: list[str]) -> tuple[str | None, str | None] | None:
     return found.get("--config"), found.get("--db")
 
 
-def may_use_postgresql(args: list[str], environ: dict[str, str] | os._Environ) -> bool:
+def may_use_postgresql(args: list[str], environ: Mapping[str, str]) -> bool:
     """Whether this process may open PostgreSQL: a URL naming it on the command line or in $TRIAGEBOARD_DB.
 
     Errs towards yes: any argument that mentions postgres counts (a ticket

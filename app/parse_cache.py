@@ -62,13 +62,13 @@ def put(path: Path, raw: bytes, data: Any) -> None:
         directory = cache_dir()
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".config-", suffix=".tmp")
-    except OSError:
+    except Exception:  # no home directory, a read-only one: nothing is kept
         return
     try:
         with os.fdopen(handle, "wb") as out:
             pickle.dump((FORMAT, _digest(raw), data), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, _entry(path))
-    except (OSError, pickle.PicklingError):
+    except Exception:
         try:
             os.unlink(temporary)
         except OSError:
