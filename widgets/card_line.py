@@ -28,10 +28,6 @@ _PRIORITY_CLASSES = {"P1": "column--p1", "P2": "column--p2", "--": "column--untr
 _NO_STYLE = Style()
 
 
-def width_of(pieces: list[Piece]) -> int:
-    return sum(cell_len(text) for text, _ in pieces)
-
-
 def fit(pieces: list[Piece], width: int) -> tuple[list[Piece], int]:
     """The pieces cut to `width` cells, and the cells they then take; where text is cut, its last cell
     is "…" (as `Text.truncate`)."""
@@ -110,4 +106,4 @@ def card_segments(card: Card, part: int, width: int, style: StyleOf, base: Style
     return segments
 
 
-__all__ = ["card_pieces", "card_segments", "fit", "title_text", "width_of"]
+__all__ = ["card_pieces", "card_segments", "fit", "title_text"]
