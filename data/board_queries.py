@@ -152,31 +152,73 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     Counts the cards ordered before it with the index, instead of scanning
     pages: the cursor can follow a card anywhere in a column of any size.
     """
-    row = (Ticket.select(Ticket.sort_key, Ticket.rank)
-           .where((Ticket.id == ticket_id) & (Ticket.state == state)))
     condition = _matches(text_filter, entered_before, where)
-    if condition is not None:
-        row = row.where(condition)
+    if condition is None:  # the board's usual question: statements built once, new parameters
+        database = Ticket._meta.database
+        backend = type(database.obj)
+        values: dict[str, object] = {"state": state, "id": ticket_id}
+        sql, names = _statement(backend, "key_of")
+        found = database.execute_sql(sql, [values[name] for name in names]).fetchone()
+        if found is None:
+            return None
+        values["sort_key"], values["rank"] = found
+        total = 0
+        for part in _position_parts(order):
+            sql, names = _statement(backend, part)
+            total += database.execute_sql(sql, [values[name] for name in names]).fetchone()[0]
+        return total
+    row = (Ticket.select(Ticket.sort_key, Ticket.rank)
+           .where((Ticket.id == ticket_id) & (Ticket.state == state)).where(condition))
     found = row.tuples().first()
     if found is None:
         return None
     sort_key, rank = found
-    # Two index range counts rather than one OR: SQLite walks the (state, sort_key, rank)
-    # index for "sort_key < k", then only the card's own sort_key group for the rest.
+    total = 0
+    for before in _before(order, sort_key, rank, ticket_id):
+        total += Ticket.select().where((Ticket.state == state) & before).where(condition).count()
+    return total
+
+
+def _before(order: Order, sort_key, rank, ticket_id) -> list:
+    """The conditions, one per index range, that together select the cards ordered before a card.
+
+    Two index range counts rather than one OR: SQLite walks the (state,
+    sort_key, rank) index for "sort_key < k", then only the card's own
+    sort_key group for the rest.
+    """
     by_rank = (Ticket.rank < rank) | ((Ticket.rank == rank) & (Ticket.id < ticket_id))
     if order == "priority":
-        parts = [Ticket.sort_key < sort_key, (Ticket.sort_key == sort_key) & by_rank]
-    elif order == "rank":
-        parts = [by_rank]
-    else:
+        return [Ticket.sort_key < sort_key, (Ticket.sort_key == sort_key) & by_rank]
+    if order == "rank":
+        return [by_rank]
+    raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
+
+
+def _position_parts(order: Order) -> tuple[str, ...]:
+    if order not in ORDERS:
         raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
-    total = 0
-    for before in parts:
-        query = Ticket.select().where((Ticket.state == state) & before)
-        if condition is not None:
-            query = query.where(condition)
-        total += query.count()
-    return total
+    return ("before_priority", "before_rank") if order == "priority" else ("before_rank_only",)
+
+
+_SENTINELS = {"state": "\x00state", "id": -7_000_001, "sort_key": -7_000_002, "rank": -7_000_003.5}
+"""Values no parameter ever takes: building a statement with them shows where each parameter goes."""
+
+
+@functools.cache
+def _statement(backend: type, name: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL of one of position_of's unfiltered queries, built by Peewee once per backend, and the
+    names of its parameters in order (found by building it with `_SENTINELS`)."""
+    v = _SENTINELS
+    if name == "key_of":
+        query = Ticket.select(Ticket.sort_key, Ticket.rank).where((Ticket.id == v["id"]) & (Ticket.state == v["state"]))
+    else:
+        order: Order = "rank" if name == "before_rank_only" else "priority"
+        parts = _before(order, v["sort_key"], v["rank"], v["id"])
+        before = parts[0] if name == "before_priority" else parts[-1]
+        query = Ticket.select(fn.COUNT(SQL("*"))).where((Ticket.state == v["state"]) & before)
+    sql, params = query.sql()
+    by_value = {value: key for key, value in v.items()}
+    return sql, tuple(by_value[param] for param in params)
 
 
 def rows_by_id(ticket_ids: list[int]) -> dict[int, CardRow]:

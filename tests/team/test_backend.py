@@ -104,3 +104,23 @@ def test_concurrent_creates_get_distinct_keys(db, db_url, team_config):
     assert not errors, errors
     assert len(keys) == 60 and len(set(keys)) == 60
     assert sorted(Ticket.select(Ticket.number).tuples()) == [(n,) for n in range(1, 61)]
+
+
+def test_a_cards_position_matches_its_place_in_the_pages_on_either_backend(service, make_tickets):
+    """The board's unfiltered page and position queries run statements built once per backend; they must
+    agree with each other and with the filtered (query-built) path, for both orders."""
+    from data import board_queries
+
+    tickets = make_tickets(9)
+    for ticket, priority in zip(tickets, (3, 1, 2, 1, 4, 2, 1, 3, 2)):
+        Ticket.update(priority=priority, sort_key=priority).where(Ticket.id == ticket.id).execute()
+    Ticket.update(rank=5.0).where(Ticket.id.in_([tickets[1].id, tickets[3].id])).execute()  # a tie, broken by id
+    for order in ("priority", "rank"):
+        page = board_queries.column_page("todo", 0, 32, order)
+        assert [row.id for row in board_queries.column_page("todo", 0, 32, order, where=Ticket.id > 0)] == \
+            [row.id for row in page]
+        assert [board_queries.column_page("todo", n, 1, order)[0].id for n in range(9)] == [row.id for row in page]
+        for index, row in enumerate(page):
+            assert board_queries.position_of("todo", row.id, order) == index
+            assert board_queries.position_of("todo", row.id, order, where=Ticket.id > 0) == index
+    assert board_queries.position_of("ready", tickets[0].id) is None
