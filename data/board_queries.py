@@ -152,6 +152,8 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
     Counts the cards ordered before it with the index, instead of scanning
     pages: the cursor can follow a card anywhere in a column of any size.
     """
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
     condition = _matches(text_filter, entered_before, where)
     if condition is None:  # the board's usual question: statements built once, new parameters
         database = Ticket._meta.database
@@ -163,8 +165,8 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
             return None
         values["sort_key"], values["rank"] = found
         total = 0
-        for part in _position_parts(order):
-            sql, names = _statement(backend, part)
+        for part in range(_RANGES[order]):
+            sql, names = _statement(backend, "count_before", order, part)
             total += database.execute_sql(sql, [values[name] for name in names]).fetchone()[0]
         return total
     row = (Ticket.select(Ticket.sort_key, Ticket.rank)
@@ -194,10 +196,8 @@ def _before(order: Order, sort_key, rank, ticket_id) -> list:
     raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
 
 
-def _position_parts(order: Order) -> tuple[str, ...]:
-    if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
-    return ("before_priority", "before_rank") if order == "priority" else ("before_rank_only",)
+_RANGES: dict[str, int] = {"priority": 2, "rank": 1}
+"""How many index ranges `_before` splits each order into."""
 
 
 _SENTINELS = {"state": "\x00state", "id": -7_000_001, "sort_key": -7_000_002, "rank": -7_000_003.5}
@@ -205,16 +205,18 @@ _SENTINELS = {"state": "\x00state", "id": -7_000_001, "sort_key": -7_000_002, "r
 
 
 @functools.cache
-def _statement(backend: type, name: str) -> tuple[str, tuple[str, ...]]:
+def _statement(backend: type, name: str, order: Order = "priority", part: int = 0) -> tuple[str, tuple[str, ...]]:
     """The SQL of one of position_of's unfiltered queries, built by Peewee once per backend, and the
-    names of its parameters in order (found by building it with `_SENTINELS`)."""
+    names of its parameters in order (found by building it with `_SENTINELS`).
+
+    "key_of": a card's sort key and rank; "count_before": the cards in range
+    `part` of `_before(order, …)`.
+    """
     v = _SENTINELS
     if name == "key_of":
         query = Ticket.select(Ticket.sort_key, Ticket.rank).where((Ticket.id == v["id"]) & (Ticket.state == v["state"]))
     else:
-        order: Order = "rank" if name == "before_rank_only" else "priority"
-        parts = _before(order, v["sort_key"], v["rank"], v["id"])
-        before = parts[0] if name == "before_priority" else parts[-1]
+        before = _before(order, v["sort_key"], v["rank"], v["id"])[part]
         query = Ticket.select(fn.COUNT(SQL("*"))).where((Ticket.state == v["state"]) & before)
     sql, params = query.sql()
     by_value = {value: key for key, value in v.items()}
