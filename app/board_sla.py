@@ -67,16 +67,35 @@ class SlaLabels:
         self.on_missing: Callable[[], None] | None = None
         """Called (once until `take_missing`) when a painted card had no label: the screen schedules a worker."""
         self._asked = False
+        self._current: set[int] = set()
+        """Ids whose entry was computed since the last `expire`; the others are shown but recomputed."""
 
     def get(self, ticket_id: int, version: int) -> CardSla | None:
+        """The card's countdown, None if there is none for this version; either way a missing or
+        expired one is asked for (an expired one is still shown until its successor arrives)."""
         entry = self._entries.get(ticket_id)
         if entry is None or entry.version != version:
-            self.missing.add(ticket_id)
-            if not self._asked and self.on_missing is not None:
-                self._asked = True
-                self.on_missing()
+            self._ask(ticket_id)
             return None
+        if ticket_id not in self._current:
+            self._ask(ticket_id)
         return entry
+
+    def _ask(self, ticket_id: int) -> None:
+        self.missing.add(ticket_id)
+        if not self._asked and self.on_missing is not None:
+            self._asked = True
+            self.on_missing()
+
+    def expire(self, recomputing: Iterable[int] = ()) -> None:
+        """Time has moved on (the minute timer): every countdown is recomputed when its card is next painted.
+
+        `recomputing` are the cards the screen's columns hold, which a worker
+        is recomputing already. This catches the others: a card painted later
+        (its page dropped and read again) would otherwise keep the countdown of
+        its last computation.
+        """
+        self._current = set(recomputing)
 
     def peek(self, ticket_id: int) -> CardSla | None:
         """The entry, whatever its version, without asking for it."""
@@ -85,11 +104,13 @@ class SlaLabels:
     def put(self, entries: dict[int, CardSla]) -> None:
         """Add or replace entries (dict assignments: safe to call from a worker thread)."""
         self._entries.update(entries)
+        self._current.update(entries)
         self.missing.difference_update(entries)
         overflow = len(self._entries) - self.LIMIT
         if overflow > 0:
             for ticket_id in list(self._entries)[:overflow]:
                 self._entries.pop(ticket_id, None)
+                self._current.discard(ticket_id)
 
     def carry(self, ticket_id: int, version: int) -> bool:
         """Keep a card's countdown across a write that cannot change it (a move between two running columns)."""

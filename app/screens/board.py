@@ -544,6 +544,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """Recompute every cached card's countdown (the minute timer: time moves on without a key press),
         and take a new at-risk snapshot when the last one is old enough."""
         ids = sorted(set().union(*(column.cached_cards() for column in self.columns)))
+        self.source.sla_labels.expire(ids)  # any other card is recomputed when it is painted again
         if ids:
             self._sla_worker(ids)
         at = self.source.at_risk.at
