@@ -13,7 +13,7 @@ import json
 import sys
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -23,7 +23,7 @@ from app.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.serialize import ticket_dict
 from app.sla_board import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
 from app.sla_source import open_statuses, statuses
-from app.runtime import Runtime, open_board, run_guarded
+from app.runtime import Runtime, open_board, refuse, run_guarded
 from app.workflow import HOLD_REASONS
 from data.models import Ticket
 
@@ -38,11 +38,6 @@ def local_time(value: dt.datetime, tz: tzinfo) -> dt.datetime:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def refuse(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"triageboard: {message}", err=True)
-    sys.exit(code)
 
 
 class LazyGroup(click.Group):

@@ -78,7 +78,8 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
         sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed
 
 
-def fail(message: str, code: int) -> NoReturn:
+def refuse(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, then exit with `code` (1 refused, 2 bad usage or configuration)."""
     print(f"triageboard: {message}", file=sys.stderr)
     sys.exit(code)
 
@@ -92,17 +93,17 @@ def run_guarded(command: Callable[[], object]) -> None:
     try:
         command()
     except ConfigError as exc:
-        fail(str(exc), 2)
+        refuse(str(exc), 2)
     except DatabaseError as exc:
-        fail(str(exc), 2)
+        refuse(str(exc), 2)
     except Refused as exc:
-        fail(str(exc), 1)
+        refuse(str(exc), 1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # the last line of defence: no traceback reaches a user
         if os.environ.get("TRIAGEBOARD_DEBUG"):
             raise
-        fail(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
+        refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
 
 
-__all__ = ["Runtime", "fail", "open_board", "run_guarded"]
+__all__ = ["Runtime", "open_board", "refuse", "run_guarded"]

@@ -118,8 +118,7 @@ def column_page(state: str, offset: int, limit: int, order: Order = "priority",
     """Cards `offset` .. `offset + limit - 1` of a column, in board order."""
     condition = _matches(text_filter, entered_before, where)
     if condition is None:  # the board's usual page: the same statement every time, new parameters
-        database = Ticket._meta.database
-        cursor = database.execute_sql(_page_sql(type(database.obj), order), [state, limit, max(0, offset)])
+        cursor = _execute("page", order, state=state, limit=limit, offset=max(0, offset))
         return [CardRow(*[convert(value) for convert, value in zip(_CONVERTERS, row)]) for row in cursor]
     query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == state).where(condition)
              .order_by(*_ordering(order)).limit(limit).offset(max(0, offset)))
@@ -128,20 +127,6 @@ def column_page(state: str, offset: int, limit: int, order: Order = "priority",
 
 _CONVERTERS = tuple(field.python_value for field in _CARD_FIELDS)
 """Each column's database value -> Python, as Peewee converts the rows of `.tuples()`."""
-
-
-@functools.cache
-def _page_sql(backend: type, order: Order) -> str:
-    """The SQL of an unfiltered page, built by Peewee once per backend and order.
-
-    Building it is half the cost of reading a 32-card page on SQLite (0.5 of
-    1.1 ms), paid by every move twice; its parameters are the state, the limit
-    and the offset, in that order.
-    """
-    query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == "").order_by(*_ordering(order)).limit(1).offset(1))
-    sql, params = query.sql()
-    assert params == ["", 1, 1], params  # the order execute_sql is given them in
-    return sql
 
 
 def position_of(state: str, ticket_id: int, order: Order = "priority",
@@ -156,19 +141,12 @@ def position_of(state: str, ticket_id: int, order: Order = "priority",
         raise ValueError(f"unknown order {order!r} (orders: {', '.join(ORDERS)})")
     condition = _matches(text_filter, entered_before, where)
     if condition is None:  # the board's usual question: statements built once, new parameters
-        database = Ticket._meta.database
-        backend = type(database.obj)
-        values: dict[str, object] = {"state": state, "id": ticket_id}
-        sql, names = _statement(backend, "key_of")
-        found = database.execute_sql(sql, [values[name] for name in names]).fetchone()
+        found = _execute("key_of", state=state, id=ticket_id).fetchone()
         if found is None:
             return None
-        values["sort_key"], values["rank"] = found
-        total = 0
-        for part in range(_RANGES[order]):
-            sql, names = _statement(backend, "count_before", order, part)
-            total += database.execute_sql(sql, [values[name] for name in names]).fetchone()[0]
-        return total
+        sort_key, rank = found
+        return sum(_execute("count_before", order, part, state=state, id=ticket_id, sort_key=sort_key,
+                            rank=rank).fetchone()[0] for part in range(_RANGES[order]))
     row = (Ticket.select(Ticket.sort_key, Ticket.rank)
            .where((Ticket.id == ticket_id) & (Ticket.state == state)).where(condition))
     found = row.tuples().first()
@@ -200,20 +178,33 @@ _RANGES: dict[str, int] = {"priority": 2, "rank": 1}
 """How many index ranges `_before` splits each order into."""
 
 
-_SENTINELS = {"state": "\x00state", "id": -7_000_001, "sort_key": -7_000_002, "rank": -7_000_003.5}
+_SENTINELS = {"state": "\x00state", "id": -7_000_001, "sort_key": -7_000_002, "rank": -7_000_003.5,
+              "limit": 7_000_004, "offset": 7_000_005}
 """Values no parameter ever takes: building a statement with them shows where each parameter goes."""
+
+
+def _execute(name: str, order: Order = "priority", part: int = 0, **values):
+    """Run one of the board's unfiltered queries (see `_statement`) with these parameter values."""
+    database = Ticket._meta.database
+    sql, names = _statement(type(database.obj), name, order, part)
+    return database.execute_sql(sql, [values[key] for key in names])
 
 
 @functools.cache
 def _statement(backend: type, name: str, order: Order = "priority", part: int = 0) -> tuple[str, tuple[str, ...]]:
-    """The SQL of one of position_of's unfiltered queries, built by Peewee once per backend, and the
+    """The SQL of one of the board's unfiltered queries, built by Peewee once per backend, and the
     names of its parameters in order (found by building it with `_SENTINELS`).
 
-    "key_of": a card's sort key and rank; "count_before": the cards in range
-    `part` of `_before(order, …)`.
+    Building the SQL is half the cost of reading a 32-card page on SQLite
+    (0.5 of 1.1 ms), paid by every move for two pages and a position.
+    "page": a column's cards in `order`; "key_of": a card's sort key and rank;
+    "count_before": the cards in range `part` of `_before(order, …)`.
     """
     v = _SENTINELS
-    if name == "key_of":
+    if name == "page":
+        query = (Ticket.select(*_CARD_FIELDS).where(Ticket.state == v["state"]).order_by(*_ordering(order))
+                 .limit(v["limit"]).offset(v["offset"]))
+    elif name == "key_of":
         query = Ticket.select(Ticket.sort_key, Ticket.rank).where((Ticket.id == v["id"]) & (Ticket.state == v["state"]))
     else:
         before = _before(order, v["sort_key"], v["rank"], v["id"])[part]
