@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
+
 from playhouse.migrations import Runner
 
-from app.service import Refused, Service
+from app.service import NotFound, Refused, Service
 from data.db import MIGRATIONS, open_database, schema_is_current
 from data.models import History, Notification, Ticket
 
@@ -124,3 +126,20 @@ def test_a_cards_position_matches_its_place_in_the_pages_on_either_backend(servi
             assert board_queries.position_of("todo", row.id, order) == index
             assert board_queries.position_of("todo", row.id, order, where=Ticket.id > 0) == index
     assert board_queries.position_of("ready", tickets[0].id) is None
+
+
+def test_a_ticket_read_by_its_prepared_statement_is_the_ticket_peewee_reads(service, make_tickets):
+    """`get` and the write path's fetch run SQL built once per backend; every field (dates, flags,
+    nulls) must come back exactly as Peewee's own select returns it, and an unknown key is refused."""
+    from data.statements import Prepared
+
+    ticket = make_tickets(1)[0]
+    service.move(ticket.key, "ready", by="ann")  # dates, a rank, a version bump
+    peewee_read = Ticket.get(Ticket.key == ticket.key)
+    for read in (service.get(ticket.key.lower()), service._fetch_for_write(ticket.key)):
+        assert read.__data__ == peewee_read.__data__
+    with pytest.raises(NotFound):
+        service.get("NOPE-1")
+    constant = Prepared(lambda *, key: Ticket.select().where((Ticket.key == key) & (Ticket.title == "x")), key=str)
+    with pytest.raises(TypeError, match="'x' is not one of key"):
+        constant.sql(key="A-1")
