@@ -12,6 +12,7 @@ source; the column posts `CardHighlighted`, `CardSelected` and
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
@@ -140,8 +141,19 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self._pages: LRUCache[int, list[Card]] = LRUCache(maxsize=16)
         self._strips: LRUCache[tuple, Strip] = LRUCache(maxsize=512)
         """Painted lines by (card id, version, part, cursor?, focus?, width), as toolong caches its lines."""
+        self._framed: dict[tuple[Segment, Segment], LRUCache[tuple, Strip]] = {}
+        """The same lines between their border cells, filters applied: what `render_lines` hands Textual.
+        Per frame (the active column's border differs), then keyed as `_strips`: moving the cursor on
+        and off a column finds the lines it painted under each border last time."""
+        self._borders: dict[tuple, Strip] = {}
+        """The top and bottom border rows by text and width, cleared with `_frame`."""
         self._styles: dict[str, Style] = {}
         self._line_width: int | None = None
+        self._frame: tuple[Segment, Segment] | None | bool = False
+        """The left and right border segments for `render_lines`' own path; None: use Textual's; False: not worked out."""
+        self._frame_key = -1
+        self._filters: tuple = ()
+        """The styles' update count `_frame` was worked out at: any rule set since (an inline border) redoes it."""
         self.set_reactive(Column.count, count)
         self.set_reactive(Column.limit, limit)
 
@@ -168,6 +180,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """Keep the painted lines: their cache key names everything they were painted with (theme included)."""
         super().notify_style_update()
         self._styles.clear()
+        self._frame = False
         self._paint_border()
 
     def _style(self, name: str) -> Style:
@@ -190,6 +203,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     def _new_theme(self) -> None:
         """The component colours changed with the theme (painted lines are keyed by theme already)."""
         self._styles.clear()
+        self._frame = False
         self._paint_border()
 
     def _paint_border(self) -> None:
@@ -322,32 +336,125 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     # -- painting --------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Once per repaint: the region is worked out from the screen's map, a cost per call.
-        self._line_width = self.scrollable_content_region.width
-        return super().render_lines(crop)
+        """Paint the lines in `crop`: the border rows through Textual, the card rows here.
+
+        Textual's pipeline (`StylesCache`) rebuilds every line it repaints,
+        frame, colours and filters, at about 100 µs a line, and a move shifts
+        every card below it in two columns. Here a card row is its painted card
+        line between the two border cells, cached whole (filters applied) by
+        what it shows: after a move most rows are cards already painted one row
+        up or down, and cost a lookup. Styles this path does not draw (padding,
+        tint, opacity, outline, hatch) go to Textual's pipeline.
+        """
+        self._line_width = self.scrollable_content_region.width  # once per repaint: a walk of the screen's map
+        frame = self._card_frame()
+        if frame is None:
+            return super().render_lines(crop)
+        width, height = self.outer_size
+        x1, x2 = crop.column_span
+        view = self._view()
+        filters = tuple(self.app.get_line_filters())
+        if filters != self._filters:  # e.g. NO_COLOR, or the app's ANSI colour switched
+            self._framed.clear()
+            self._filters = filters
+        framed = self._framed.get(frame)
+        if framed is None:
+            if len(self._framed) >= 4:  # themes come and go; a column has two frames in use, active or not
+                self._framed.clear()
+            framed = self._framed[frame] = LRUCache(maxsize=512)
+        lines: list[Strip] = []
+        for y in crop.line_range:
+            if y == 0 or y == height - 1:
+                strip = self._border_row(y, width)
+            else:
+                key = self._line_key(y - 1, view)
+                strip = framed.get(key)
+                if strip is None:
+                    strip = framed[key] = self._frame_line(self.render_line(y - 1), frame, width, filters)
+            lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
+        return lines
+
+    def _card_frame(self) -> tuple[Segment, Segment] | None:
+        """The left and right border cells of a card row, as `StylesCache` draws them; None if the column's
+        styles need Textual's pipeline. Worked out once per style or border change."""
+        styles = self.styles
+        if self._frame is not False and self._frame_key == styles._cache_key:  # no rule set since (inline ones too)
+            return self._frame  # type: ignore[return-value]
+        self._frame_key = styles._cache_key
+        from textual._border import get_box  # Textual's own border cells, so both paths draw the same frame
+        from textual._styles_cache import StylesCache
+        from textual.style import Style as TextualStyle
+
+        self._borders.clear()
+        (left_type, left_color), (right_type, right_color) = styles.border_left, styles.border_right
+        plain = (left_type and right_type and styles.border_top[0] and styles.border_bottom[0]
+                 and not any(styles.padding) and not any(edge for edge, _ in styles.outline)
+                 and not styles.tint.a and styles.text_opacity == 1.0 and self.opacity == 1.0
+                 and not (styles.has_rule("hatch") and styles.hatch != "none"))
+        if not plain:
+            self._frame = None
+            return None
+        base_background, background = self.background_colors
+        inner, outer = StylesCache.get_inner_outer(StylesCache, base_background, background)
+        left = get_box(left_type, inner, outer, TextualStyle(foreground=base_background + left_color))[1][0]
+        right = get_box(right_type, inner, outer, TextualStyle(foreground=base_background + right_color))[1][2]
+        self._frame = (left, right)
+        return self._frame
+
+    def _frame_line(self, content: Strip, frame: tuple[Segment, Segment], width: int, filters: tuple) -> Strip:
+        """A content line between its border cells, through the app's filters (as Textual would)."""
+        strip = Strip([frame[0], *content, frame[1]], width)
+        if filters:
+            background = self.background_colors[1]
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+        return strip
+
+    def _border_row(self, y: int, width: int) -> Strip:
+        """The top or bottom border, title or subtitle included, by Textual; kept until the text or styles change
+        (Textual's own cache would work out the title's colours on every call)."""
+        key = (y, width, self._border_title if y == 0 else self._border_subtitle)
+        strip = self._borders.get(key)
+        if strip is None:
+            strip = self._borders[key] = self._styles_cache.render_widget(self, Region(0, y, width, 1))[0]
+        return strip
+
+    def _view(self) -> tuple:
+        """What every line of one repaint shares: scroll offset, cursor, width, colours, theme."""
+        cursor = ("column--cursor-active" if self.active else "column--cursor")
+        width = self._line_width if self._line_width is not None else self.scrollable_content_region.width
+        return round(self.scroll_offset.y), self.cursor, cursor, width, self._base_style(), self.app.theme
+
+    def _line_key(self, y: int, view: tuple) -> tuple:
+        """What content line `y` shows, as a cache key: the card, which of its lines, how it is highlighted."""
+        scroll_y, cursor_index, cursor, width, base, theme = view
+        index, part = divmod(y + scroll_y, CARD_HEIGHT)
+        card = self.card_at(index)
+        if card is None:
+            return (None, width, base)
+        return (card.id, card.version, card.stale, part, cursor if index == cursor_index else None, width, base,
+                theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
 
     def render_line(self, y: int) -> Strip:
-        width = self._line_width if self._line_width is not None else self.scrollable_content_region.width
-        line = y + round(self.scroll_offset.y)
-        index, part = divmod(line, CARD_HEIGHT)
+        view = self._view()
+        key = self._line_key(y, view)
+        strip = self._strips.get(key)
+        if strip is not None:
+            return strip
+        width, base = view[3], view[4]
+        index, part = divmod(y + view[0], CARD_HEIGHT)
         card = self.card_at(index)
-        base = self._base_style()
         if card is None:
             return Strip.blank(width, base)
-        is_cursor = index == self.cursor
-        cursor = ("column--cursor-active" if self.active else "column--cursor") if is_cursor else None
-        cache_key = (card.id, card.version, card.stale, part, cursor, width, base, self.app.theme,
-                     card.needs_ack, card.paged, card.sla_label, card.sla_style)
-        strip = self._strips.get(cache_key)
-        if strip is None:
-            over = keep = None
-            if cursor is not None:
-                over = self._style(cursor)
-                if part == 1 and card.sla_style in ("warning", "breached"):
-                    # A countdown at risk keeps its colour under the cursor, where the user is looking.
-                    keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
-            segments = card_segments(card, part, width, self._style, base, over, keep)
-            strip = self._strips[cache_key] = Strip(segments, width).simplify()
+        cursor = key[4]
+        over = keep = None
+        if cursor is not None:
+            over = self._style(cursor)
+            if part == 1 and card.sla_style in ("warning", "breached"):
+                # A countdown at risk keeps its colour under the cursor, where the user is looking.
+                keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
+        segments = card_segments(card, part, width, self._style, base, over, keep)
+        strip = self._strips[key] = Strip(segments, width).simplify()
         return strip
 
     # -- actions ---------------------------------------------------------

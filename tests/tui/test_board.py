@@ -505,3 +505,50 @@ async def test_the_title_bar_shows_the_board_and_the_filter_literally(make_app, 
         await settle(pilot)
         assert "filter: [b]" in str(bar.render())
         assert lines(pilot.app, "todo")[1].strip().startswith("Brackets [b]")
+
+
+async def test_columns_paint_exactly_what_textuals_own_pipeline_paints(make_app, seed):
+    """A column paints its card rows itself (framed, filtered, cached) for speed; cell for cell, colour for
+    colour, that must be what Textual's styles pipeline paints: active or not, at its limit, scrolled,
+    in either theme, and with styles only Textual's pipeline draws."""
+    from textual.geometry import Region
+    from textual.scroll_view import ScrollView
+
+    for n in range(30):
+        seed(f"card {n} [b]x[/b] ✓ 漢字", assignee="bob" if n % 2 else None)
+    for n in range(5):
+        seed(f"busy {n}", state="in_progress")
+
+    def cells(strips) -> list[list[tuple]]:
+        return [[(char, segment.style) for segment in strip for char in segment.text] for strip in strips]
+
+    def assert_same(board) -> None:
+        for column in board.columns:
+            whole = Region(0, 0, *column.outer_size)
+            ours = column.render_lines(whole)
+            column._styles_cache.clear()
+            textuals = ScrollView.render_lines(column, whole)
+            assert cells(ours) == cells(textuals), column.state
+            part = Region(3, 2, column.outer_size.width - 5, 4)  # a crop, as the compositor asks under a dialog
+            assert cells(column.render_lines(part)) == cells(ScrollView.render_lines(column, part)), column.state
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await settle(pilot)
+        assert board.column("todo")._card_frame() is not None  # the board's own styles take the fast path
+        assert_same(board)
+        await pilot.press("j", "j", "pagedown", "l", "l")
+        await settle(pilot)
+        assert board.column("in_progress").has_class("-at-limit")
+        assert_same(board)
+        await pilot.press("h", "h", "j", "L", "H")  # back under the first border it painted, cards moved meanwhile
+        await settle(pilot)
+        assert_same(board)
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+        assert_same(board)
+        column = board.column("todo")
+        column.styles.padding = (0, 1)
+        await settle(pilot)
+        assert column._card_frame() is None
+        assert_same(board)
