@@ -145,6 +145,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """The same lines between their border cells, filters applied: what `render_lines` hands Textual.
         Per frame (the active column's border differs), then keyed as `_strips`: moving the cursor on
         and off a column finds the lines it painted under each border last time."""
+        self._rows: dict[int, Strip] = {}
+        """The rows as last handed to Textual, by y, until Textual marks them dirty (as its `StylesCache` keeps
+        lines): a repaint that takes in this column only because it lies beside a change costs a lookup a row."""
         self._borders: dict[tuple, Strip] = {}
         """The top and bottom border rows by text and width, cleared with `_frame`."""
         self._styles: dict[str, Style] = {}
@@ -356,6 +359,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         filters = tuple(self.app.get_line_filters())
         if filters != self._filters:  # e.g. NO_COLOR, or the app's ANSI colour switched
             self._framed.clear()
+            self._rows.clear()
             self._filters = filters
         framed = self._framed.get(frame)
         if framed is None:
@@ -363,16 +367,32 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
                 self._framed.clear()
             framed = self._framed[frame] = LRUCache(maxsize=512)
         lines: list[Strip] = []
+        rows = self._rows
         for y in crop.line_range:
-            if y == 0 or y == height - 1:
-                strip = self._border_row(y, width)
+            strip = rows.get(y)
+            if strip is not None:  # not marked dirty since it was painted: a column beside a move, say
+                pass
+            elif y == 0 or y == height - 1:
+                strip = rows[y] = self._border_row(y, width)
             else:
                 key = self._line_key(y - 1, view)
                 strip = framed.get(key)
                 if strip is None:
                     strip = framed[key] = self._frame_line(self.render_line(y - 1), frame, width, filters)
+                rows[y] = strip
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines
+
+    def _set_dirty(self, *regions: Region) -> None:
+        """Textual marks lines to repaint here (every `refresh` comes through); forget those painted rows."""
+        super()._set_dirty(*regions)
+        if not regions:
+            self._rows.clear()
+            return
+        offset = self.content_offset
+        for region in regions:
+            for y in region.translate(offset).line_range:
+                self._rows.pop(y, None)
 
     def _card_frame(self) -> tuple[Segment, Segment] | None:
         """The left and right border cells of a card row, as `StylesCache` draws them; None if the column's
@@ -386,6 +406,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         from textual.style import Style as TextualStyle
 
         self._borders.clear()
+        self._rows.clear()
         (left_type, left_color), (right_type, right_color) = styles.border_left, styles.border_right
         plain = (left_type and right_type and styles.border_top[0] and styles.border_bottom[0]
                  and not any(styles.padding) and not any(edge for edge, _ in styles.outline)
