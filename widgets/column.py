@@ -350,6 +350,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         tint, opacity, outline, hatch) go to Textual's pipeline.
         """
         self._line_width = self.scrollable_content_region.width  # once per repaint: a walk of the screen's map
+        self._update_position()  # the first frame's: before it, the column had no height to say what is in view
         frame = self._card_frame()
         if frame is None:
             return super().render_lines(crop)

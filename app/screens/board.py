@@ -27,7 +27,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
@@ -39,6 +38,7 @@ from app.yamlnodes import ConfigError
 from widgets.card import Card
 from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
+from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
 from widgets.title_bar import TitleBar
 
@@ -185,12 +185,14 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                              limit=column.wip_limit, id=f"column-{column.key}")
         yield self.roster_panel()
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "triageboard"
         self.sub_title = self._board_label()
-        self.columns[0].active = True
+        first = self.columns[0]
+        first.active = True
+        self._show_card(first, first.current_card)  # in the first frame, not a message later
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
@@ -274,12 +276,14 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @on(Column.CardHighlighted)
     def highlighted(self, event: Column.CardHighlighted) -> None:
-        if not event.column.active:  # e.g. a live refresh keeping another column's cursor on its card
-            return
-        card = event.card
+        if event.column.active:  # not e.g. a live refresh keeping another column's cursor on its card
+            self._show_card(event.column, event.card)
+
+    def _show_card(self, column: Column, card: Card | None) -> None:
+        """The status line describes the highlighted card, and the triage panel follows it."""
         where = f"filter “{self.source.text_filter}” · " if self.source.text_filter else ""
         if card is None:
-            self._status(f"{where}{event.column.title}: no cards")
+            self._status(f"{where}{column.title}: no cards")
         else:
             allowed = ", ".join(self.workflow.column(t).title for t in self.workflow.allowed(card.state))
             stale = " · stale: in this column past report.stale_after" if card.stale else ""

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -29,6 +29,7 @@ from app.config import Config
 from app.cycles import Period
 from app.metrics import DAY, Stat
 from app.reports import CycleReport, compliance_text, current_cycle_number, cycle_of, gather
+from widgets.key_bar import KeyBar
 from widgets.title_bar import TitleBar
 
 
@@ -118,7 +119,7 @@ class ReportsScreen(Screen[None]):
                     yield PlotextPlot(id="ageing")
             with VerticalScroll(id="figures-pane"):
                 yield Static(id="figures")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "triageboard · reports"

@@ -552,3 +552,22 @@ async def test_columns_paint_exactly_what_textuals_own_pipeline_paints(make_app,
         await settle(pilot)
         assert column._card_frame() is None
         assert_same(board)
+
+
+async def test_the_key_bar_follows_the_mode_and_a_click_on_a_key_presses_it(make_app, seed):
+    from widgets.key_bar import KeyBar
+
+    seed("alpha")
+    async with make_app().run_test(size=SIZE) as pilot:
+        bar = pilot.app.board.query_one(KeyBar)
+        assert "Leave triage" not in bar.render().plain
+        await pilot.press("t")
+        await settle(pilot)
+        assert "esc Leave triage" in bar.render().plain  # triage mode's keys, once it is on
+        await pilot.press("escape")
+        await settle(pilot)
+        line = bar.render().plain
+        assert "Leave triage" not in line
+        await pilot.click(KeyBar, offset=(line.index(" ? Help") + 1, 0))
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, HelpScreen)

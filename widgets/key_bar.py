@@ -1,0 +1,129 @@
+"""The bottom line: the keys the screen shows (`Binding(show=True)`) and what each does, in one widget.
+
+Textual's `Footer` composes nothing on its first frame and then, once the
+screen's bindings are known, mounts a widget per key: on the board that is
+fifteen widgets styled and laid out after the board is up, and the line of
+keys appeared 180 ms after the board did (bench/bench_startup.py). This bar
+paints the same keys in the first frame, one line of text, and repaints
+itself when the screen's bindings change. A click on a key presses it, as
+the footer's keys do.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from textual import events
+from textual.binding import Binding
+from textual.content import Content, Span
+from textual.widget import Widget
+
+
+class KeySpan(NamedTuple):
+    start: int
+    end: int
+    key: str
+    enabled: bool
+
+
+class KeyBar(Widget):
+    """Each shown binding as ` key description `, the command palette's key on the right."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        background: $footer-background;
+        color: $footer-foreground;
+        text-wrap: nowrap;
+        text-overflow: clip;
+        .key-bar--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-bar--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._spans: list[KeySpan] = []
+        """Where each key sits on the line as last painted, for clicks."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def shown(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
+        """The bindings to show, one per action, in the screen's order; and the command palette's."""
+        active = self.screen.active_bindings
+        seen: set[str] = set()
+        keys: list[tuple[Binding, bool]] = []
+        for _node, binding, enabled, _tooltip in active.values():
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append((binding, enabled))
+        palette = None
+        if self.app.ENABLE_COMMAND_PALETTE and self.app.COMMAND_PALETTE_BINDING in active:
+            _node, binding, enabled, _tooltip = active[self.app.COMMAND_PALETTE_BINDING]
+            palette = (binding, enabled)
+            keys = [(b, e) for b, e in keys if b.action != binding.action]
+        return keys, palette
+
+    def render(self) -> Content:
+        keys, palette = self.shown()
+        key_style = self.get_visual_style("key-bar--key", partial=True)
+        description_style = self.get_visual_style("key-bar--description", partial=True)
+        width = self.size.width
+        text: list[str] = []
+        spans: list[Span] = []
+        self._spans = []
+        position = 0
+
+        def add(binding: Binding, enabled: bool, at: int) -> int:
+            key = f" {self.app.get_key_display(binding)} "
+            description = f"{binding.description} " if binding.description else ""
+            spans.append(Span(at, at + len(key), key_style))
+            if description:
+                spans.append(Span(at + len(key), at + len(key) + len(description), description_style))
+            if not enabled:
+                spans.append(Span(at, at + len(key) + len(description), "dim"))
+            self._spans.append(KeySpan(at, at + len(key) + len(description), binding.key, enabled))
+            text.append(key + description)
+            return at + len(key) + len(description)
+
+        palette_width = 0
+        if palette is not None:
+            binding = palette[0]
+            palette_width = len(f" {self.app.get_key_display(binding)} {binding.description} ")
+        for binding, enabled in keys:
+            if position + len(binding.description) + 4 > width - palette_width:
+                break  # what does not fit is in the help (?) and the palette
+            position = add(binding, enabled, position)
+        if palette is not None:
+            gap = max(1, width - palette_width - position)
+            text.append(" " * gap)
+            add(palette[0], palette[1], position + gap)
+        return Content("".join(text), spans)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        for span in self._spans:
+            if span.start <= event.x < span.end:
+                if span.enabled:
+                    self.app.simulate_key(span.key)
+                else:
+                    self.app.bell()
+                return
+
+
+__all__ = ["KeyBar"]
