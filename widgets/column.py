@@ -367,6 +367,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             if len(self._framed) >= 4:  # themes come and go; a column has two frames in use, active or not
                 self._framed.clear()
             framed = self._framed[frame] = LRUCache(maxsize=512)
+        background = self.background_colors[1] if filters else None  # a walk up the DOM: once, not per line
         lines: list[Strip] = []
         rows = self._rows
         for y in crop.line_range:
@@ -379,7 +380,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
                 key = self._line_key(y - 1, view)
                 strip = framed.get(key)
                 if strip is None:
-                    strip = framed[key] = self._frame_line(self.render_line(y - 1), frame, width, filters)
+                    strip = framed[key] = self._frame_line(self._segments(y - 1, key, view), frame, width,
+                                                           filters, background)
                 rows[y] = strip
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines
@@ -423,13 +425,13 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self._frame = (left, right)
         return self._frame
 
-    def _frame_line(self, content: Strip, frame: tuple[Segment, Segment], width: int, filters: tuple) -> Strip:
+    @staticmethod
+    def _frame_line(content: list[Segment], frame: tuple[Segment, Segment], width: int, filters: tuple,
+                    background) -> Strip:
         """A content line between its border cells, through the app's filters (as Textual would)."""
-        strip = Strip([frame[0], *content, frame[1]], width)
-        if filters:
-            background = self.background_colors[1]
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
+        strip = Strip(Segment.simplify([frame[0], *content, frame[1]]), width)
+        for line_filter in filters:
+            strip = strip.apply_filter(line_filter, background)
         return strip
 
     def _border_row(self, y: int, width: int) -> Strip:
@@ -458,16 +460,21 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
                 theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
 
     def render_line(self, y: int) -> Strip:
+        """Textual's path (styles `render_lines` does not draw): the content line alone, cached as the rows are."""
         view = self._view()
         key = self._line_key(y, view)
         strip = self._strips.get(key)
-        if strip is not None:
-            return strip
+        if strip is None:
+            strip = self._strips[key] = Strip(self._segments(y, key, view), view[3]).simplify()
+        return strip
+
+    def _segments(self, y: int, key: tuple, view: tuple) -> list[Segment]:
+        """Content line `y` (`key` is its `_line_key`): a card's line, or blank below the last card."""
         width, base = view[3], view[4]
         index, part = divmod(y + view[0], CARD_HEIGHT)
         card = self.card_at(index)
         if card is None:
-            return Strip.blank(width, base)
+            return [Segment(" " * width, base)]
         cursor = key[4]
         over = keep = None
         if cursor is not None:
@@ -475,9 +482,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             if part == 1 and card.sla_style in ("warning", "breached"):
                 # A countdown at risk keeps its colour under the cursor, where the user is looking.
                 keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
-        segments = card_segments(card, part, width, self._style, base, over, keep)
-        strip = self._strips[key] = Strip(segments, width).simplify()
-        return strip
+        return card_segments(card, part, width, self._style, base, over, keep)
 
     # -- actions ---------------------------------------------------------
 
