@@ -155,6 +155,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self._frame: tuple[Segment, Segment] | None | bool = False
         """The left and right border segments for `render_lines`' own path; None: use Textual's; False: not worked out."""
         self._frame_key = -1
+        self._positioned = False
+        """The bottom border has said what is in view at a known height (later, resizes and scrolls update it)."""
         self._filters: tuple = ()
         """The styles' update count `_frame` was worked out at: any rule set since (an inline border) redoes it."""
         self.set_reactive(Column.count, count)
@@ -350,7 +352,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         tint, opacity, outline, hatch) go to Textual's pipeline.
         """
         self._line_width = self.scrollable_content_region.width  # once per repaint: a walk of the screen's map
-        self._update_position()  # the first frame's: before it, the column had no height to say what is in view
+        if not self._positioned:  # the first frame: before it, the column had no height to say what is in view
+            self._positioned = self.scrollable_content_region.height > 0
+            self._update_position()
         frame = self._card_frame()
         if frame is None:
             return super().render_lines(crop)
