@@ -1,12 +1,23 @@
-"""Widgets render and post messages; they never import `data/` or call the service."""
+"""Widgets render and post messages; they never import `data/` or call the service.
 
-from widgets.card import Card, CardSource
-from widgets.card_styles import CardStyles
-from widgets.column import Column
-from widgets.outbox_badge import OutboxBadge
-from widgets.roster_panel import RosterLine, RosterPanel
-from widgets.title_bar import TitleBar
-from widgets.triage_panel import TriagePanel, TriageView
+The names below load with their module on first use (PEP 562), not with the
+package: the board imports the widgets its first frame shows, and the triage
+panel and the badge when they are first mounted.
+"""
 
-__all__ = ["Card", "CardSource", "CardStyles", "Column", "OutboxBadge", "RosterLine", "RosterPanel", "TitleBar",
-           "TriagePanel", "TriageView"]
+from __future__ import annotations
+
+import importlib
+
+_MODULES = {"Card": "card", "CardSource": "card", "CardStyles": "card_styles", "Column": "column",
+            "KeyBar": "key_bar", "OutboxBadge": "outbox_badge", "RosterLine": "roster_panel",
+            "RosterPanel": "roster_panel", "StatusLine": "status_line", "TitleBar": "title_bar",
+            "TriagePanel": "triage_panel", "TriageView": "triage_panel"}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"widgets.{_MODULES[name]}"), name)

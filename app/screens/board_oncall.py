@@ -24,7 +24,6 @@ from app.service import Conflict, Refused
 from data.outbox import outbox_counts
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column
-from widgets.outbox_badge import OutboxBadge
 from widgets.title_bar import TitleBar
 from widgets.roster_panel import RosterLine, RosterPanel
 
@@ -110,6 +109,8 @@ class OnCallBoard:
     def start_oncall(self: BoardScreen) -> None:
         """After the first paint: the header's mail count, and the roster and outbox timers."""
         try:
+            from widgets.outbox_badge import OutboxBadge  # after the first paint, so imported then
+
             self.query_one(TitleBar).mount(OutboxBadge(id="outbox"))
         except MountError:  # the board is closing already (q pressed before it was up)
             return
@@ -198,7 +199,7 @@ class OnCallBoard:
         self.post_message(OutboxCounted(counts["pending"], counts["failed"]))
 
     def on_outbox_counted(self: BoardScreen, message: OutboxCounted) -> None:
-        badge = self.query_one(OutboxBadge)
+        badge = self.query_one("#outbox")
         badge.queued = message.pending
         badge.failed = message.failed
 

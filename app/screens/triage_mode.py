@@ -29,9 +29,9 @@ from app.service import Conflict, Refused
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
-from widgets.triage_panel import TriagePanel, TriageView
 
 if TYPE_CHECKING:
+    from widgets.triage_panel import TriagePanel, TriageView
     from app.screens.board import BoardScreen
     from app.screens.triage_dialogs import NewTicket
 
@@ -106,7 +106,10 @@ class TriageMode:
 
     @property
     def triage_panel(self: BoardScreen) -> TriagePanel:
-        """The panel, mounted (hidden) when it is first asked for: the board's first paint does without it."""
+        """The panel, mounted (hidden) when it is first asked for: the board's first paint does without it
+        (nor does the board import it before)."""
+        from widgets.triage_panel import TriagePanel
+
         try:
             return self.query_one(TriagePanel)
         except NoMatches:
@@ -138,6 +141,8 @@ class TriageMode:
 
     def load_triage(self: BoardScreen, card: Card | None) -> None:
         if card is None:
+            from widgets.triage_panel import TriageView
+
             self.triage_panel.view = TriageView(message="no card selected")
             return
         self._triage_load_worker(card.key)
@@ -165,6 +170,8 @@ class TriageMode:
 
     def triage_view(self: BoardScreen, ticket: Any) -> TriageView:
         """What the panel shows for `ticket` (called in workers: reads nothing but the ticket)."""
+        from widgets.triage_panel import TriageView
+
         rows = [msgspec.structs.replace(row, key=self._key_of(f"triage.{row.field}", row.key)) if row.key else row
                 for row in panel_rows(ticket, self.service.config.triage, self.service.today())]
         extra = ((self._key_of("triage.clear_override", "P"), "clear the priority override"),
