@@ -67,16 +67,9 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
     # The database is opened and migrated before the screen takes over (a bad URL or database is
     # one plain line from `main`, like every command's), and before Textual is imported: the
     # columns are counted meanwhile, in a thread.
-    import time as _t, builtins
-    _m = builtins.__dict__.setdefault("_MARKS", [])
-    _m.append(("open_board", _t.perf_counter()))
-    config = runtime.config
-    _m.append(("config", _t.perf_counter()))
     service = runtime.service
-    _m.append(("service", _t.perf_counter()))
     first_counts = start_counting()
     from app.tui import TriageApp  # Textual is only imported when a board is opened
-    _m.append(("app.tui", _t.perf_counter()))
 
     app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo, service=service,
                     first_counts=first_counts)
