@@ -149,16 +149,17 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """The rows as last handed to Textual, by y, until Textual marks them dirty (as its `StylesCache` keeps
         lines): a repaint that takes in this column only because it lies beside a change costs a lookup a row."""
         self._borders: dict[tuple, Strip] = {}
-        """The top and bottom border rows by text and width, cleared with `_frame`."""
+        """The top and bottom border rows by text and width, cleared when the frame is worked out again."""
         self._styles: dict[str, Style] = {}
         self._line_width: int | None = None
         self._frame: tuple[Segment, Segment] | None | bool = False
         """The left and right border segments for `render_lines`' own path; None: use Textual's; False: not worked out."""
         self._frame_key = -1
+        """The styles' update count `_frame` was worked out at: any rule set since (an inline border) redoes it."""
+        self._filters: tuple = ()
+        """The app's line filters the cached rows went through (NO_COLOR, ANSI colours): others clear them."""
         self._positioned = False
         """The bottom border has said what is in view at a known height (later, resizes and scrolls update it)."""
-        self._filters: tuple = ()
-        """The styles' update count `_frame` was worked out at: any rule set since (an inline border) redoes it."""
         self.set_reactive(Column.count, count)
         self.set_reactive(Column.limit, limit)
 
@@ -375,17 +376,16 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         lines: list[Strip] = []
         rows = self._rows
         for y in crop.line_range:
-            strip = rows.get(y)
-            if strip is not None:  # not marked dirty since it was painted: a column beside a move, say
-                pass
-            elif y == 0 or y == height - 1:
-                strip = rows[y] = self._border_row(y, width)
-            else:
-                key = self._line_key(y - 1, view)
-                strip = framed.get(key)
-                if strip is None:
-                    strip = framed[key] = self._frame_line(self._segments(y - 1, key, view), frame, width,
-                                                           filters, background)
+            strip = rows.get(y)  # None once Textual marks the row dirty; kept in a column beside a move, say
+            if strip is None:
+                if y == 0 or y == height - 1:
+                    strip = self._border_row(y, width)
+                else:
+                    key = self._line_key(y - 1, view)
+                    strip = framed.get(key)
+                    if strip is None:
+                        strip = framed[key] = self._frame_line(self._segments(y - 1, key, view), frame, width,
+                                                               filters, background)
                 rows[y] = strip
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines

@@ -84,34 +84,33 @@ class KeyBar(Widget):
         keys, palette = self.shown()
         key_style = self.get_visual_style("key-bar--key", partial=True)
         description_style = self.get_visual_style("key-bar--description", partial=True)
-        width = self.size.width
         text: list[str] = []
         spans: list[Span] = []
         self._spans = []
-        position = 0
+
+        def label(binding: Binding) -> tuple[str, str]:
+            return f" {self.app.get_key_display(binding)} ", f"{binding.description} " if binding.description else ""
 
         def add(binding: Binding, enabled: bool, at: int) -> int:
-            key = f" {self.app.get_key_display(binding)} "
-            description = f"{binding.description} " if binding.description else ""
+            key, description = label(binding)
+            end = at + len(key) + len(description)
             spans.append(Span(at, at + len(key), key_style))
             if description:
-                spans.append(Span(at + len(key), at + len(key) + len(description), description_style))
+                spans.append(Span(at + len(key), end, description_style))
             if not enabled:
-                spans.append(Span(at, at + len(key) + len(description), "dim"))
-            self._spans.append(KeySpan(at, at + len(key) + len(description), binding.key, enabled))
+                spans.append(Span(at, end, "dim"))
+            self._spans.append(KeySpan(at, end, binding.key, enabled))
             text.append(key + description)
-            return at + len(key) + len(description)
+            return end
 
-        palette_width = 0
-        if palette is not None:
-            binding = palette[0]
-            palette_width = len(f" {self.app.get_key_display(binding)} {binding.description} ")
+        room = self.size.width - (sum(map(len, label(palette[0]))) if palette is not None else 0)
+        position = 0
         for binding, enabled in keys:
-            if position + len(binding.description) + 4 > width - palette_width:
+            if position + sum(map(len, label(binding))) > room:
                 break  # what does not fit is in the help (?) and the palette
             position = add(binding, enabled, position)
         if palette is not None:
-            gap = max(1, width - palette_width - position)
+            gap = max(1, room - position)
             text.append(" " * gap)
             add(palette[0], palette[1], position + gap)
         return Content("".join(text), spans)
