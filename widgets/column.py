@@ -149,6 +149,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """The rows as last handed to Textual, by y, until Textual marks them dirty (as its `StylesCache` keeps
         lines): a repaint that takes in this column only because it lies beside a change costs a lookup a row."""
         self._borders: dict[tuple, Strip] = {}
+        self._inner_outer: tuple = ()
+        """The frame's inner and outer background styles (Textual's), worked out with `_frame`."""
         """The top and bottom border rows by text and width, cleared when the frame is worked out again."""
         self._styles: dict[str, Style] = {}
         self._line_width: int | None = None
@@ -365,6 +367,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         filters = tuple(self.app.get_line_filters())
         if filters != self._filters:  # e.g. NO_COLOR, or the app's ANSI colour switched
             self._framed.clear()
+            self._borders.clear()
             self._rows.clear()
             self._filters = filters
         framed = self._framed.get(frame)
@@ -379,7 +382,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             strip = rows.get(y)  # None once Textual marks the row dirty; kept in a column beside a move, say
             if strip is None:
                 if y == 0 or y == height - 1:
-                    strip = self._border_row(y, width)
+                    strip = self._border_row(y, width, filters, background)
                 else:
                     key = self._line_key(y - 1, view)
                     strip = framed.get(key)
@@ -423,7 +426,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             self._frame = None
             return None
         base_background, background = self.background_colors
-        inner, outer = StylesCache.get_inner_outer(StylesCache, base_background, background)
+        inner, outer = self._inner_outer = StylesCache.get_inner_outer(StylesCache, base_background, background)
         left = get_box(left_type, inner, outer, TextualStyle(foreground=base_background + left_color))[1][0]
         right = get_box(right_type, inner, outer, TextualStyle(foreground=base_background + right_color))[1][2]
         self._frame = (left, right)
@@ -438,13 +441,40 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             strip = strip.apply_filter(line_filter, background)
         return strip
 
-    def _border_row(self, y: int, width: int) -> Strip:
-        """The top or bottom border, title or subtitle included, by Textual; kept until the text or styles change
-        (Textual's own cache would work out the title's colours on every call)."""
-        key = (y, width, self._border_title if y == 0 else self._border_subtitle)
+    def _border_row(self, y: int, width: int, filters: tuple, background) -> Strip:
+        """The top or bottom border with its title or subtitle, drawn as `StylesCache` draws it, and kept
+        until the text or the styles change: Textual's own path works out every colour of the row again
+        on each call, and a move changes both border texts of two columns."""
+        is_top = y == 0
+        label = self._border_title if is_top else self._border_subtitle
+        key = (y, width, label)
         strip = self._borders.get(key)
-        if strip is None:
-            strip = self._borders[key] = self._styles_cache.render_widget(self, Region(0, y, width, 1))[0]
+        if strip is not None:
+            return strip
+        from textual._border import get_box, render_border_label, render_row
+        from textual.color import TRANSPARENT
+        from textual.style import Style as TextualStyle
+
+        styles = self.styles
+        base_background, widget_background = self.background_colors
+        inner, outer = self._inner_outer
+        edge, edge_color = styles.border_top if is_top else styles.border_bottom
+        edge_style = TextualStyle(foreground=base_background + edge_color)
+        label_segments: list[Segment] = []
+        if label is not None:
+            describe = self._get_title_style_information if is_top else self._get_subtitle_style_information
+            color, label_background, label_style = describe(base_background)
+            under = base_background + widget_background
+            label_style += TextualStyle(under + label_background if label_background.a else TRANSPARENT,
+                                        under + color if color.a else TRANSPARENT)
+            label_segments = render_border_label((label, label_style), is_top, edge, width - 2, inner, outer,
+                                                 edge_style, True, True)
+        box = get_box(edge, inner, outer, edge_style)
+        align = styles.border_title_align if is_top else styles.border_subtitle_align
+        strip = Strip(render_row(box[0 if is_top else 2], width, True, True, label_segments, align), width)
+        for line_filter in filters:
+            strip = strip.apply_filter(line_filter, background)
+        self._borders[key] = strip
         return strip
 
     def _view(self) -> tuple:

@@ -171,6 +171,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self._risk_every = 60.0
         self._last_write = 0.0
         self._recount_timer: Timer | None = None
+        self._shown: tuple[Column, Card | None] | None = None
+        """The column and card the status line describes."""
         self.source.sla_labels.on_missing = self._sla_missing
 
     # -- layout ----------------------------------------------------------
@@ -289,7 +291,9 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             stale = " · stale: in this column past report.stale_after" if card.stale else ""
             self._status(f"{where}{card.key} {card.priority} {card.status} · {card.title}{stale}"
                          f"{paged_text(card)} · can move to: {allowed}")
-        self.triage_card_changed(card)
+        if (column, card) != self._shown:  # e.g. shown by `focus_card` already, before its highlight message
+            self._shown = (column, card)
+            self.triage_card_changed(card)
 
     # -- navigation ------------------------------------------------------
 
@@ -300,10 +304,12 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self.activate(columns[index])
 
     def focus_card(self, state: str, position: int | None) -> None:
+        """Put the cursor on a card (after a move: the moved card) and describe it in the same frame."""
         column = self.column(state)
         self.activate(column)
         if position is not None:
             column.cursor = position
+        self._show_card(column, column.current_card)  # not a message later: the status line repaints with the columns
 
     # -- moving ----------------------------------------------------------
 

@@ -547,6 +547,12 @@ async def test_columns_paint_exactly_what_textuals_own_pipeline_paints(make_app,
         pilot.app.theme = "textual-light"
         await settle(pilot)
         assert_same(board)
+        from textual.filter import Monochrome
+
+        pilot.app._filters.append(Monochrome())  # as NO_COLOR=1 sets up
+        board.refresh()
+        await settle(pilot)
+        assert_same(board)
         column = board.column("todo")
         column.styles.padding = (0, 1)
         await settle(pilot)
