@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.content import Content, Span
+from textual.strip import Strip
 from textual.widget import Widget
+
+_DIM = Style(dim=True)
 
 
 class KeySpan(NamedTuple):
@@ -80,12 +85,17 @@ class KeyBar(Widget):
             keys = [(b, e) for b, e in keys if b.action != binding.action]
         return keys, palette
 
-    def render(self) -> Content:
+    def render_line(self, y: int) -> Strip:
+        """The one line, as segments (the Line API): Textual's `Content` would wrap and align a line
+        that is never wrapped, and that was most of the bar's cost in the board's first frame."""
+        width = self.size.width
+        base = self.rich_style
+        if y:
+            return Strip.blank(width, base)
         keys, palette = self.shown()
-        key_style = self.get_visual_style("key-bar--key", partial=True)
-        description_style = self.get_visual_style("key-bar--description", partial=True)
-        text: list[str] = []
-        spans: list[Span] = []
+        key_style = base + self.get_component_rich_style("key-bar--key", partial=True)
+        description_style = base + self.get_component_rich_style("key-bar--description", partial=True)
+        segments: list[Segment] = []
         self._spans = []
 
         def label(binding: Binding) -> tuple[str, str]:
@@ -93,27 +103,25 @@ class KeyBar(Widget):
 
         def add(binding: Binding, enabled: bool, at: int) -> int:
             key, description = label(binding)
-            end = at + len(key) + len(description)
-            spans.append(Span(at, at + len(key), key_style))
+            dim = _DIM if not enabled else None
+            segments.append(Segment(key, key_style + dim if dim else key_style))
             if description:
-                spans.append(Span(at + len(key), end, description_style))
-            if not enabled:
-                spans.append(Span(at, end, "dim"))
+                segments.append(Segment(description, description_style + dim if dim else description_style))
+            end = at + cell_len(key) + cell_len(description)
             self._spans.append(KeySpan(at, end, binding.key, enabled))
-            text.append(key + description)
             return end
 
-        room = self.size.width - (sum(map(len, label(palette[0]))) if palette is not None else 0)
+        room = width - (sum(map(cell_len, label(palette[0]))) if palette is not None else 0)
         position = 0
         for binding, enabled in keys:
-            if position + sum(map(len, label(binding))) > room:
+            if position + sum(map(cell_len, label(binding))) > room:
                 break  # what does not fit is in the help (?) and the palette
             position = add(binding, enabled, position)
         if palette is not None:
             gap = max(1, room - position)
-            text.append(" " * gap)
-            add(palette[0], palette[1], position + gap)
-        return Content("".join(text), spans)
+            segments.append(Segment(" " * gap, base))
+            position = add(palette[0], palette[1], position + gap)
+        return Strip(segments).adjust_cell_length(width, base)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         for span in self._spans:

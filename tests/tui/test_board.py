@@ -566,13 +566,13 @@ async def test_the_key_bar_follows_the_mode_and_a_click_on_a_key_presses_it(make
     seed("alpha")
     async with make_app().run_test(size=SIZE) as pilot:
         bar = pilot.app.board.query_one(KeyBar)
-        assert "Leave triage" not in bar.render().plain
+        assert "Leave triage" not in bar.render_line(0).text
         await pilot.press("t")
         await settle(pilot)
-        assert "esc Leave triage" in bar.render().plain  # triage mode's keys, once it is on
+        assert "esc Leave triage" in bar.render_line(0).text  # triage mode's keys, once it is on
         await pilot.press("escape")
         await settle(pilot)
-        line = bar.render().plain
+        line = bar.render_line(0).text
         assert "Leave triage" not in line
         await pilot.click(KeyBar, offset=(line.index(" ? Help") + 1, 0))
         await settle(pilot)
