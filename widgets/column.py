@@ -17,8 +17,8 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.geometry import Region, Size
-from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -296,8 +296,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         else:
             first = round(self.scroll_offset.y) // CARD_HEIGHT + 1
             position = f"{first:,}–{min(self.count, first + shown - 1):,} of {self.count:,}"
-        if self.border_subtitle != position:
-            self.border_subtitle = position
+        shown = self._border_subtitle
+        if shown is None or shown.plain != position:
+            self.border_subtitle = Content(position)  # text, not markup: nothing to parse
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -306,7 +307,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
     def _update_header(self) -> None:
         shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
-        self.border_title = f"{escape(self.title)} {shown}"
+        self.border_title = Content(f"{self.title} {shown}")  # the config's title is text, never markup
         self.set_class(self.limit is not None and self.count > self.limit, "-over-limit")
         self.set_class(self.limit is not None and self.count == self.limit, "-at-limit")
 

@@ -278,6 +278,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @on(Column.CardHighlighted)
     def highlighted(self, event: Column.CardHighlighted) -> None:
+        event.stop()  # the board's to describe; the app has nothing to do with it
         if event.column.active:  # not e.g. a live refresh keeping another column's cursor on its card
             self._show_card(event.column, event.card)
 
@@ -451,6 +452,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
     @on(Moved)
     def moved(self, message: Moved) -> None:
+        message.stop()  # posted to this screen for this screen
         outcome = message.outcome
         if outcome.position is not None and outcome.source != outcome.target:
             # Our own committed move: exact, and free. Other writers are caught by the recount.
