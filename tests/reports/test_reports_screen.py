@@ -14,6 +14,7 @@ from app.screens.reports import ReportsScreen
 from app.service import Service
 from app.transfer import import_file
 from data.db import open_database
+from tests.tui.screen import settle
 
 NOW = dt.datetime(2026, 11, 20, 12, 0)  # Friday of cycle 1 (16 .. 29 Nov)
 SIZE = (160, 48)
@@ -37,12 +38,6 @@ def host(report_config, report_db, tmp_path):
     import_file(Service(report_config), write_import(tmp_path / "history.json"))
     database.close()
     return ReportsHost(report_config, report_db)
-
-
-async def settle(pilot) -> None:
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def text(screen, selector: str) -> str:

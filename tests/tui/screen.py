@@ -10,10 +10,24 @@ from __future__ import annotations
 import re
 
 
+async def workers_done(app) -> None:
+    """Wait until the app's workers have finished. One cancelled meanwhile is no failure: an exclusive
+    worker (the at-risk walk, a recount) is cancelled whenever a newer one replaces it, and Textual's
+    `wait_for_complete` raises for it, leaving the others unwaited; so wait again."""
+    from textual.worker import WorkerCancelled
+
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+
+
 async def settle(pilot) -> None:
     """Wait for the board's thread workers and the messages they post (twice: a write can queue another)."""
     for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

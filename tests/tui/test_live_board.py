@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-
+from tests.tui.screen import workers_done
 from widgets import Column
 
 SIZE = (160, 45)
@@ -91,7 +91,7 @@ async def test_a_simultaneous_move_tells_the_second_board_and_shows_the_fresh_ca
         await pilot.press("l")
         assert board.current_card.key == ticket.key
         await within(pilot, lambda: board.current_card.sla_label != "", 1.0)  # nothing left to re-read the column
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         pilot.app.listener.stop()  # "at once": bob's move lands before this board could hear of it
         service.move(ticket.key, "in_progress", by="bob")  # bob, a moment earlier
         await pilot.press("H")  # alice still sees it in Ready and sends it back to To Do

@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.service import Service
 from app.tui import TriageApp
+from tests.tui.screen import workers_done
 
 SIZE = (160, 45)
 MONDAY_9 = dt.datetime(2026, 11, 16, 9, 0)
@@ -27,7 +28,7 @@ async def until(pilot, condition, timeout: float = 3.0) -> None:
         if waited >= timeout:
             raise AssertionError(f"condition not met in {timeout}s: {pilot.app.board.sub_title!r}, "
                                  f"{[title_line(pilot.app, s) for s in ('todo', 'ready')]}")
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.02)
         waited += 0.02
 
