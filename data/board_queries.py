@@ -203,9 +203,9 @@ def _count_before(order: Order, part: int, *, state, id, sort_key, rank):
 
 # The board's unfiltered queries, built once per backend: building the SQL was half the cost of reading
 # a 32-card page on SQLite (0.5 of 1.1 ms), paid by every move for two pages and a position.
-PAGE = Prepared(_page, state=str, limit=int, offset=int)
-KEY_OF = Prepared(_key_of, state=str, id=int)
-COUNT_BEFORE = Prepared(_count_before, state=str, id=int, sort_key=int, rank=float)
+PAGE = Prepared(_page)
+KEY_OF = Prepared(_key_of)
+COUNT_BEFORE = Prepared(_count_before)
 
 
 def rows_by_id(ticket_ids: list[int]) -> dict[int, CardRow]:

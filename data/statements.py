@@ -3,64 +3,66 @@
 Peewee builds a query's SQL from its expression tree on every execution. For
 the hot statements that is most of their cost: selecting a ticket's forty
 columns by key takes 1.3 ms to build and 0.04 ms to run on SQLite, and a move
-runs it, then reads two pages and a position. A `Prepared` statement is still
-written as a Peewee query (so each backend gets its own quoting, placeholders
-and `FOR UPDATE`), built once with sentinel values to learn where each
-parameter goes, and afterwards executed as plain SQL.
+runs it, then updates the ticket, reads two pages and a position. A
+`Prepared` statement is still written as a Peewee query (so each backend gets
+its own quoting, placeholders and `FOR UPDATE`), built once with a slot for
+each parameter, and afterwards executed as plain SQL with the values in the
+slots' places.
 
-Only values Peewee passes through unchanged can be parameters: strings,
-integers and floats compared with, or limiting, columns of the same type.
+A slot is a `Value(…, converter=False)`: Peewee copies it into the
+statement's parameters as it is, so the values must be passed as Peewee
+would pass them to the driver (`Field.db_value`; text, numbers, booleans,
+datetimes and None pass unchanged).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator, TypeVar
 
-from peewee import Model, Query
+from peewee import Model, Query, Value
 
 from data.models import database_proxy
 
 M = TypeVar("M", bound=Model)
 
-_KINDS: dict[type, Callable[[str, int], Any]] = {
-    str: lambda name, n: f"\x00{name}\x00",
-    int: lambda name, n: -7_000_001 - n,
-    float: lambda name, n: -7_000_001.5 - n,
-}
-"""Per parameter type, a value no real parameter takes: building with it shows where the parameter goes."""
+
+class _Slot:
+    """Where one named parameter goes; found again, by identity, in the built statement's parameters."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 class Prepared:
     """One query, written as `build(*shape, **parameters)`, built by Peewee once per backend and shape.
 
-    `parameters` names each parameter and its type (str, int or float);
-    `shape` arguments (an order, a part) change the SQL itself and are part
-    of the cache key, never parameters.
+    The keyword arguments are the parameters; `shape` arguments (an order, a
+    part, the columns an UPDATE sets) change the SQL itself and are part of
+    the cache key, never parameters.
     """
 
-    def __init__(self, build: Callable[..., Query], **parameters: type) -> None:
+    def __init__(self, build: Callable[..., Query]) -> None:
         self.build = build
-        self.parameters = parameters
         self._built: dict[tuple, tuple[str, tuple[str, ...]]] = {}
 
     def sql(self, *shape: Any, **values: Any) -> tuple[str, list[Any]]:
         """The SQL for the database in use and its parameter list for these values."""
-        key = (type(database_proxy.obj), shape)
+        key = (type(database_proxy.obj), shape, tuple(values))
         built = self._built.get(key)
         if built is None:
-            built = self._built[key] = self._build(shape)
+            built = self._built[key] = self._build(shape, tuple(values))
         sql, names = built
         return sql, [values[name] for name in names]
 
-    def _build(self, shape: tuple) -> tuple[str, tuple[str, ...]]:
-        sentinels = {name: _KINDS[kind](name, n) for n, (name, kind) in enumerate(self.parameters.items())}
-        sql, params = self.build(*shape, **sentinels).sql()
-        by_value = {value: name for name, value in sentinels.items()}
-        try:
-            return sql, tuple(by_value[param] for param in params)
-        except KeyError as exc:  # a constant in the query, or a value Peewee converted: not preparable
-            raise TypeError(f"{self.build.__qualname__}: parameter {exc.args[0]!r} is not one of "
-                            f"{', '.join(self.parameters)}") from None
+    def _build(self, shape: tuple, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        sql, params = self.build(*shape, **{name: Value(_Slot(name), converter=False) for name in names}).sql()
+        constants = [param for param in params if not isinstance(param, _Slot)]
+        if constants:  # a value written into the query, which later runs would silently reuse
+            raise TypeError(f"{self.build.__qualname__}: {constants[0]!r} is not a parameter "
+                            f"(parameters: {', '.join(names)})")
+        return sql, tuple(param.name for param in params)
 
     def execute(self, *shape: Any, **values: Any):
         """Run it; the database cursor."""
