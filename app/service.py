@@ -31,8 +31,8 @@ from data import outbox as outbox_data
 from data import live
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
-from data.statements import Prepared
 from data.sla_inputs import CHUNK, REMINDER, SlaRow, reminder_keys
+from data.statements import Prepared
 
 if TYPE_CHECKING:
     from app.inbound import Reply  # the email parser: imported by `triageboard inbound`, not by the board
@@ -1248,6 +1248,7 @@ def _ticket_by_key(for_update: bool, *, key):
 
 TICKET_BY_KEY = Prepared(_ticket_by_key)
 """A whole ticket by key (locked for a write on PostgreSQL): built once, it reads in 0.3 ms instead of 1.6."""
+
 
 def _update_ticket(columns: tuple[str, ...], *, id, seen, **values):
     return (Ticket.update({getattr(Ticket, name): values[name] for name in columns})
