@@ -577,3 +577,12 @@ async def test_the_key_bar_follows_the_mode_and_a_click_on_a_key_presses_it(make
         await pilot.click(KeyBar, offset=(line.index(" ? Help") + 1, 0))
         await settle(pilot)
         assert isinstance(pilot.app.screen, HelpScreen)
+
+
+async def test_the_status_line_shows_a_long_title_literally_and_cut_with_an_ellipsis(make_app, seed):
+    seed("[b]bold?[/b] " + "very long title " * 20)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = pilot.app.board.query_one("#status", StatusLine).render_line(0).text
+        assert "SET-1 P2 Open · [b]bold?[/b] very long title" in line
+        assert line.endswith("…") and len(line) == pilot.app.board.query_one("#status").size.width
