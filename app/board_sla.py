@@ -45,13 +45,20 @@ class CardSla(msgspec.Struct, frozen=True):
     """The next target's state: ok | warning | breached | paused | met."""
     left: float
     """Seconds left on the next target (negative when overdue)."""
+    at: dt.datetime | None = None
+    """The moment it was worked out for: a worker that finishes late never replaces a later one's."""
 
 
-def card_sla_of(status: SlaStatus, version: int, closed: bool = False) -> CardSla:
+def card_sla_of(status: SlaStatus, version: int, closed: bool = False, at: dt.datetime | None = None) -> CardSla:
     label, style = card_sla(status, closed=closed)
     target = status.next
     return CardSla(version=version, label=label, style=style, state=target.state,
-                   left=target.left.total_seconds())
+                   left=target.left.total_seconds(), at=at)
+
+
+def _older(entry: CardSla, held: CardSla | None) -> bool:
+    return (held is not None and held.version == entry.version and held.at is not None and entry.at is not None
+            and entry.at < held.at)
 
 
 class SlaLabels:
@@ -102,8 +109,16 @@ class SlaLabels:
         return self._entries.get(ticket_id)
 
     def put(self, entries: dict[int, CardSla]) -> None:
-        """Add or replace entries (dict assignments: safe to call from a worker thread)."""
-        self._entries.update(entries)
+        """Add or replace entries (dict assignments: safe to call from a worker thread).
+
+        Workers overlap (the minute refresh, a card painted without its label), and the one that started
+        first may finish last: an entry worked out for an earlier moment than the one held, for the same
+        version, is dropped, or a countdown would go back to what it said before the minute.
+        """
+        held = self._entries
+        entries = {ticket_id: entry for ticket_id, entry in entries.items()
+                   if not _older(entry, held.get(ticket_id))}
+        held.update(entries)
         self._current.update(entries)
         self.missing.difference_update(entries)
         overflow = len(self._entries) - self.LIMIT
@@ -117,7 +132,7 @@ class SlaLabels:
         entry = self._entries.get(ticket_id)
         if entry is None:
             return False
-        self._entries[ticket_id] = CardSla(version, entry.label, entry.style, entry.state, entry.left)
+        self._entries[ticket_id] = msgspec.structs.replace(entry, version=version)
         return True
 
     def known(self) -> list[int]:

@@ -178,7 +178,7 @@ class BoardSource(msgspec.Struct):
             row, status = rows.get(ticket_id), found.get(ticket_id)
             entry = None
             if row is not None and status is not None:
-                labels[ticket_id] = card_sla_of(status, row.version)
+                labels[ticket_id] = card_sla_of(status, row.version, at=now)
                 entry = risk_entry(row.id, row.state, row.key, row.title, row.assignee, row.priority, status)
             if entry is None:
                 gone.append(ticket_id)

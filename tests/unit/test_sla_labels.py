@@ -32,3 +32,17 @@ def test_after_the_minute_an_uncached_card_keeps_its_old_countdown_until_the_new
     assert asked == ["asked"] and labels.take_missing() == [8]  # ...and asked for
     labels.put({8: label("2h 59m left")})
     assert labels.get(8, 1).label == "2h 59m left" and asked == ["asked"]
+
+
+def test_a_worker_finishing_late_never_puts_back_an_earlier_countdown():
+    import datetime as dt
+
+    nine, three = dt.datetime(2026, 11, 16, 9), dt.datetime(2026, 11, 16, 14, 59)
+    labels = SlaLabels()
+    labels.put({7: CardSla(1, "2h 1m left", "ok", "ok", 7260.0, at=three)})  # the minute refresh's worker
+    labels.put({7: CardSla(1, "8h left", "ok", "ok", 28800.0, at=nine)})  # one started before it, done after
+    assert labels.get(7, 1).label == "2h 1m left"
+    labels.put({7: CardSla(2, "8h left", "ok", "ok", 28800.0, at=nine)})  # a new version is always taken
+    assert labels.get(7, 2).label == "8h left"
+    labels.carry(7, 3)
+    assert labels.get(7, 3).at == nine  # a carried countdown keeps the moment it was worked out for
