@@ -24,7 +24,7 @@ from app.oncall import OnCall, parse_oncall
 from app.sla_config import SlaPolicy, parse_sla
 from app.triage import TriageConfig, parse_triage_config
 from app.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
-from app.yamlnodes import ConfigError, LineDict, Section
+from app.yamlnodes import LineDict, Section
 
 TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrides", "escalation",
                   "sla", "triage", "notify", "report", "keys")

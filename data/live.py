@@ -28,7 +28,6 @@ import logging
 import select
 import sqlite3
 import threading
-import time
 import weakref
 from typing import Callable, Iterable
 from urllib.parse import urlparse

@@ -120,7 +120,7 @@ class KeyBar(Widget):
         if palette is not None:
             gap = max(1, room - position)
             segments.append(Segment(" " * gap, base))
-            position = add(palette[0], palette[1], position + gap)
+            add(palette[0], palette[1], position + gap)
         return Strip(segments).adjust_cell_length(width, base)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
