@@ -60,8 +60,8 @@ SESSION_TOKEN_TTL = 120.0
 """Seconds a page's session token stays good for opening its web socket (it is used once)."""
 MAX_SESSIONS = 4
 """Board processes served at once unless `--max-sessions` says otherwise (each is a full board, ~50 MB)."""
-TOO_MANY = "triageboard: {count} boards are already open through this server (--max-sessions {count}); " \
-           "close one and reload this page"
+TOO_MANY = ("triageboard: too many boards open: this server runs at most {count} at once (--max-sessions); "
+            "close another tab and reload this page")
 
 
 def make_server(command: str, host: str, port: int, public_url: str | None = None, *,
@@ -116,9 +116,26 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             self.tokens[token] = now + SESSION_TOKEN_TTL
             return token
 
+        def foreign_host(self, request: Any) -> str:
+            """On loopback, a Host that is not loopback: a DNS-rebound name of an outside page, or ''.
+
+            A page at evil.example whose name is made to resolve to 127.0.0.1
+            would otherwise be same-origin with the board: its Host and Origin
+            agree. Behind a proxy (`--public-url`, or bound elsewhere) the
+            proxy decides which names reach us.
+            """
+            if self.fixed_public_url or not is_loopback(host):
+                return ""
+            name = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") \
+                else (request.host or "").split("]")[0] + "]"
+            return "" if is_loopback(name) else f"host {name[:100]!r} is not loopback"
+
         def refusal(self, request: Any) -> str:
             """Why this web socket may not open, or ''; the token is used up either way."""
             expires = self.tokens.pop(request.match_info.get("token", ""), None)
+            foreign = self.foreign_host(request)
+            if foreign:
+                return foreign
             origin = request.headers.get("Origin", "")
             expected = _origin(self.base_url(request))
             if not origin or origin.rstrip("/").lower() != expected:
@@ -157,8 +174,15 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 return self.public_url
             return f"{proto}://{host_header}"
 
+        async def handle_index(self, request: Any) -> Any:
+            foreign = self.foreign_host(request)
+            if foreign:
+                click.echo(f"triageboard: serve: page refused: {foreign}", err=True)
+                raise web.HTTPForbidden(text=f"triageboard: {foreign}: open the board at http://127.0.0.1:{port}/\n")
+            return await self.render_index(request)
+
         @aiohttp_jinja2.template("app_index.html")
-        async def handle_index(self, request: Any) -> dict[str, Any]:
+        async def render_index(self, request: Any) -> dict[str, Any]:
             base = self.base_url(request)
             router = request.app.router
             font_size = _to_int(request.query.get("fontsize", "16"), 16)

@@ -184,7 +184,7 @@ async def test_one_board_more_than_max_sessions_is_refused_with_a_message():
         try:
             extra = await served.connect(await served.page_socket_path(), served.origin)
             message = await extra.receive(timeout=5)
-            assert b"2 boards are already open" in message.data and b"--max-sessions" in message.data
+            assert b"too many boards open: this server runs at most 2 at once (--max-sessions)" in message.data
             closing = await extra.receive(timeout=5)
             assert extra.closed or closing.type.name in ("CLOSE", "CLOSED")
             assert served.server.sessions == 2
@@ -199,3 +199,18 @@ async def test_one_board_more_than_max_sessions_is_refused_with_a_message():
         finally:
             for ws in open_:
                 await ws.close()
+
+
+async def test_a_dns_rebound_name_gets_neither_the_page_nor_a_board(capsys):
+    """evil.example made to resolve to 127.0.0.1 would be same-origin with the board: its Host is refused."""
+    async with Served() as served:
+        rebound = f"evil.example:{served.client.port}"
+        page = await served.client.get("/", headers={"Host": rebound})
+        assert page.status == 403 and "data-session-websocket-url" not in await page.text()
+        path = await served.page_socket_path()
+        from aiohttp import WSServerHandshakeError
+
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await served.client.ws_connect(path, headers={"Host": rebound, "Origin": f"http://{rebound}"})
+        assert refused.value.status == 403 and served.server.sessions == 0
+        assert "host 'evil.example' is not loopback" in capsys.readouterr().err
