@@ -84,8 +84,9 @@ def test_a_terminated_postgresql_backend_does_not_stop_the_notifier(tmp_path, ma
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
-            def backends() -> int:
-                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,))
+            def backends() -> int:  # that have run a round (not still opening the database at start-up)
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                            "AND query ILIKE %s", (name, "%FROM \"notification\"%"))
                 return cur.fetchone()[0]
 
             assert wait_for(lambda: backends() > 0, 20), stop(process)
