@@ -178,11 +178,16 @@ class Deliverer:
 
     def _claimed(self, start: dt.datetime, *, webhook: bool) -> Iterator[Notification]:
         """Every row of the channel that was due at `start`, claimed a batch at a time, renewed before its turn."""
+        misses = 0
         while True:
             rows = [row for row in outbox_data.due(start, self.batch, webhook=webhook)
                     if outbox_data.claim(row, self.clock(), self.lease)]
-            if not rows and not outbox_data.due(start, 1, webhook=webhook):
-                return
+            if not rows:  # all due rows taken by another sender meanwhile, or none left
+                misses += 1
+                if misses > 3 or not outbox_data.due(start, 1, webhook=webhook):
+                    return
+                continue
+            misses = 0
             for row in rows:
                 if outbox_data.renew(row, self.clock(), self.lease):
                     yield row
