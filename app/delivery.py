@@ -21,6 +21,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -124,6 +125,9 @@ def post_webhook(url: str, text: str, timeout: float = 10.0, allow: Iterable[str
 CLAIM_BATCH = 10
 """Rows claimed at a time: a row waits behind at most this many sends before its own lease is renewed."""
 
+WEBHOOK_BUDGET = 2
+"""A round starts no webhook post after this many webhook timeouts, so hung webhooks delay the next round little."""
+
 _BROKEN = (smtplib.SMTPServerDisconnected, OSError)
 """Failures after which the SMTP connection is of no further use (a timeout is an OSError)."""
 
@@ -176,11 +180,11 @@ class Deliverer:
         finally:
             database_proxy.close()  # this thread's connection only
 
-    def _claimed(self, start: dt.datetime, *, webhook: bool) -> Iterator[Notification]:
+    def _claimed(self, start: dt.datetime, *, webhook: bool, batch: int | None = None) -> Iterator[Notification]:
         """Every row of the channel that was due at `start`, claimed a batch at a time, renewed before its turn."""
         misses = 0
         while True:
-            rows = [row for row in outbox_data.due(start, self.batch, webhook=webhook)
+            rows = [row for row in outbox_data.due(start, batch or self.batch, webhook=webhook)
                     if outbox_data.claim(row, self.clock(), self.lease)]
             if not rows:  # all due rows taken by another sender meanwhile, or none left
                 misses += 1
@@ -193,7 +197,12 @@ class Deliverer:
                     yield row
 
     def _post_webhooks(self, start: dt.datetime, report: Report) -> None:
-        for row in self._claimed(start, webhook=True):
+        """One post at a time, within WEBHOOK_BUDGET timeouts: what is left waits for the next round, uncharged."""
+        began = time.monotonic()
+        for row in self._claimed(start, webhook=True, batch=1):
+            if time.monotonic() - began > WEBHOOK_BUDGET * self.settings.webhook_timeout:
+                outbox_data.postpone(row, row.last_error, self.clock())
+                return
             self._attempt(row, report, lambda r=row: self._post(r))
 
     def _post(self, row: Notification) -> None:
