@@ -269,18 +269,22 @@ def remind(runtime: Runtime, once: bool, interval: int) -> None:
     running it again, or from cron, sends nothing twice. Loops until Ctrl+C
     unless --once.
     """
-    import time
+    from app.rounds import run_rounds
 
     service = runtime.service
+
+    def round_() -> float:
+        for reminder in service.remind_due():
+            due = reminder.due.astimezone(runtime.config.board.tz)
+            click.echo(f"{reminder.key}: reminded {reminder.recipient} of the "
+                       f"{TARGET_TITLES[reminder.target]} ({reminder.state}, due {due:%a %Y-%m-%d %H:%M %Z})")
+        return interval
+
+    if once:
+        round_()
+        return
     try:
-        while True:
-            for reminder in service.remind_due():
-                due = reminder.due.astimezone(runtime.config.board.tz)
-                click.echo(f"{reminder.key}: reminded {reminder.recipient} of the "
-                           f"{TARGET_TITLES[reminder.target]} ({reminder.state}, due {due:%a %Y-%m-%d %H:%M %Z})")
-            if once:
-                return
-            time.sleep(interval)
+        run_rounds("remind", round_)
     except KeyboardInterrupt:
         return
 

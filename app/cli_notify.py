@@ -18,6 +18,7 @@ import click
 from app.cli import Runtime, emit_json, pass_runtime, refuse
 from app.delivery import Deliverer, Report
 from app.inbound import NotAMessage, parse_reply
+from app.rounds import run_rounds
 from app.serialize import iso
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, utcnow
@@ -96,12 +97,15 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
     stop = _stop_requests()
     smtp = service.config.notify.smtp
     click.echo(f"notify: delivering to {smtp.host}:{smtp.port} every {interval:g}s; Ctrl+C stops", err=True)
+
+    def round_() -> float:
+        report = deliverer.run_once()
+        if report.sent or report.retrying or report.failed:
+            _print_report(report)
+        return interval
+
     try:
-        while not stop.is_set():
-            report = deliverer.run_once()
-            if report.sent or report.retrying or report.failed:
-                _print_report(report)
-            stop.wait(interval)
+        run_rounds("notify", round_, stop=stop)
     except KeyboardInterrupt:
         pass
     click.echo("notify: stopped", err=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,7 @@ import click
 from app.cli import Runtime, cli, emit_json, pass_runtime, refuse
 from app.ics import export_ics, roster_shifts
 from app.roster import RosterRow, roster_rows
+from app.rounds import run_rounds
 from app.rotation import wall_clock
 
 NOW_ENV = "TRIAGEBOARD_NOW"
@@ -171,17 +171,21 @@ def escalate(runtime: Runtime, once: bool, poll: float) -> None:
     service = service_with_clock(runtime)
     tz = runtime.config.board.tz
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is as clean as Ctrl+C
+
+    def round_() -> float:
+        for page in service.escalate_due():
+            due = page.due_at.replace(tzinfo=dt.timezone.utc).astimezone(tz)
+            click.echo(f"{page.key}: paged {', '.join(page.paged)} (step {page.step + 1}, {page.rotation}, "
+                       f"due {due:%Y-%m-%d %H:%M %Z})")
+        wake = service.next_escalation_at()
+        delay = poll if wake is None else (wake - service.clock()).total_seconds()
+        return min(poll, max(delay, 0.5))
+
     try:
-        while True:
-            for page in service.escalate_due():
-                due = page.due_at.replace(tzinfo=dt.timezone.utc).astimezone(tz)
-                click.echo(f"{page.key}: paged {', '.join(page.paged)} (step {page.step + 1}, {page.rotation}, "
-                           f"due {due:%Y-%m-%d %H:%M %Z})")
-            if once:
-                return
-            wake = service.next_escalation_at()
-            delay = poll if wake is None else (wake - service.clock()).total_seconds()
-            time.sleep(min(poll, max(delay, 0.5)))
+        if once:
+            round_()
+            return
+        run_rounds("escalate", round_)
     except KeyboardInterrupt:
         click.echo("triageboard: escalation stopped", err=True)
 

@@ -56,7 +56,16 @@ def board_command(config_path: Path, db_url: str) -> str:
     return shlex.join(parts)
 
 
-def make_server(command: str, host: str, port: int, public_url: str | None = None) -> Any:
+SESSION_TOKEN_TTL = 120.0
+"""Seconds a page's session token stays good for opening its web socket (it is used once)."""
+MAX_SESSIONS = 4
+"""Board processes served at once unless `--max-sessions` says otherwise (each is a full board, ~50 MB)."""
+TOO_MANY = ("triageboard: too many boards open: this server runs at most {count} at once (--max-sessions); "
+            "close another tab and reload this page")
+
+
+def make_server(command: str, host: str, port: int, public_url: str | None = None, *,
+                max_sessions: int = MAX_SESSIONS) -> Any:
     """A textual-serve `Server` whose page addresses work however it is reached.
 
     textual-serve writes absolute URLs (scripts, the websocket) into the page,
@@ -68,8 +77,19 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
     X-Forwarded-Proto / X-Forwarded-Host), which is right for a direct visit, an
     SSH tunnel and a proxy alike. A header that is not a plain host[:port] is
     ignored, so nothing odd is written into the page.
+
+    The web socket drives a board as the user who started `serve`, so it is
+    guarded (textual-serve accepts any): its `Origin` must be the page's own
+    (a page on another site cannot open it), its path must carry the one-use
+    session token minted for the page that opens it (a client that never
+    loaded the page cannot either), and at most `max_sessions` boards run at
+    once; the next tab is told so on its screen and closed.
     """
+    import secrets
+    import time
+
     import aiohttp_jinja2
+    from aiohttp import web
     from textual_serve.server import Server
 
     class BoardServer(Server):
@@ -78,6 +98,69 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             self.fixed_public_url = public_url.rstrip("/") if public_url else None
             if self.fixed_public_url:
                 self.public_url = self.fixed_public_url
+            self.max_sessions = max_sessions
+            self.sessions = 0
+            self.tokens: dict[str, float] = {}
+
+        async def _make_app(self) -> Any:
+            app = await super()._make_app()
+            app.router.add_get("/ws/{token}", self.handle_websocket, name="session_websocket")
+            return app
+
+        def new_token(self) -> str:
+            now = time.monotonic()
+            for token, expires in list(self.tokens.items()):
+                if expires < now:
+                    del self.tokens[token]
+            token = secrets.token_urlsafe(32)
+            self.tokens[token] = now + SESSION_TOKEN_TTL
+            return token
+
+        def foreign_host(self, request: Any) -> str:
+            """On loopback, a Host that is not loopback: a DNS-rebound name of an outside page, or ''.
+
+            A page at evil.example whose name is made to resolve to 127.0.0.1
+            would otherwise be same-origin with the board: its Host and Origin
+            agree. Behind a proxy (`--public-url`, or bound elsewhere) the
+            proxy decides which names reach us.
+            """
+            if self.fixed_public_url or not is_loopback(host):
+                return ""
+            name = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") \
+                else (request.host or "").split("]")[0] + "]"
+            return "" if is_loopback(name) else f"host {name[:100]!r} is not loopback"
+
+        def refusal(self, request: Any) -> str:
+            """Why this web socket may not open, or ''; the token is used up either way."""
+            expires = self.tokens.pop(request.match_info.get("token", ""), None)
+            foreign = self.foreign_host(request)
+            if foreign:
+                return foreign
+            origin = request.headers.get("Origin", "")
+            expected = _origin(self.base_url(request))
+            if not origin or origin.rstrip("/").lower() != expected:
+                return f"origin {origin[:100]!r} is not this board's ({expected})"
+            if expires is None or expires < time.monotonic():
+                return "no valid session token: open the board's page again"
+            return ""
+
+        async def handle_websocket(self, request: Any) -> Any:
+            refused = self.refusal(request)
+            if refused:
+                click.echo(f"triageboard: serve: web socket refused: {refused}", err=True)
+                raise web.HTTPForbidden(text=f"triageboard: web socket refused: {refused}\n")
+            if self.sessions >= self.max_sessions:
+                click.echo(f"triageboard: serve: refused a board: {self.max_sessions} already open", err=True)
+                websocket = web.WebSocketResponse()
+                await websocket.prepare(request)
+                await websocket.send_bytes(TOO_MANY.format(count=self.max_sessions).encode() + b"\r\n")
+                await websocket.close(code=1013, message=b"too many boards open")  # 1013: try again later
+                return websocket
+            self.sessions += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.sessions -= 1
 
         def base_url(self, request: Any) -> str:
             if self.fixed_public_url:
@@ -91,13 +174,20 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 return self.public_url
             return f"{proto}://{host_header}"
 
+        async def handle_index(self, request: Any) -> Any:
+            foreign = self.foreign_host(request)
+            if foreign:
+                click.echo(f"triageboard: serve: page refused: {foreign}", err=True)
+                raise web.HTTPForbidden(text=f"triageboard: {foreign}: open the board at http://127.0.0.1:{port}/\n")
+            return await self.render_index(request)
+
         @aiohttp_jinja2.template("app_index.html")
-        async def handle_index(self, request: Any) -> dict[str, Any]:
+        async def render_index(self, request: Any) -> dict[str, Any]:
             base = self.base_url(request)
             router = request.app.router
             font_size = _to_int(request.query.get("fontsize", "16"), 16)
             static_url = f"{base}{router['static'].url_for(filename='/')}".rstrip("/") + "/"
-            websocket_url = f"{base}{router['websocket'].url_for()}"
+            websocket_url = f"{base}{router['session_websocket'].url_for(token=self.new_token())}"
             scheme, rest = websocket_url.split(":", 1)
             return {
                 "font_size": font_size,
@@ -107,6 +197,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             }
 
     return BoardServer()
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser writes it in `Origin`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _first(value: str | None) -> str | None:
@@ -130,8 +228,10 @@ def _to_int(value: str, default: int) -> int:
 @click.option("--public-url", metavar="URL",
               help="the address browsers use, e.g. https://board.example.org/triage when a proxy "
                    "serves it under a path [default: taken from each request]")
+@click.option("--max-sessions", default=MAX_SESSIONS, show_default=True, type=click.IntRange(1, 1000),
+              help="boards (browser tabs) served at once; each is a board process of its own")
 @click.pass_obj
-def serve(runtime: Runtime, host: str, port: int, public_url: str | None) -> None:
+def serve(runtime: Runtime, host: str, port: int, public_url: str | None, max_sessions: int) -> None:
     """Serve the board in a web browser: each tab gets its own board on this config and database."""
     if public_url and not public_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--public-url")
@@ -141,7 +241,8 @@ def serve(runtime: Runtime, host: str, port: int, public_url: str | None) -> Non
     # The child runs `python -m app`; make sure it imports this very tree even when not installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-    make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url).serve()
+    make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url,
+                max_sessions=max_sessions).serve()
 
 
 def register(group: click.Group) -> None:

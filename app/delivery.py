@@ -17,16 +17,15 @@ never become a header of its own. Recipients must be bare addresses.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import smtplib
 import socket
 import ssl
-import urllib.error
-import urllib.request
+import threading
+import time
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import msgspec
 
@@ -34,7 +33,7 @@ from app.config import Config
 from app.notify_config import NotifyConfig, SmtpSettings, is_address
 from app.outbox import WEBHOOK, thread_id
 from data import outbox as outbox_data
-from data.models import Notification, Ticket, utcnow
+from data.models import Notification, Ticket, database_proxy, utcnow
 
 LEASE = dt.timedelta(minutes=10)
 """How long a claimed row is left alone; a sender that crashed mid-send is retried after it."""
@@ -107,72 +106,151 @@ def connect(smtp: SmtpSettings) -> smtplib.SMTP:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         if smtp.starttls:
             client.starttls(context=ssl.create_default_context())
+    client.ehlo_or_helo_if_needed()  # a server that greets and then hangs fails here, before any message
     if smtp.user:
         client.login(smtp.user, password or "")
     return client
 
 
-def post_webhook(url: str, text: str, timeout: float = 15.0) -> None:
-    """POST `{"text": ...}` (Slack/Mattermost incoming webhook); a non-2xx answer is an error."""
-    request = urllib.request.Request(url, data=json.dumps({"text": text}).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+def post_webhook(url: str, text: str, timeout: float = 10.0, allow: Iterable[str] = ()) -> None:
+    """POST to the chat webhook (`app.webhook`); a refusal to retry no further is a PermanentError."""
+    from app.webhook import WebhookRefused, post_webhook as post
+
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            if not 200 <= response.status < 300:
-                raise OSError(f"webhook answered HTTP {response.status}")
-    except urllib.error.HTTPError as exc:
-        if 400 <= exc.code < 500 and exc.code not in (408, 429):
-            raise PermanentError(f"webhook refused the post: HTTP {exc.code}") from None
-        raise OSError(f"webhook answered HTTP {exc.code}") from None
+        post(url, text, timeout, allow)
+    except WebhookRefused as exc:
+        raise PermanentError(str(exc)) from None
+
+
+CLAIM_BATCH = 10
+"""Rows claimed at a time: a row waits behind at most this many sends before its own lease is renewed."""
+
+WEBHOOK_BUDGET = 2
+"""A round starts no webhook post after this many webhook timeouts, so hung webhooks delay the next round little."""
+
+_BROKEN = (smtplib.SMTPServerDisconnected, OSError)
+"""Failures after which the SMTP connection is of no further use (a timeout is an OSError)."""
 
 
 class Deliverer:
-    """One delivery round at a time, with an injectable clock and connection factory for tests."""
+    """One delivery round at a time, with an injectable clock and connection factory for tests.
+
+    A round drains every due row, mail and webhook each in its own thread, so
+    a hung webhook never holds up the requester's mail. Rows are claimed
+    `batch` at a time and each claim is renewed just before its send (see
+    `data.outbox.renew`), so a second notifier never sends a row this one still
+    holds, however slow the server.
+    """
 
     def __init__(self, config: Config, *, clock: Callable[[], dt.datetime] = utcnow,
                  connect: Callable[[SmtpSettings], smtplib.SMTP] = connect,
-                 post: Callable[[str, str], None] = post_webhook, batch: int = 100):
+                 post: Callable[..., None] | None = None, batch: int = CLAIM_BATCH,
+                 lease: dt.timedelta | None = None):
         self.config = config
         self.settings = config.notify
         self.clock = clock
         self.connect = connect
         self.post = post
         self.batch = batch
+        self.lease = lease or max(LEASE, dt.timedelta(seconds=4 * max(self.settings.smtp.timeout,
+                                                                      self.settings.webhook_timeout)))
 
     def run_once(self) -> Report:
-        """Deliver every row that is due now; one SMTP connection for the round."""
+        """Deliver every row that is due now; the mail shares one SMTP connection while it holds."""
         report = Report()
-        now = self.clock()
-        rows = [row for row in outbox_data.due(now, self.batch) if outbox_data.claim(row, now, LEASE)]
-        mails = [row for row in rows if row.recipient != WEBHOOK]
-        for row in rows:
-            if row.recipient == WEBHOOK:
-                self._attempt(row, report, lambda r=row: self._post(r))
-        if mails:
-            self._send_mails(mails, report)
+        start = self.clock()
+        errors: list[BaseException] = []
+        hooks = threading.Thread(target=self._in_own_connection,
+                                 args=(self._post_webhooks, start, report, errors), name="webhooks", daemon=True)
+        hooks.start()
+        try:
+            self._send_mails(start, report)
+        finally:
+            hooks.join()
+        if errors:  # a database error in the webhook thread is the round's, as it would be in this one
+            raise errors[0]
         return report
+
+    def _in_own_connection(self, channel: Callable[[dt.datetime, Report], None], start: dt.datetime,
+                           report: Report, errors: list[BaseException]) -> None:
+        try:
+            channel(start, report)
+        except Exception as exc:  # noqa: BLE001 (handed to the round's thread)
+            errors.append(exc)
+        finally:
+            database_proxy.close()  # this thread's connection only
+
+    def _claimed(self, start: dt.datetime, *, webhook: bool, batch: int | None = None) -> Iterator[Notification]:
+        """Every row of the channel that was due at `start`, claimed a batch at a time, renewed before its turn."""
+        misses = 0
+        while True:
+            rows = [row for row in outbox_data.due(start, batch or self.batch, webhook=webhook)
+                    if outbox_data.claim(row, self.clock(), self.lease)]
+            if not rows:  # all due rows taken by another sender meanwhile, or none left
+                misses += 1
+                if misses > 3 or not outbox_data.due(start, 1, webhook=webhook):
+                    return
+                continue
+            misses = 0
+            for row in rows:
+                if outbox_data.renew(row, self.clock(), self.lease):
+                    yield row
+
+    def _post_webhooks(self, start: dt.datetime, report: Report) -> None:
+        """One post at a time, within WEBHOOK_BUDGET timeouts: what is left waits for the next round, uncharged."""
+        began = time.monotonic()
+        for row in self._claimed(start, webhook=True, batch=1):
+            if time.monotonic() - began > WEBHOOK_BUDGET * self.settings.webhook_timeout:
+                outbox_data.postpone(row, row.last_error, self.clock())
+                return
+            self._attempt(row, report, lambda r=row: self._post(r))
 
     def _post(self, row: Notification) -> None:
         if not self.settings.webhook_url:
             raise PermanentError("no notify.webhook.url is configured")
-        self.post(self.settings.webhook_url, f"{row.subject}\n{row.body}")
+        text = f"{row.subject}\n{row.body}"
+        if self.post is not None:
+            self.post(self.settings.webhook_url, text)
+        else:
+            post_webhook(self.settings.webhook_url, text, self.settings.webhook_timeout, self.settings.webhook_allow)
 
-    def _send_mails(self, rows: list[Notification], report: Report) -> None:
+    def _send_mails(self, start: dt.datetime, report: Report) -> None:
+        """One connection while it holds; a dropped one is opened again before the next message.
+
+        A message is charged (an attempt, the backoff) only for a failure in
+        its own transaction. When the server cannot be reached, or hangs
+        before a message's turn, no message is charged: each is given back
+        with the error, due again after the first backoff step.
+        """
+        smtp = self.settings.smtp
+        client: smtplib.SMTP | None = None
+        fresh = False
+        down = ""
         try:
-            client = self.connect(self.settings.smtp)
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"cannot reach {self.settings.smtp.host}:{self.settings.smtp.port}: {_describe(exc)}"
-            for row in rows:
-                self._failed(row, error, report, permanent=False)
-            return
-        try:
-            for row in rows:
-                self._attempt(row, report, lambda r=row: self._send(client, r))
+            for row in self._claimed(start, webhook=False):
+                if not down and client is not None and not fresh and not _alive(client):
+                    _close(client)
+                    client = None
+                if not down and client is None:
+                    try:
+                        client, fresh = self.connect(smtp), True
+                    except (OSError, smtplib.SMTPException) as exc:
+                        down = f"cannot reach {smtp.host}:{smtp.port}: {_describe(exc)}"
+                if down:
+                    self._postponed(row, down, report)
+                    continue
+                fresh = False
+                try:
+                    self._attempt(row, report, lambda r=row: self._send(client, r), reraise=_BROKEN)
+                except _BROKEN:
+                    _close(client)
+                    client = None
         finally:
-            try:
-                client.quit()
-            except (OSError, smtplib.SMTPException):
-                client.close()
+            if client is not None:
+                try:
+                    client.quit()
+                except (OSError, smtplib.SMTPException):
+                    client.close()
 
     def _send(self, client: smtplib.SMTP, row: Notification) -> None:
         ticket = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
@@ -189,13 +267,16 @@ class Deliverer:
         if refused:
             raise PermanentError(f"recipient refused: {refused}")
 
-    def _attempt(self, row: Notification, report: Report, send: Callable[[], None]) -> None:
+    def _attempt(self, row: Notification, report: Report, send: Callable[[], None],
+                 reraise: tuple[type[BaseException], ...] = ()) -> None:
         try:
             send()
         except PermanentError as exc:
             self._failed(row, str(exc), report, permanent=True)
         except (OSError, smtplib.SMTPException) as exc:
             self._failed(row, _describe(exc), report, permanent=False)
+            if isinstance(exc, reraise):
+                raise
         else:
             self.mark_sent(row)
             report.sent.append(row)
@@ -203,6 +284,10 @@ class Deliverer:
     def mark_sent(self, row: Notification) -> None:
         """Separate so a test can play the crash between the server's accept and this mark."""
         outbox_data.mark_sent(row, self.clock())
+
+    def _postponed(self, row: Notification, error: str, report: Report) -> None:
+        if outbox_data.postpone(row, error, self.clock() + self.settings.retry.backoff):
+            report.retrying.append((row, error))
 
     def _failed(self, row: Notification, error: str, report: Report, *, permanent: bool) -> None:
         attempts = row.attempts + 1
@@ -213,6 +298,22 @@ class Deliverer:
         else:
             outbox_data.mark_attempt_failed(row, error, retry_at=self.clock() + retry.delay(attempts))
             report.retrying.append((row, error))
+
+
+def _alive(client: smtplib.SMTP) -> bool:
+    """Whether a connection that served a message is still there (a NOOP answers)."""
+    try:
+        return client.noop()[0] == 250
+    except (OSError, smtplib.SMTPException):
+        return False
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.close()
+        except OSError:
+            pass
 
 
 def _describe(exc: BaseException) -> str:

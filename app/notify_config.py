@@ -9,6 +9,7 @@ from it when mail is sent, so `config.yaml` can be committed and shared.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from typing import TYPE_CHECKING
@@ -85,6 +86,10 @@ class NotifyConfig(msgspec.Struct, frozen=True):
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
     webhook_url: str | None = None
     """Slack/Mattermost incoming webhook for pages and P1s; None: no webhook."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook POST may take (`webhook.timeout`)."""
+    webhook_allow: tuple[str, ...] = ()
+    """Link-local / unspecified addresses the webhook may reach all the same (`webhook.allow_addresses`)."""
     retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
     templates: Templates = DEFAULTS
 
@@ -98,8 +103,9 @@ def parse_notify(section: Section | None) -> NotifyConfig:
     if section is None:
         return NotifyConfig()
     section.only("smtp", "webhook", "retry", "templates")
+    url, timeout, allow = _parse_webhook(section.section("webhook"))
     return NotifyConfig(smtp=_parse_smtp(section.section("smtp")),
-                        webhook_url=_parse_webhook(section.section("webhook")),
+                        webhook_url=url, webhook_timeout=timeout, webhook_allow=allow,
                         retry=_parse_retry(section.section("retry")),
                         templates=parse_templates(section.section("templates")))
 
@@ -145,17 +151,38 @@ def _parse_smtp(section: Section | None) -> SmtpSettings:
                         timeout=float(timeout))
 
 
-def _parse_webhook(section: Section | None) -> str | None:
+def _parse_webhook(section: Section | None) -> tuple[str | None, float, tuple[str, ...]]:
+    from app.webhook import forbidden_address, webhook_host
+
+    default = NotifyConfig()
     if section is None:
-        return None
+        return None, default.webhook_timeout, ()
+    section.only("url", "timeout", "allow_addresses")
+
+    def address(text: str) -> str:
+        try:
+            return str(ipaddress.ip_address(text.strip("[]")))
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP address") from None
+
+    allow = section.get("allow_addresses", list, (), convert=lambda items: tuple(address(str(i)) for i in items))
 
     def url(text: str) -> str:
         if not re.match(r"^https?://[^\s]+$", text):
             raise ValueError(f"{text!r} is not an http(s) URL")
+        host = webhook_host(text)
+        if not host:
+            raise ValueError(f"{text!r} names no host")
+        refused = forbidden_address(host, allow)
+        if refused:
+            raise ValueError(f"{text!r} {refused}; list the address under notify.webhook.allow_addresses "
+                             "if it is really meant")
         return text
 
-    section.only("url")
-    return section.get("url", str, None, convert=url)
+    timeout = section.get("timeout", (int, float), default.webhook_timeout)
+    if not 0 < timeout <= 300:
+        raise section.fail("timeout", "a timeout is a number of seconds between 0 and 300")
+    return section.get("url", str, None, convert=url), float(timeout), allow
 
 
 def _parse_retry(section: Section | None) -> RetrySettings:

@@ -19,12 +19,16 @@ from peewee import fn
 from data.models import Notification, Ticket, database_proxy
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+WEBHOOK = "webhook"
+"""The recipient of a row for the chat webhook rather than a mailbox (`app.outbox.WEBHOOK`)."""
 
 
-def due(now: dt.datetime, limit: int = 100) -> list[Notification]:
-    """Pending rows whose next attempt has come, oldest first."""
-    return list(Notification.select()
-                .where((Notification.status == PENDING) & (Notification.next_attempt <= now))
+def due(now: dt.datetime, limit: int = 100, *, webhook: bool | None = None) -> list[Notification]:
+    """Pending rows whose next attempt has come, oldest first; only webhook or only mail rows when asked."""
+    where = (Notification.status == PENDING) & (Notification.next_attempt <= now)
+    if webhook is not None:
+        where &= (Notification.recipient == WEBHOOK) if webhook else (Notification.recipient != WEBHOOK)
+    return list(Notification.select().where(where)
                 .order_by(Notification.next_attempt, Notification.id).limit(limit))
 
 
@@ -38,6 +42,24 @@ def claim(row: Notification, now: dt.datetime, lease: dt.timedelta) -> bool:
     if taken == 1:
         row.next_attempt = until
     return taken == 1
+
+
+def renew(row: Notification, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Still ours? Extend the lease just before a send; False when another sender re-claimed the row.
+
+    The claim's token is the `next_attempt` it wrote: a later claim can only
+    take a row whose lease has run out, so it always writes a later time, and
+    a sender whose lease lapsed finds its token gone and leaves the row alone.
+    """
+    return claim(row, now, lease)
+
+
+def postpone(row: Notification, error: str, retry_at: dt.datetime) -> bool:
+    """Give a claimed row back, due at `retry_at`, without counting an attempt: the failure was not its own."""
+    return (Notification.update(next_attempt=retry_at, last_error=error[:2000])
+            .where((Notification.id == row.id) & (Notification.status == PENDING)
+                   & (Notification.next_attempt == row.next_attempt))
+            .execute()) == 1
 
 
 def mark_sent(row: Notification, now: dt.datetime) -> None:

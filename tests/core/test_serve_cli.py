@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import shlex
 import sys
 from pathlib import Path
@@ -36,8 +38,9 @@ def test_each_tab_runs_this_board_on_the_same_config_and_database(tmp_path, monk
 class FakeServer:
     served = None
 
-    def __init__(self, *args):
+    def __init__(self, *args, **options):
         FakeServer.served = args
+        FakeServer.options = options
 
     def serve(self):
         pass
@@ -52,6 +55,7 @@ def test_warns_when_not_on_loopback(tmp_path, monkeypatch, host, warned):
     command, bound_host, port, public_url = FakeServer.served
     assert (bound_host, port, public_url) == (host, 8123, None)
     assert "-m app --config" in command
+    assert FakeServer.options == {"max_sessions": cli_serve.MAX_SESSIONS}
     assert ("no login of its own" in result.stderr) is warned
     assert len(result.stderr.splitlines()) == (1 if warned else 0)
 
@@ -73,7 +77,9 @@ async def page_urls(server, headers=None) -> tuple[str, str]:
         await client.close()
     css = html.split('<link rel="stylesheet" href="', 1)[1].split('"', 1)[0]
     ws = html.split('data-session-websocket-url="', 1)[1].split('"', 1)[0]
-    return css, ws
+    base, token = ws.rsplit("/", 1)
+    assert len(token) >= 40 and token in server.tokens  # the page's own one-use session token
+    return css, base
 
 
 async def test_page_urls_follow_the_request(capsys):
@@ -93,3 +99,118 @@ async def test_public_url_wins_and_may_carry_a_path():
     server = cli_serve.make_server("true", "127.0.0.1", 8000, "https://tools.example.org/triage/")
     assert await page_urls(server, {"Host": "127.0.0.1:8000"}) == (
         "https://tools.example.org/triage/static/css/xterm.css", "wss://tools.example.org/triage/ws")
+
+
+# -- the web socket: only the page's own, a few at a time ---------------------
+
+SLEEPER = shlex.join([sys.executable, "-c", "import sys\nwhile True:\n    data = sys.stdin.buffer.read1(65536)\n"
+                                           "    if not data or b'quit' in data:\n        break"])
+"""Stands in for the board: a process that waits until textual-serve tells it to quit (or closes its input)."""
+
+
+class Served:
+    """A BoardServer's app under aiohttp's test server, with the page's token at hand."""
+
+    def __init__(self, max_sessions: int = 4):
+        self.server = cli_serve.make_server(SLEEPER, "127.0.0.1", 8000, max_sessions=max_sessions)
+
+    async def __aenter__(self) -> "Served":
+        self.client = TestClient(TestServer(await self.server._make_app()))
+        await self.client.start_server()
+        self.origin = f"http://127.0.0.1:{self.client.port}"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for _ in range(100):  # let every board process end before the loop does
+            if self.server.sessions == 0:
+                break
+            await asyncio.sleep(0.05)
+        gc.collect()  # textual-serve leaves its ended processes' transports to the collector: while the loop lives
+        await self.client.close()
+
+    async def page_socket_path(self) -> str:
+        html = await (await self.client.get("/", headers={"Host": f"127.0.0.1:{self.client.port}"})).text()
+        url = html.split('data-session-websocket-url="', 1)[1].split('"', 1)[0]
+        return "/" + url.split("/", 3)[3]
+
+    async def connect(self, path: str, origin: str | None):
+        headers = {"Host": f"127.0.0.1:{self.client.port}"}
+        if origin is not None:
+            headers["Origin"] = origin
+        return await self.client.ws_connect(path + "?width=80&height=24", headers=headers)
+
+
+async def handshake_status(served: Served, path: str, origin: str | None) -> int:
+    from aiohttp import WSServerHandshakeError
+
+    try:
+        ws = await served.connect(path, origin)
+    except WSServerHandshakeError as exc:
+        return exc.status
+    await ws.close()
+    return 101
+
+
+async def test_a_cross_origin_web_socket_is_refused(capsys):
+    async with Served() as served:
+        assert await handshake_status(served, await served.page_socket_path(), "http://evil.example") == 403
+        assert served.server.sessions == 0
+        assert "origin 'http://evil.example' is not this board's" in capsys.readouterr().err
+
+
+async def test_a_web_socket_without_the_pages_token_is_refused(capsys):
+    async with Served() as served:
+        assert await handshake_status(served, "/ws", served.origin) == 403  # textual-serve's own, unguarded path
+        assert await handshake_status(served, "/ws/guessed-token", served.origin) == 403
+        path = await served.page_socket_path()
+        assert await handshake_status(served, path, None) == 403  # no Origin: not a browser on this page
+        assert "no valid session token" in capsys.readouterr().err
+
+
+async def test_the_pages_own_web_socket_opens_once():
+    async with Served() as served:
+        path = await served.page_socket_path()
+        ws = await served.connect(path, served.origin)
+        try:
+            assert not ws.closed and served.server.sessions == 1
+        finally:
+            await ws.close()
+        assert await handshake_status(served, path, served.origin) == 403  # a token is good for one socket
+
+
+async def test_one_board_more_than_max_sessions_is_refused_with_a_message():
+    async with Served(max_sessions=2) as served:
+        open_ = [await served.connect(await served.page_socket_path(), served.origin) for _ in range(2)]
+        try:
+            extra = await served.connect(await served.page_socket_path(), served.origin)
+            message = await extra.receive(timeout=5)
+            assert b"too many boards open: this server runs at most 2 at once (--max-sessions)" in message.data
+            closing = await extra.receive(timeout=5)
+            assert extra.closed or closing.type.name in ("CLOSE", "CLOSED")
+            assert served.server.sessions == 2
+            await open_.pop().close()  # one tab closed: the next may open
+            for _ in range(50):
+                if served.server.sessions == 1:
+                    break
+                await asyncio.sleep(0.05)
+            again = await served.connect(await served.page_socket_path(), served.origin)
+            assert served.server.sessions == 2
+            await again.close()
+        finally:
+            for ws in open_:
+                await ws.close()
+
+
+async def test_a_dns_rebound_name_gets_neither_the_page_nor_a_board(capsys):
+    """evil.example made to resolve to 127.0.0.1 would be same-origin with the board: its Host is refused."""
+    async with Served() as served:
+        rebound = f"evil.example:{served.client.port}"
+        page = await served.client.get("/", headers={"Host": rebound})
+        assert page.status == 403 and "data-session-websocket-url" not in await page.text()
+        path = await served.page_socket_path()
+        from aiohttp import WSServerHandshakeError
+
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await served.client.ws_connect(path, headers={"Host": rebound, "Origin": f"http://{rebound}"})
+        assert refused.value.status == 403 and served.server.sessions == 0
+        assert "host 'evil.example' is not loopback" in capsys.readouterr().err

@@ -7,6 +7,7 @@ a real mail server. Stopping it plays the outage.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import socket
@@ -46,12 +47,19 @@ class Received:
 
 
 class _Handler:
-    def __init__(self, inbox: list[Received]):
-        self.inbox = inbox
+    def __init__(self, server: "MailServer"):
+        self.server = server
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001 (aiosmtpd's hook)
-        self.inbox.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
-        return "250 Message accepted for delivery"
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)  # a slow server: other connections are served meanwhile
+        if not self.server.answer.startswith("250"):
+            return self.server.answer
+        self.server.inbox.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          bytes(envelope.original_content)))
+        if self.server.hang_up:  # drop the connection once the answer is out
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return self.server.answer
 
 
 @dataclass
@@ -61,9 +69,15 @@ class MailServer:
     port: int = field(default_factory=free_port)
     inbox: list[Received] = field(default_factory=list)
     controller: Controller | None = None
+    delay: float = 0.0
+    """Seconds each message's DATA takes to be answered."""
+    answer: str = "250 Message accepted for delivery"
+    """The answer to DATA: e.g. '451 try again later' refuses every message for now."""
+    hang_up: bool = False
+    """Close each connection right after accepting a message."""
 
     def start(self) -> None:
-        self.controller = Controller(_Handler(self.inbox), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
