@@ -17,7 +17,8 @@ import click
 
 from app.cli import Runtime, emit_json, pass_runtime, refuse
 from app.delivery import Deliverer, Report
-from app.inbound import NotAMessage, parse_reply
+from app import quarantine
+from app.inbound import MAX_BYTES, NotAMessage, TooCostly, parse_reply
 from app.serialize import iso
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, utcnow
@@ -118,9 +119,17 @@ def inbound(runtime: Runtime, as_json: bool) -> None:
     and the assignee is told. A message that matches no ticket is refused
     (exit 1) and nothing is stored.
     """
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
     try:
         reply = parse_reply(data)
+    except TooCostly as exc:
+        config = runtime.config
+        try:
+            kept = quarantine.keep(data, sys.stdin.buffer, quarantine.folder(config.notify.quarantine, config.path),
+                                   utcnow())
+        except OSError as error:
+            refuse(f"message refused: {exc}; could not keep it: {error.strerror or error}", 1)
+        refuse(f"message refused: {exc}; kept in {kept}", 1)
     except NotAMessage as exc:
         refuse(str(exc), 2 if not data.strip() else 1)
     result = runtime.service.receive_reply(reply)

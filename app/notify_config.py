@@ -87,6 +87,8 @@ class NotifyConfig(msgspec.Struct, frozen=True):
     """Slack/Mattermost incoming webhook for pages and P1s; None: no webhook."""
     retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
     templates: Templates = DEFAULTS
+    quarantine: str = ""
+    """Where `inbound` keeps a message it refuses as too costly to read; empty: `quarantine/` beside the config."""
 
     @property
     def domain(self) -> str:
@@ -97,8 +99,8 @@ class NotifyConfig(msgspec.Struct, frozen=True):
 def parse_notify(section: Section | None) -> NotifyConfig:
     if section is None:
         return NotifyConfig()
-    section.only("smtp", "webhook", "retry", "templates")
-    return NotifyConfig(smtp=_parse_smtp(section.section("smtp")),
+    section.only("smtp", "webhook", "retry", "templates", "quarantine")
+    return NotifyConfig(smtp=_parse_smtp(section.section("smtp")), quarantine=section.get("quarantine", str, ""),
                         webhook_url=_parse_webhook(section.section("webhook")),
                         retry=_parse_retry(section.section("retry")),
                         templates=parse_templates(section.section("templates")))
