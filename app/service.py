@@ -950,7 +950,8 @@ class Service:
                     Ticket.update(**stamps).where(Ticket.id == ticket.id).execute()
                     for name, value in stamps.items():
                         setattr(ticket, name, value)
-            comment = self._record(ticket, "comment", sender, now, detail=detail)
+            comment = self._record(ticket, "comment", sender, now, detail=detail,
+                                   message_id=reply.message_id or None)
             if reply.automatic:
                 return ReplyResult(ticket, comment)
             member = self.config.member(ticket.assignee) if ticket.assignee else None
@@ -967,12 +968,8 @@ class Service:
     def _comment_with_message_id(self, ticket: Ticket, message_id: str) -> History | None:
         if not message_id:
             return None
-        candidates = History.select().where((History.ticket == ticket) & (History.kind == "comment")
-                                            & History.detail.contains(message_id))
-        for entry in candidates:
-            if entry.detail and json.loads(entry.detail).get("message_id") == message_id:
-                return entry
-        return None
+        return (History.select().where((History.message_id == message_id) & (History.ticket == ticket)
+                                       & (History.kind == "comment")).order_by(History.id).first())
 
     # -- response targets ------------------------------------------------
 

@@ -115,11 +115,14 @@ class History(BaseModel):
     reason = TextField(default="")
     detail = TextField(default="")
     undoes = IntegerField(null=True)  # the History id an undo compensates
+    message_id = CharField(null=True)
+    """The Message-ID of the mail a comment records (migration 0004): the duplicate check's exact key."""
 
     class Meta:
         indexes = (
             (("ticket", "at"), False),
             (("kind", "at"), False),
+            (("message_id",), False),
         )
 
 

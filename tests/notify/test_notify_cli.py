@@ -191,3 +191,32 @@ def test_a_missing_password_variable_is_a_configuration_error(tmp_path: Path, ma
     missing = run_cli(config, db_url, "notify", "--once")
     assert missing.returncode == 2
     assert "environment variable TB_TEST_SMTP_PW is not set" in missing.stderr.decode()
+
+
+def test_a_message_id_with_escaped_characters_is_recorded_once(service: Service, db_url: str):
+    """Issue 21.5: `<"é"@x>` is stored escaped in the JSON detail, where LIKE never found it."""
+    pending_ticket(service)
+    message = ('From: Rita Reyes <rita@customer.example>\r\nSubject: Re: [SET-1] certificates\r\n'
+               'Message-ID: <"é"@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere it is\r\n').encode()
+    first = run_cli(service.config.path, db_url, "inbound", stdin=message)
+    again = run_cli(service.config.path, db_url, "inbound", stdin=message)
+    assert first.returncode == 0 and again.returncode == 0, (first.stderr, again.stderr)
+    assert "already recorded" in again.stdout.decode()
+    assert History.select().where(History.kind == "comment").count() == 1
+    assert Notification.select().where(Notification.recipient == "bob@example.org").count() == 1
+
+
+def test_migration_0004_backfills_the_message_id_of_existing_comments(service: Service):
+    import importlib.util
+
+    from data.db import MIGRATIONS
+    from data.models import database_proxy
+
+    ticket = pending_ticket(service)
+    History.create(ticket=ticket, kind="comment", by="rita@customer.example",
+                   detail=json.dumps({"message_id": '<"é"@x>', "body": "old"}))
+    spec = importlib.util.spec_from_file_location("m0004", MIGRATIONS / "0004_inbound.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.backfill(database_proxy.obj)
+    assert [h.message_id for h in History.select().where(History.kind == "comment")] == ['<"é"@x>']
