@@ -109,6 +109,8 @@ class ReplyResult(msgspec.Struct, frozen=True):
     notified: Notification | None = None
     duplicate: bool = False
     """The same message (by Message-ID) was recorded before: nothing was written again."""
+    held: bool = False
+    """From an unknown sender: `comment` is the held entry (kind "held"); nothing moved, nobody was mailed."""
 
 
 class Reminder(msgspec.Struct, frozen=True):
@@ -123,6 +125,9 @@ class Reminder(msgspec.Struct, frozen=True):
     """The target's state when reminded: warning, or breached when nothing looked during the margin."""
     due: dt.datetime
 
+
+HELD = "held"
+"""The History kind of a mail from an unknown sender, kept until a team member accepts it."""
 
 WORK_TYPES = ("support", "project", "adhoc")
 KEY_ATTEMPTS = 20
@@ -932,44 +937,98 @@ class Service:
                                "no [KEY] in the subject)")
             earlier = self._comment_with_message_id(ticket, reply.message_id)
             if earlier is not None:
-                return ReplyResult(ticket, earlier, duplicate=True)
-            now = self.clock()
-            sender = reply.sender or reply.sender_name or "unknown sender"
-            detail = {"from": sender, "name": reply.sender_name, "subject": reply.subject,
-                      "message_id": reply.message_id, "body": reply.text, "automatic": reply.automatic}
-            moved = None
-            if not reply.automatic and self.workflow.column(ticket.state).is_hold and ticket.hold_reason == "requester":
-                stamps = {"first_response": ticket.first_response,
-                          "last_requester_update": ticket.last_requester_update}
-                try:
-                    moved = self.move(ticket.key, self.workflow.active, by=sender, reason="requester replied")
-                except Refused as exc:  # e.g. In Progress is full: keep the reply, tell the assignee
-                    detail["not_moved"] = str(exc)
-                else:
-                    ticket = moved.ticket
-                    Ticket.update(**stamps).where(Ticket.id == ticket.id).execute()
-                    for name, value in stamps.items():
-                        setattr(ticket, name, value)
-            comment = self._record(ticket, "comment", sender, now, detail=detail,
-                                   message_id=reply.message_id or None)
-            if reply.automatic:
-                return ReplyResult(ticket, comment)
-            member = self.config.member(ticket.assignee) if ticket.assignee else None
-            notified = None
-            if member is not None:
-                notified = self._notify(ticket, outbox.reply_received(
-                    key=ticket.key, title=ticket.title, recipient=member.email, name=member.name,
-                    sender=sender, sender_name=reply.sender_name,
-                    subject=reply.subject, text=reply.text, status=self.status_of(ticket), **self.mail_options))
-            return ReplyResult(ticket, comment, moved, notified)
+                return ReplyResult(ticket, earlier, duplicate=True, held=earlier.kind == HELD)
+            if not self.is_participant(ticket, reply.sender):
+                now = self.clock()
+                entry = self._record(ticket, HELD, reply.sender or reply.sender_name or "unknown sender", now,
+                                     reason="from an unknown sender: not applied until a team member accepts it",
+                                     detail=_reply_detail(reply), message_id=reply.message_id or None)
+                return ReplyResult(ticket, entry, held=True)
+            return self._apply_reply(ticket, reply)
 
         return self._write(work)
 
-    def _comment_with_message_id(self, ticket: Ticket, message_id: str) -> History | None:
+    def is_participant(self, ticket: Ticket, address: str) -> bool:
+        """The requester, a team member, or a sender a team member accepted on this ticket before.
+
+        A stranger's mail (a forged `In-Reply-To`, a `[KEY]` in the subject)
+        is held instead: it never moves the ticket, never reaches the
+        requester and is not forwarded to the assignee.
+        """
+        address = (address or "").strip().lower()
+        if not address:
+            return False
+        if address == (ticket.requester_email or "").strip().lower():
+            return True
+        if any(address == (m.email or "").strip().lower() for m in self.config.team):
+            return True
+        return (History.select().where((History.ticket == ticket) & (History.kind == "comment")
+                                       & (fn.LOWER(History.by) == address)).exists())
+
+    def accept_held(self, key: str, entry_id: int, *, by: str) -> ReplyResult:
+        """A team member accepts a held mail: recorded as the requester's reply, its sender now a participant."""
+        if self.config.member(by) is None:
+            raise Refused(f"unknown team member {by!r} (team: {', '.join(self.config.handles)})")
+
+        from app.inbound import Reply
+
+        def work() -> ReplyResult:
+            ticket = self._fetch_for_write(key)
+            held = History.get_or_none((History.id == entry_id) & (History.ticket == ticket) & (History.kind == HELD))
+            if held is None:
+                raise NotFound(f"{ticket.key} has no held message {entry_id}")
+            values = json.loads(held.detail) if held.detail else {}
+            if self._comment_with_message_id(ticket, held.message_id or "", kinds=("comment",)) is not None \
+                    or History.select().where((History.ticket == ticket) & (History.kind == "comment")
+                                              & History.detail.contains(f'"accepted": {entry_id}, ')).exists():
+                raise Refused(f"{ticket.key}: held message {entry_id} was already accepted")
+            reply = Reply(sender=values.get("from", ""), sender_name=values.get("name", ""),
+                          subject=values.get("subject", ""), message_id=values.get("message_id", ""),
+                          references=(), text=values.get("body", ""), automatic=bool(values.get("automatic")))
+            return self._apply_reply(ticket, reply, accepted=(entry_id, by))
+
+        return self._write(work)
+
+    def _apply_reply(self, ticket: Ticket, reply: Reply, accepted: tuple[int, str] | None = None) -> ReplyResult:
+        """The requester's reply and its effects: the comment, the move back from Pending, the assignee's mail."""
+        now = self.clock()
+        sender = reply.sender or reply.sender_name or "unknown sender"
+        detail = _reply_detail(reply)
+        if accepted is not None:
+            detail.update(accepted=accepted[0], accepted_by=accepted[1])
+        moved = None
+        if not reply.automatic and self.workflow.column(ticket.state).is_hold and ticket.hold_reason == "requester":
+            stamps = {"first_response": ticket.first_response,
+                      "last_requester_update": ticket.last_requester_update}
+            try:
+                moved = self.move(ticket.key, self.workflow.active, by=sender, reason="requester replied")
+            except Refused as exc:  # e.g. In Progress is full: keep the reply, tell the assignee
+                detail["not_moved"] = str(exc)
+            else:
+                ticket = moved.ticket
+                Ticket.update(**stamps).where(Ticket.id == ticket.id).execute()
+                for name, value in stamps.items():
+                    setattr(ticket, name, value)
+        comment = self._record(ticket, "comment", sender, now, detail=detail,
+                               message_id=reply.message_id or None)
+        if reply.automatic:
+            return ReplyResult(ticket, comment)
+        member = self.config.member(ticket.assignee) if ticket.assignee else None
+        notified = None
+        if member is not None:
+            notified = self._notify(ticket, outbox.reply_received(
+                key=ticket.key, title=ticket.title, recipient=member.email, name=member.name,
+                sender=sender, sender_name=reply.sender_name,
+                subject=reply.subject, text=reply.text, status=self.status_of(ticket), **self.mail_options))
+        return ReplyResult(ticket, comment, moved, notified)
+
+    def _comment_with_message_id(self, ticket: Ticket, message_id: str,
+                                 kinds: tuple[str, ...] = ("comment", HELD)) -> History | None:
+        """The reply (or held mail) already recorded with this Message-ID, the accepted reply first."""
         if not message_id:
             return None
         return (History.select().where((History.message_id == message_id) & (History.ticket == ticket)
-                                       & (History.kind == "comment")).order_by(History.id).first())
+                                       & History.kind.in_(kinds)).order_by(History.kind, History.id).first())
 
     # -- response targets ------------------------------------------------
 
@@ -1111,6 +1170,12 @@ class Service:
             for (_, undoes), new in zip(pairs, new_ids):
                 if undoes is not None and undoes in renumber:
                     History.update(undoes=renumber[undoes]).where(History.id == new).execute()
+
+
+def _reply_detail(reply: Reply) -> dict[str, Any]:
+    return {"from": reply.sender or reply.sender_name or "unknown sender", "name": reply.sender_name,
+            "subject": reply.subject, "message_id": reply.message_id, "body": reply.text,
+            "automatic": reply.automatic}
 
 
 _RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")
