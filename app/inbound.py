@@ -28,7 +28,7 @@ MAX_MULTIPARTS = 50
 """Multipart containers in one message, hence its MIME nesting depth: 2,000 nested ones overflowed the parser's stack."""
 
 _ID_RE = re.compile(r"<[^<>\s]+>")
-_THREAD_RE = re.compile(r"^<([a-z][a-z0-9]*-\d+)\.thread@[^>]+>$", re.I)
+_THREAD_RE = re.compile(r"^<([a-z][a-z0-9]*-\d+)(?:\.([0-9a-f]{1,64}))?\.thread@[^>]+>$", re.I)
 _KEY_RE = re.compile(r"\[([A-Z][A-Z0-9]{0,9}-\d+)\]", re.I)
 
 
@@ -53,6 +53,16 @@ class Reply(msgspec.Struct, frozen=True):
             if match:
                 keys.append(match.group(1).upper())
         return tuple(keys)
+
+    @property
+    def thread_tokens(self) -> dict[str, str]:
+        """Ticket key -> the random token its thread id carried (absent in old, guessable ids)."""
+        found: dict[str, str] = {}
+        for ref in self.references:
+            match = _THREAD_RE.match(ref)
+            if match and match.group(2):
+                found.setdefault(match.group(1).upper(), match.group(2).lower())
+        return found
 
     @property
     def subject_keys(self) -> tuple[str, ...]:

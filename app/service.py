@@ -906,10 +906,16 @@ class Service:
     # -- replies ---------------------------------------------------------
 
     def find_reply_ticket(self, reply: Reply) -> Ticket | None:
-        """The ticket a reply belongs to: a stored Message-ID, a thread id, then `[KEY]` in the subject."""
+        """The ticket a reply belongs to: a stored Message-ID, a thread id with its token, then guessable anchors."""
         ticket = outbox_data.ticket_for_message_ids(reply.references)
         if ticket is not None:
             return ticket
+        for key, token in reply.thread_tokens.items():  # an unguessable thread id of ours
+            ticket = Ticket.get_or_none((Ticket.key == key) & (Ticket.thread_token == token))
+            if ticket is not None:
+                return ticket
+        # Guessable anchors (an old thread id, the subject's [KEY]): the sender check
+        # in `receive_reply` holds such a mail unless it is from a participant.
         for key in reply.thread_keys + reply.subject_keys:
             ticket = Ticket.get_or_none(Ticket.key == key)
             if ticket is not None:

@@ -10,6 +10,7 @@ version of it.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, Model, SmallIntegerField, TextField)
@@ -20,6 +21,10 @@ database_proxy = DatabaseProxy()
 def utcnow() -> dt.datetime:
     """Naive UTC: every instant in the database is UTC without an offset."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_thread_token() -> str:
+    return secrets.token_hex(8)
 
 
 class BaseModel(Model):
@@ -84,6 +89,8 @@ class Ticket(BaseModel):
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    thread_token = CharField(default=new_thread_token)
+    """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
 
     class Meta:
         indexes = (

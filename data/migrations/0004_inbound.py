@@ -1,11 +1,15 @@
-"""Inbound mail: each recorded message's Message-ID in its own indexed column.
+"""Inbound mail: each recorded message's Message-ID in its own indexed column; a random thread token per ticket.
 
 The duplicate check used `LIKE` over the comment's JSON detail, where an id
 such as `<"é"@x>` is stored escaped (`\\"\\u00e9\\"`), so it never matched and
 the same mail was recorded (and forwarded) twice. Existing comments are
 backfilled from their detail.
+
+A ticket's thread id was `<set-1.thread@domain>`, guessable from its key; it
+now carries `ticket.thread_token`, random, given to every existing ticket here.
 """
 import json
+import secrets
 
 from peewee import CharField
 
@@ -14,6 +18,11 @@ def up(migrator, db):
     migrator.add_column("history", "message_id", CharField(null=True)).run()
     migrator.add_index("history", ("message_id",), False).run()
     backfill(db)
+    migrator.add_column("ticket", "thread_token", CharField(default="")).run()
+    ids = [row_id for (row_id,) in db.execute_sql("SELECT id FROM ticket").fetchall()]
+    for row_id in ids:
+        db.execute_sql(f"UPDATE ticket SET thread_token = {db.param} WHERE id = {db.param}",
+                       (secrets.token_hex(8), row_id))
 
 
 def backfill(db):
@@ -33,5 +42,6 @@ def backfill(db):
 
 
 def down(migrator, db):
+    migrator.drop_column("ticket", "thread_token").run()
     migrator.drop_index("history", "history_message_id").run()
     migrator.drop_column("history", "message_id").run()

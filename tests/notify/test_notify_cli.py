@@ -262,3 +262,17 @@ def test_accepting_a_held_mail_applies_it_and_makes_the_sender_a_participant(ser
                      message_id="<reply-2@customer.example>")
     assert "recorded" in run_cli(service.config.path, db_url, "inbound", stdin=later).stdout.decode()
     assert History.select().where(History.kind == "comment").count() == 2
+
+
+def test_a_reply_by_the_thread_id_alone_is_matched_by_its_token(service: Service, db_url: str):
+    ticket = pending_ticket(service)
+    other = service.create(title="Other", requester_email="rita@customer.example")
+    assert Ticket.get_by_id(ticket.id).thread_token != Ticket.get_by_id(other.id).thread_token
+    reply = EmailMessage()
+    reply["From"] = "rita@customer.example"
+    reply["Subject"] = "Re: your request"
+    reply["Message-ID"] = "<t@customer.example>"
+    reply["In-Reply-To"] = f"<set-1.{Ticket.get_by_id(ticket.id).thread_token}.thread@example.org>"
+    reply.set_content("the answer")
+    done = run_cli(service.config.path, db_url, "inbound", "--json", stdin=bytes(reply))
+    assert json.loads(done.stdout)["ticket"] == "SET-1"
