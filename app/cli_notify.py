@@ -145,7 +145,7 @@ def _report(runtime: Runtime, result: Any, as_json: bool) -> None:
     ticket = result.ticket
     if as_json:
         emit_json({"ticket": ticket.key, "comment": result.comment.id, "duplicate": result.duplicate,
-                   "held": result.held,
+                   "held": result.held, "not_moved": result.not_moved or None,
                    "moved": ({"from": result.moved.history.from_state, "to": result.moved.history.to_state}
                              if result.moved else None),
                    "notified": result.notified.recipient if result.notified else None,
@@ -162,6 +162,8 @@ def _report(runtime: Runtime, result: Any, as_json: bool) -> None:
     if result.moved:
         h = result.moved.history
         parts.append(f"{h.status_before} -> {h.status_after}")
+    elif result.not_moved:
+        parts[0] += f", but not moved because {result.not_moved.removeprefix(ticket.key + ': ')}"
     if result.notified:
         parts.append(f"{result.notified.recipient} notified")
     click.echo("; ".join(parts))

@@ -31,7 +31,7 @@ from data import outbox as outbox_data
 from data import live
 from data.db import is_sqlite
 from data.models import History, Notification, Ticket, database_proxy, utcnow
-from data.sla_inputs import CHUNK, REMINDER, SlaRow, reminder_keys
+from data.sla_inputs import CHUNK, REMINDER, REPLIED, SlaRow, reminder_keys
 from data.statements import Prepared
 
 if TYPE_CHECKING:
@@ -109,6 +109,8 @@ class ReplyResult(msgspec.Struct, frozen=True):
     notified: Notification | None = None
     duplicate: bool = False
     """The same message (by Message-ID) was recorded before: nothing was written again."""
+    not_moved: str = ""
+    """Why a Pending ticket stayed where it was (In Progress at its WIP limit); empty when it moved or needn't."""
     held: bool = False
     """From an unknown sender: `comment` is the held entry (kind "held"); nothing moved, nobody was mailed."""
 
@@ -198,6 +200,10 @@ class Service:
         return result
 
     def _record(self, ticket: Ticket, kind: str, by: str, now: dt.datetime, **fields: Any) -> History:
+        if getattr(ticket, "answered", False) and self.config.member(by) is not None:
+            # A team member's write on the ticket is a look: the "answered" mark goes.
+            Ticket.update(answered=False).where(Ticket.id == ticket.id).execute()
+            ticket.answered = False
         detail = fields.pop("detail", None)
         return History.create(ticket=ticket, kind=kind, by=by or "", at=now,
                               detail=json.dumps(detail, default=str) if detail else "", **fields)
@@ -954,6 +960,22 @@ class Service:
 
         return self._write(work)
 
+    def seen(self, key: str, *, by: str) -> Ticket | None:
+        """A team member opened the ticket's detail: its "answered" mark goes (None: nothing to clear)."""
+        if self.config.member(by) is None:
+            return None
+
+        def work() -> Ticket | None:
+            ticket = self._fetch_for_write(key)
+            if not ticket.answered:
+                return None
+            now = self.clock()
+            self._save(ticket, {"answered": False}, None, now)
+            self._record(ticket, "seen", by, now, reason="looked at the requester's reply")
+            return ticket
+
+        return self._write(work)
+
     def is_participant(self, ticket: Ticket, address: str) -> bool:
         """The requester, a team member, or a sender a team member accepted on this ticket before.
 
@@ -1015,10 +1037,12 @@ class Service:
                 Ticket.update(**stamps).where(Ticket.id == ticket.id).execute()
                 for name, value in stamps.items():
                     setattr(ticket, name, value)
-        comment = self._record(ticket, "comment", sender, now, detail=detail,
-                               message_id=reply.message_id or None)
+        comment = self._record(ticket, "comment", sender, now, detail=detail, message_id=reply.message_id or None,
+                               reason="" if reply.automatic else REPLIED)
         if reply.automatic:
             return ReplyResult(ticket, comment)
+        Ticket.update(answered=True).where(Ticket.id == ticket.id).execute()
+        ticket.answered = True
         member = self.config.member(ticket.assignee) if ticket.assignee else None
         notified = None
         if member is not None:
@@ -1026,7 +1050,7 @@ class Service:
                 key=ticket.key, title=ticket.title, recipient=member.email, name=member.name,
                 sender=sender, sender_name=reply.sender_name,
                 subject=reply.subject, text=reply.text, status=self.status_of(ticket), **self.mail_options))
-        return ReplyResult(ticket, comment, moved, notified)
+        return ReplyResult(ticket, comment, moved, notified, not_moved=detail.get("not_moved", ""))
 
     def _comment_with_message_id(self, ticket: Ticket, message_id: str,
                                  kinds: tuple[str, ...] = ("comment", HELD)) -> History | None:

@@ -89,6 +89,8 @@ class Ticket(BaseModel):
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    answered = BooleanField(default=False)
+    """The requester replied and no team member has looked since (migration 0004): the card is marked."""
     thread_token = CharField(default=new_thread_token)
     """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
 

@@ -7,11 +7,12 @@ backfilled from their detail.
 
 A ticket's thread id was `<set-1.thread@domain>`, guessable from its key; it
 now carries `ticket.thread_token`, random, given to every existing ticket here.
+`ticket.answered` marks a card whose requester replied until a team member looks.
 """
 import json
 import secrets
 
-from peewee import CharField
+from peewee import BooleanField, CharField
 
 
 def up(migrator, db):
@@ -19,6 +20,7 @@ def up(migrator, db):
     migrator.add_index("history", ("message_id",), False).run()
     backfill(db)
     migrator.add_column("ticket", "thread_token", CharField(default="")).run()
+    migrator.add_column("ticket", "answered", BooleanField(default=False)).run()
     ids = [row_id for (row_id,) in db.execute_sql("SELECT id FROM ticket").fetchall()]
     for row_id in ids:
         db.execute_sql(f"UPDATE ticket SET thread_token = {db.param} WHERE id = {db.param}",
@@ -43,5 +45,6 @@ def backfill(db):
 
 def down(migrator, db):
     migrator.drop_column("ticket", "thread_token").run()
+    migrator.drop_column("ticket", "answered").run()
     migrator.drop_index("history", "history_message_id").run()
     migrator.drop_column("history", "message_id").run()
