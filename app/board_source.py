@@ -102,6 +102,7 @@ class BoardSource(msgspec.Struct):
                     assignee=row.assignee or "", state=row.state, version=row.version,
                     status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale,
                     needs_ack=bool(row.needs_ack) and row.ack_at is None, paged=paging[1], paged_rotation=paging[0],
+                    answered=bool(row.answered),
                     **self._sla_fields(row))
 
     def _sla_fields(self, row: CardRow) -> dict[str, str]:

@@ -218,6 +218,8 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
         arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
         at = local_time(entry.at, runtime.config.board.tz)
         click.echo(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}")
+        if entry.kind == "held":  # mail from an unknown sender, waiting for a person
+            click.echo(f"      held #{entry.id}: accept with `triageboard inbound accept {found.key} {entry.id}`")
 
 
 # -- moves -----------------------------------------------------------------

@@ -17,7 +17,8 @@ import click
 
 from app.cli import Runtime, emit_json, pass_runtime, refuse
 from app.delivery import Deliverer, Report
-from app.inbound import NotAMessage, parse_reply
+from app import quarantine
+from app.inbound import MAX_BYTES, NotAMessage, TooCostly, parse_reply
 from app.rounds import run_rounds
 from app.serialize import iso
 from data import outbox as outbox_data
@@ -111,41 +112,83 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
     click.echo("notify: stopped", err=True)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="print what was recorded as JSON")
-@pass_runtime
-def inbound(runtime: Runtime, as_json: bool) -> None:
+@click.pass_context
+def inbound(ctx: click.Context, as_json: bool) -> None:
     """Record one reply (an RFC 822 message on standard input) on its ticket.
 
     The ticket is found by In-Reply-To/References or the [KEY] in the
     subject. A ticket waiting on the requester (Pending) goes back to work,
     and the assignee is told. A message that matches no ticket is refused
-    (exit 1) and nothing is stored.
+    (exit 1) and nothing is stored. A mail from an unknown sender (neither
+    the requester, nor a team member, nor a sender accepted on the ticket
+    before) is held on the ticket: `inbound accept KEY ID` applies it.
     """
-    data = sys.stdin.buffer.read()
+    if ctx.invoked_subcommand is not None:
+        return
+    runtime = ctx.find_object(Runtime)
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
     try:
         reply = parse_reply(data)
+    except TooCostly as exc:
+        config = runtime.config
+        try:
+            kept = quarantine.keep(data, sys.stdin.buffer, quarantine.folder(config.notify.quarantine, config.path),
+                                   utcnow())
+        except OSError as error:
+            refuse(f"message refused: {exc}; could not keep it: {error.strerror or error}", 1)
+        refuse(f"message refused: {exc}; kept in {kept}", 1)
     except NotAMessage as exc:
         refuse(str(exc), 2 if not data.strip() else 1)
     result = runtime.service.receive_reply(reply)
+    _report(runtime, result, as_json)
+
+
+def _report(runtime: Runtime, result: Any, as_json: bool) -> None:
     ticket = result.ticket
     if as_json:
         emit_json({"ticket": ticket.key, "comment": result.comment.id, "duplicate": result.duplicate,
+                   "held": result.held, "not_moved": result.not_moved or None,
                    "moved": ({"from": result.moved.history.from_state, "to": result.moved.history.to_state}
                              if result.moved else None),
                    "notified": result.notified.recipient if result.notified else None,
                    "support_status": runtime.service.status_of(ticket)})
         return
     if result.duplicate:
-        click.echo(f"{ticket.key}: this message was already recorded")
+        click.echo(f"{ticket.key}: this message was already recorded" + (" (held)" if result.held else ""))
+        return
+    if result.held:
+        click.echo(f"{ticket.key}: mail from an unknown sender ({result.comment.by}) held, not applied; "
+                   f"accept it with: triageboard inbound accept {ticket.key} {result.comment.id} --by HANDLE")
         return
     parts = [f"{ticket.key}: reply from {result.comment.by} recorded"]
     if result.moved:
         h = result.moved.history
         parts.append(f"{h.status_before} -> {h.status_after}")
+    elif result.not_moved:
+        parts[0] += f", but not moved because {result.not_moved.removeprefix(ticket.key + ': ')}"
     if result.notified:
         parts.append(f"{result.notified.recipient} notified")
     click.echo("; ".join(parts))
+
+
+@inbound.command("accept")
+@click.argument("key")
+@click.argument("entry_id", metavar="ID", type=int)
+@click.option("--by", help="the team member accepting it (default $TRIAGEBOARD_USER, then $USER)")
+@click.option("--json", "as_json", is_flag=True, help="print what was recorded as JSON")
+@pass_runtime
+def inbound_accept(runtime: Runtime, key: str, entry_id: int, by: str | None, as_json: bool) -> None:
+    """Accept mail KEY holds from an unknown sender (ID from `ticket show`) as the requester's reply.
+
+    It then does what a reply does (a Pending ticket goes back to work, the
+    assignee is told), and its sender becomes a participant of the ticket.
+    """
+    by = runtime.user(by)
+    if runtime.config.member(by) is None:
+        refuse(f"unknown team member {by!r}: --by takes a team: handle", 2)
+    _report(runtime, runtime.service.accept_held(key, entry_id, by=by), as_json)
 
 
 def register(group: click.Group) -> None:

@@ -87,7 +87,7 @@ def build_message(row: Notification, ticket: Ticket | None, settings: NotifyConf
     message["Date"] = format_datetime(row.created.replace(tzinfo=dt.timezone.utc))
     message["Message-ID"] = one_line(row.message_id)
     if ticket is not None:
-        thread = thread_id(ticket.key, settings.domain)
+        thread = thread_id(ticket.key, settings.domain, ticket.thread_token or "")
         message["In-Reply-To"] = thread
         message["References"] = thread
     message["Reply-To"] = smtp.reply_address

@@ -20,8 +20,15 @@ import msgspec
 MAX_TEXT = 20_000
 """A comment keeps at most this many characters of the body."""
 
+MAX_BYTES = 10 * 1024 * 1024
+"""A message larger than this is refused unread (a reply is text: attachments of this size are not ours to keep)."""
+MAX_HEADER_BYTES = 64 * 1024
+"""The whole header block; a `References` of 200,000 ids (4 MB) took the parser a minute and 285 MB."""
+MAX_MULTIPARTS = 50
+"""Multipart containers in one message, hence its MIME nesting depth: 2,000 nested ones overflowed the parser's stack."""
+
 _ID_RE = re.compile(r"<[^<>\s]+>")
-_THREAD_RE = re.compile(r"^<([a-z][a-z0-9]*-\d+)\.thread@[^>]+>$", re.I)
+_THREAD_RE = re.compile(r"^<([a-z][a-z0-9]*-\d+)(?:\.([0-9a-f]{1,64}))?\.thread@[^>]+>$", re.I)
 _KEY_RE = re.compile(r"\[([A-Z][A-Z0-9]{0,9}-\d+)\]", re.I)
 
 
@@ -48,6 +55,16 @@ class Reply(msgspec.Struct, frozen=True):
         return tuple(keys)
 
     @property
+    def thread_tokens(self) -> dict[str, str]:
+        """Ticket key -> the random token its thread id carried (absent in old, guessable ids)."""
+        found: dict[str, str] = {}
+        for ref in self.references:
+            match = _THREAD_RE.match(ref)
+            if match and match.group(2):
+                found.setdefault(match.group(1).upper(), match.group(2).lower())
+        return found
+
+    @property
     def subject_keys(self) -> tuple[str, ...]:
         return tuple(k.upper() for k in _KEY_RE.findall(self.subject))
 
@@ -56,9 +73,32 @@ class NotAMessage(ValueError):
     """The input is not a mail we can read."""
 
 
+class TooCostly(NotAMessage):
+    """The message exceeds a limit: refused before the parser spends time or memory on it."""
+
+
+def check_cost(data: bytes) -> None:
+    """Refuse, before any parsing, a message too large, with too large a header or nested too deeply.
+
+    Every check is a bounded scan of the raw bytes, so a hostile message
+    costs milliseconds however it is built.
+    """
+    if len(data) > MAX_BYTES:
+        raise TooCostly(f"message of {len(data):,} bytes is larger than the limit of {MAX_BYTES:,}")
+    window = data[:MAX_HEADER_BYTES + 4]
+    ends = [i for i in (window.find(b"\n\n"), window.find(b"\r\n\r\n")) if i >= 0]
+    header_end = min(ends) if ends else len(window)
+    if header_end > MAX_HEADER_BYTES:
+        raise TooCostly(f"header is larger than the limit of {MAX_HEADER_BYTES:,} bytes")
+    multiparts = len(re.findall(rb"(?i)content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", data))
+    if multiparts > MAX_MULTIPARTS:
+        raise TooCostly(f"message has {multiparts:,} multipart parts, more than the limit of {MAX_MULTIPARTS}")
+
+
 def parse_reply(data: bytes) -> Reply:
     if not data.strip():
         raise NotAMessage("no message on standard input")
+    check_cost(data)
     message = BytesParser(policy=default).parsebytes(data)
     if not isinstance(message, EmailMessage) or not (message["From"] or message["Subject"]):
         raise NotAMessage("standard input is not an RFC 822 message (no From or Subject header)")

@@ -92,6 +92,8 @@ class NotifyConfig(msgspec.Struct, frozen=True):
     """Link-local / unspecified addresses the webhook may reach all the same (`webhook.allow_addresses`)."""
     retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
     templates: Templates = DEFAULTS
+    quarantine: str = ""
+    """Where `inbound` keeps a message it refuses as too costly to read; empty: `quarantine/` beside the config."""
 
     @property
     def domain(self) -> str:
@@ -102,9 +104,9 @@ class NotifyConfig(msgspec.Struct, frozen=True):
 def parse_notify(section: Section | None) -> NotifyConfig:
     if section is None:
         return NotifyConfig()
-    section.only("smtp", "webhook", "retry", "templates")
+    section.only("smtp", "webhook", "retry", "templates", "quarantine")
     url, timeout, allow = _parse_webhook(section.section("webhook"))
-    return NotifyConfig(smtp=_parse_smtp(section.section("smtp")),
+    return NotifyConfig(smtp=_parse_smtp(section.section("smtp")), quarantine=section.get("quarantine", str, ""),
                         webhook_url=url, webhook_timeout=timeout, webhook_allow=allow,
                         retry=_parse_retry(section.section("retry")),
                         templates=parse_templates(section.section("templates")))

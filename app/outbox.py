@@ -37,9 +37,13 @@ def new_message_id(key: str, domain: str = DEFAULT_DOMAIN) -> str:
     return f"<{key.lower()}.{uuid.uuid4().hex}@{domain}>"
 
 
-def thread_id(key: str, domain: str = DEFAULT_DOMAIN) -> str:
-    """The ticket's thread: every mail about it is In-Reply-To this id, so replies thread and match."""
-    return f"<{key.lower()}.thread@{domain}>"
+def thread_id(key: str, domain: str = DEFAULT_DOMAIN, token: str = "") -> str:
+    """The ticket's thread: every mail about it is In-Reply-To this id, so replies thread and match.
+
+    `token` (the ticket's random `thread_token`) makes it unguessable; without
+    one it is the old `<key.thread@domain>` form, which mails already sent carry.
+    """
+    return f"<{key.lower()}.{token}.thread@{domain}>" if token else f"<{key.lower()}.thread@{domain}>"
 
 
 def _draft(kind: str, key: str, recipient: str, templates: Templates | None, domain: str,

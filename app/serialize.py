@@ -23,7 +23,7 @@ TICKET_FIELDS = ("key", "title", "description", "background", "impact_statement"
 TICKET_TIMES = ("created", "updated", "state_entered", "ack_at", "page_started", "first_response",
                 "last_requester_update")
 HISTORY_FIELDS = ("by", "kind", "from_state", "to_state", "status_before", "status_after", "hold_reason",
-                  "reason", "undoes")
+                  "reason", "undoes", "message_id")
 
 
 def iso(value: dt.datetime | None) -> str | None:

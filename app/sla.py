@@ -59,17 +59,25 @@ class ClockPeriods(msgspec.Struct, frozen=True):
     """In the final column; the last period is open-ended while the ticket stays closed."""
 
 
-def clock_periods(workflow: Workflow, moves: Iterable[Move]) -> ClockPeriods:
+def clock_periods(workflow: Workflow, moves: Iterable[Move], replies: Iterable[datetime] = ()) -> ClockPeriods:
     """Pending and Closed periods from a ticket's moves (any order; sorted by instant).
 
     Pending is the support status of an on-hold column with the hold reason
     "requester"; waiting on a third party (On Hold) does not pause the clock,
-    since the requester is still owed updates then.
+    since the requester is still owed updates then. A reply from the
+    requester (`replies`) ends the pause even when the ticket could not move
+    (In Progress at its WIP limit): they answered, so the team owes them again.
     """
     pending: list[Period] = []
     closed: list[Period] = []
     current: tuple[list[Period], datetime] | None = None
-    for move in sorted(moves, key=lambda m: m.at):
+    events = sorted([*((m.at, 0, m) for m in moves), *((r, 1, None) for r in replies)], key=lambda e: e[:2])
+    for at, _, move in events:
+        if move is None:  # a requester's reply: the wait on them is over
+            if current is not None and current[0] is pending:
+                pending.append((current[1], at))
+                current = None
+            continue
         if current is not None:
             bucket, since = current
             bucket.append((since, move.at))

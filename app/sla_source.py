@@ -22,7 +22,7 @@ def ticket_times(workflow: Workflow, row: SlaRow) -> TicketTimes:
     """A stored row as the plain, aware values `app.sla.evaluate` takes."""
     moves = [Move(at=from_db(at), to_state=state, hold_reason=hold) for at, state, hold in row.moves]
     return TicketTimes(created=from_db(row.created), priority=row.priority,
-                       periods=clock_periods(workflow, moves), first_response=from_db(row.first_response),
+                       periods=clock_periods(workflow, moves, [from_db(r) for r in row.replies]), first_response=from_db(row.first_response),
                        messages=tuple(from_db(m) for m in row.messages))
 
 

@@ -45,11 +45,13 @@ class CardRow(msgspec.Struct, frozen=True):
     needs_ack: bool = False
     ack_at: dt.datetime | None = None
     """A page (`needs_ack`) waits for acknowledgement while `ack_at` is None: the board marks the card."""
+    answered: bool = False
+    """The requester replied and no team member has looked since."""
 
 
 _CARD_FIELDS = (Ticket.id, Ticket.key, Ticket.title, Ticket.priority, Ticket.assignee, Ticket.state,
                 Ticket.hold_reason, Ticket.solved, Ticket.kind, Ticket.version, Ticket.sort_key, Ticket.rank,
-                Ticket.state_entered, Ticket.needs_ack, Ticket.ack_at)
+                Ticket.state_entered, Ticket.needs_ack, Ticket.ack_at, Ticket.answered)
 
 
 def _matches(text_filter: str | None, entered_before: dt.datetime | None = None, where=None):

@@ -10,6 +10,7 @@ version of it.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from peewee import (BooleanField, CharField, DatabaseProxy, DateTimeField, FloatField, ForeignKeyField,
                     IntegerField, Model, SmallIntegerField, TextField)
@@ -20,6 +21,10 @@ database_proxy = DatabaseProxy()
 def utcnow() -> dt.datetime:
     """Naive UTC: every instant in the database is UTC without an offset."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_thread_token() -> str:
+    return secrets.token_hex(8)
 
 
 class BaseModel(Model):
@@ -84,6 +89,10 @@ class Ticket(BaseModel):
     created = DateTimeField(default=utcnow)
     updated = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    answered = BooleanField(default=False)
+    """The requester replied and no team member has looked since (migration 0004): the card is marked."""
+    thread_token = CharField(default=new_thread_token)
+    """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
 
     class Meta:
         indexes = (
@@ -115,11 +124,14 @@ class History(BaseModel):
     reason = TextField(default="")
     detail = TextField(default="")
     undoes = IntegerField(null=True)  # the History id an undo compensates
+    message_id = CharField(null=True)
+    """The Message-ID of the mail a comment records (migration 0004): the duplicate check's exact key."""
 
     class Meta:
         indexes = (
             (("ticket", "at"), False),
             (("kind", "at"), False),
+            (("message_id",), False),
         )
 
 

@@ -34,6 +34,8 @@ class Card(msgspec.Struct, frozen=True):
     """Who the latest escalation step paged (handles), while unacknowledged."""
     paged_rotation: str = ""
     """The rotation of that step, e.g. "SET primary"."""
+    answered: bool = False
+    """The requester replied and nobody on the team has looked yet: the card is marked "✉"."""
     sla_label: str = ""
     """Time left to the next response target ("3h left", "overdue 2h", "paused"); empty: none shown."""
     sla_style: str = ""

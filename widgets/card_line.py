@@ -61,6 +61,8 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
             left.append(("⚑ ", style("column--ack")))
         if card.stale:
             left.append(("! ", style("column--stale")))
+        if card.answered:  # the requester replied; nobody has looked yet
+            left.append(("✉ ", style("column--ack")))
         priority_class = _PRIORITY_CLASSES.get(card.priority)
         left += [(strip_control_codes(card.key), style("column--key")), (" ", _NO_STYLE),
                  (card.priority, style(priority_class) if priority_class else _NO_STYLE), (" ", _NO_STYLE),

@@ -784,6 +784,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
         try:
             detail = load_detail(self.service, key)
+            self.service.seen(key, by=self.user)  # opening it is a look: the "answered" mark goes
         except Refused as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

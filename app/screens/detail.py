@@ -92,6 +92,9 @@ def load_detail(service: Service, key: str) -> TicketDetail:
             change = f"created in {title(entry.to_state)}"
         elif entry.kind == "comment":
             change, reason = comment_line(entry.detail)
+        elif entry.kind == "held":
+            change = f"held #{entry.id}: from an unknown sender"
+            reason = comment_line(entry.detail)[1]
         else:
             change = entry.kind
         before, after = entry.status_before or "", entry.status_after or ""

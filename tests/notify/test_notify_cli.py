@@ -191,3 +191,88 @@ def test_a_missing_password_variable_is_a_configuration_error(tmp_path: Path, ma
     missing = run_cli(config, db_url, "notify", "--once")
     assert missing.returncode == 2
     assert "environment variable TB_TEST_SMTP_PW is not set" in missing.stderr.decode()
+
+
+def test_a_message_id_with_escaped_characters_is_recorded_once(service: Service, db_url: str):
+    """Issue 21.5: `<"é"@x>` is stored escaped in the JSON detail, where LIKE never found it."""
+    pending_ticket(service)
+    message = ('From: Rita Reyes <rita@customer.example>\r\nSubject: Re: [SET-1] certificates\r\n'
+               'Message-ID: <"é"@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere it is\r\n').encode()
+    first = run_cli(service.config.path, db_url, "inbound", stdin=message)
+    again = run_cli(service.config.path, db_url, "inbound", stdin=message)
+    assert first.returncode == 0 and again.returncode == 0, (first.stderr, again.stderr)
+    assert "already recorded" in again.stdout.decode()
+    assert History.select().where(History.kind == "comment").count() == 1
+    assert Notification.select().where(Notification.recipient == "bob@example.org").count() == 1
+
+
+def test_migration_0004_backfills_the_message_id_of_existing_comments(service: Service):
+    import importlib.util
+
+    from data.db import MIGRATIONS
+    from data.models import database_proxy
+
+    ticket = pending_ticket(service)
+    History.create(ticket=ticket, kind="comment", by="rita@customer.example",
+                   detail=json.dumps({"message_id": '<"é"@x>', "body": "old"}))
+    spec = importlib.util.spec_from_file_location("m0004", MIGRATIONS / "0004_inbound.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.backfill(database_proxy.obj)
+    assert [h.message_id for h in History.select().where(History.kind == "comment")] == ['<"é"@x>']
+
+
+def test_a_strangers_forged_reply_is_held_and_moves_nothing(service: Service, mail_server: MailServer, db_url: str):
+    """Issue 21.2: an unknown From moves nothing, mails no one, and waits on the ticket for a person."""
+    ticket = pending_ticket(service)
+    assert run_cli(service.config.path, db_url, "notify", "--once").returncode == 0
+    status_mail = mail_server.inbox[0].message
+    before = Notification.select().count()
+    for message in (reply_to(status_mail, "attacker text", sender="mallory@evil.example"),
+                    reply_to(None, "attacker text", subject="Re: [SET-1] anything", sender="mallory@evil.example",
+                             message_id="<other@evil.example>")):
+        done = run_cli(service.config.path, db_url, "inbound", stdin=message)
+        assert done.returncode == 0, done.stderr
+        assert "mail from an unknown sender (mallory@evil.example) held, not applied" in done.stdout.decode()
+    fresh = Ticket.get_by_id(ticket.id)
+    assert (fresh.state, fresh.hold_reason) == ("on_hold", "requester")
+    assert Notification.select().count() == before  # not to the requester, not to the assignee
+    assert History.select().where(History.kind == "comment").count() == 0
+    held = list(History.select().where(History.kind == "held").order_by(History.id))
+    assert len(held) == 2
+    shown = run_cli(service.config.path, db_url, "ticket", "show", "SET-1").stdout.decode()
+    assert "from an unknown sender" in shown
+    assert f"triageboard inbound accept SET-1 {held[0].id}" in shown
+
+
+def test_accepting_a_held_mail_applies_it_and_makes_the_sender_a_participant(service: Service, db_url: str):
+    ticket = pending_ticket(service)
+    message = reply_to(None, "I am Rita's colleague", subject="Re: [SET-1] certs", sender="sam@customer.example")
+    held_id = json.loads(run_cli(service.config.path, db_url, "inbound", "--json", stdin=message).stdout)["comment"]
+    refused = run_cli(service.config.path, db_url, "inbound", "accept", "SET-1", str(held_id), "--by", "nobody")
+    assert refused.returncode == 2 and "nobody" in refused.stderr.decode()
+    done = run_cli(service.config.path, db_url, "inbound", "accept", "SET-1", str(held_id), "--by", "alice")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().strip() == (
+        "SET-1: reply from sam@customer.example recorded; Pending -> In Progress; bob@example.org notified")
+    assert Ticket.get_by_id(ticket.id).state == "in_progress"
+    again = run_cli(service.config.path, db_url, "inbound", "accept", "SET-1", str(held_id), "--by", "alice")
+    assert again.returncode == 1 and "already accepted" in again.stderr.decode()
+    later = reply_to(None, "one more thing", subject="Re: [SET-1] certs", sender="sam@customer.example",
+                     message_id="<reply-2@customer.example>")
+    assert "recorded" in run_cli(service.config.path, db_url, "inbound", stdin=later).stdout.decode()
+    assert History.select().where(History.kind == "comment").count() == 2
+
+
+def test_a_reply_by_the_thread_id_alone_is_matched_by_its_token(service: Service, db_url: str):
+    ticket = pending_ticket(service)
+    other = service.create(title="Other", requester_email="rita@customer.example")
+    assert Ticket.get_by_id(ticket.id).thread_token != Ticket.get_by_id(other.id).thread_token
+    reply = EmailMessage()
+    reply["From"] = "rita@customer.example"
+    reply["Subject"] = "Re: your request"
+    reply["Message-ID"] = "<t@customer.example>"
+    reply["In-Reply-To"] = f"<set-1.{Ticket.get_by_id(ticket.id).thread_token}.thread@example.org>"
+    reply.set_content("the answer")
+    done = run_cli(service.config.path, db_url, "inbound", "--json", stdin=bytes(reply))
+    assert json.loads(done.stdout)["ticket"] == "SET-1"

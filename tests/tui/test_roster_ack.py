@@ -195,3 +195,20 @@ async def test_header_counts_queued_and_failed_mail(make_app, seed, service):
         pilot.app.board.count_outbox()  # what the timer calls every few seconds
         await settle(pilot)
         assert badge.render().plain == "✉ 3 queued · 0 failed"
+
+
+async def test_opening_an_answered_card_is_a_look_and_clears_its_mark(make_app, seed, service):
+    """Issue 19.9: a reply marks the card until a team member looks; enter (the detail) is a look."""
+    ticket = seed("Certificates not issued", state="ready", requester_email="rita@customer.example")
+    service.receive_reply(parse_reply(reply(f"Re: [{ticket.key}] hello", "Here is the answer")))
+    assert Ticket.get_by_id(ticket.id).answered
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CardDetailScreen)
+        assert not Ticket.get_by_id(ticket.id).answered
+        seen = History.select().where(History.ticket == ticket.id).order_by(History.id.desc()).first()
+        assert (seen.kind, seen.by) == ("seen", "alice")

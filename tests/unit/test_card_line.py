@@ -64,3 +64,9 @@ def test_an_at_risk_countdown_keeps_its_colour_under_the_cursor():
 def test_a_long_assignee_in_a_narrow_column_leaves_room_for_the_key():
     line = text(card(assignee="bob-the-builder"), 0, 16)
     assert line.startswith("SET-42") and line.endswith("bob-the…") and cell_len(line) == 16
+
+
+def test_an_answered_card_is_marked_on_its_first_line():
+    """Issue 19.9: the requester replied and nobody has looked: a mark the card line shows."""
+    assert text(card(answered=True), 0, 40).startswith("✉ ")
+    assert "✉" not in text(card(), 0, 40)

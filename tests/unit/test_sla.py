@@ -206,3 +206,13 @@ def test_clock_periods_from_history(workflow):
              Move(at(2026, 6, 2, 12), "resolved"), Move(at(2026, 6, 2, 13), "closed")]
     assert clock_periods(workflow, moves) == ClockPeriods(
         pending=((at(2026, 6, 1, 11), at(2026, 6, 2, 9)),), closed=((at(2026, 6, 2, 13), None),))
+
+
+def test_a_requester_reply_ends_the_pending_pause_without_a_move(policy, workflow):
+    """Issue 19.9: the ticket stayed Pending (In Progress full), but the requester answered: the clock runs."""
+    moves = [Move(at(2026, 6, 1, 9, 30), "in_progress"), Move(at(2026, 6, 1, 11), "on_hold", "requester")]
+    periods = clock_periods(workflow, moves, replies=[at(2026, 6, 2, 10)])
+    assert periods.pending == ((at(2026, 6, 1, 11), at(2026, 6, 2, 10)),)
+    status = evaluate(policy, TicketTimes(created=at(2026, 6, 1, 9), periods=periods), now=at(2026, 6, 2, 12))
+    assert status.first_response.state != "paused"
+    assert clock_periods(workflow, moves).pending == ((at(2026, 6, 1, 11), None),)  # no reply: still paused
