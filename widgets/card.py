@@ -36,6 +36,9 @@ class Card(msgspec.Struct, frozen=True):
     """The rotation of that step, e.g. "SET primary"."""
     sla_label: str = ""
     """Time left to the next response target ("3h left", "overdue 2h", "paused"); empty: none shown."""
+    default_status: str = ""
+    """The status the column's cards show by default (On Hold, Released): a card shows its own only if it
+    differs (Pending, Solved)."""
     sla_style: str = ""
     """ok | warning | breached | paused: the `column--sla-*` class the label is painted with."""
 

@@ -29,7 +29,7 @@ from widgets.card_line import card_segments
 from widgets.card_styles import CardStyles
 
 CARD_HEIGHT = 2
-"""Lines per card: key, priority, status and assignee; then the title."""
+"""Lines per card: key, priority, status, assignee and countdown; then the title."""
 
 PAGE_SIZE = 32
 """Cards per query: a screenful and some (a 45-line terminal shows 20 a column), so scrolling a little
@@ -514,7 +514,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         over = keep = None
         if cursor is not None:
             over = self._style(cursor)
-            if part == 1 and card.sla_style in ("warning", "breached"):
+            if part == 0 and card.sla_style in ("warning", "breached"):
                 # A countdown at risk keeps its colour under the cursor, where the user is looking.
                 keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
         return card_segments(card, part, width, self._style, base, over, keep)

@@ -16,7 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable
 
 import msgspec
-from textual import on, work
+from textual import events, on, work
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
@@ -27,6 +27,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Static
 
 from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
@@ -41,6 +42,11 @@ from widgets.column import PAGE_SIZE, Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
 from widgets.title_bar import TitleBar
+
+
+MIN_SIZE = (40, 12)
+"""The smallest terminal the board draws in (columns, lines): below it, it says so."""
+TOO_SMALL = f"terminal too small: triageboard needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}"
 
 
 class MoveOutcome(msgspec.Struct):
@@ -188,6 +194,12 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         yield self.roster_panel()
         yield StatusLine(id="status")
         yield KeyBar()
+        yield Static(TOO_SMALL, id="too-small", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below what the board can draw, it says so instead (and draws again once the terminal grows)."""
+        width, height = MIN_SIZE
+        self.set_class(event.size.width < width or event.size.height < height, "-too-small")
 
     def on_mount(self) -> None:
         self.title = "triageboard"
