@@ -35,6 +35,7 @@ from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service
+from app.ui_state import load_collapsed, save_collapsed
 from app.yamlnodes import ConfigError
 from widgets.card import Card
 from widgets.card_styles import CardStyles
@@ -84,6 +85,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         Binding("w", "at_risk", "At risk", id="board.at_risk"),
         Binding("S", "sort_time_left", "Sort at-risk by time left", show=False, id="board.sort_time_left"),
         Binding("r", "reports", "Reports", id="board.reports"),
+        Binding("z", "collapse", "Collapse", id="board.collapse"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
         *OnCallBoard.ONCALL_BINDINGS,
         *TRIAGE_BOARD_BINDINGS,
@@ -184,17 +186,30 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
     # -- layout ----------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        chosen = load_collapsed(self.service.config.board.key)
+        self._collapsed = chosen if chosen is not None else {c.key for c in self.workflow.columns if c.collapsed}
         counts = self.source.counts()  # one grouped query; the first paint needs it anyway
         yield TitleBar()
         yield self.card_styles
         with Horizontal(id="columns"):
             for column in self.workflow.columns:
-                yield Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
-                             limit=column.wip_limit, id=f"column-{column.key}")
+                widget = Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
+                                limit=column.wip_limit, id=f"column-{column.key}")
+                widget.set_reactive(Column.collapsed, column.key in self._collapsed)
+                widget.set_class(column.key in self._collapsed, "-collapsed")
+                yield widget
         yield self.roster_panel()
         yield StatusLine(id="status")
         yield KeyBar()
         yield Static(TOO_SMALL, id="too-small", markup=False)
+
+    def action_collapse(self) -> None:
+        """`z`: the column under the cursor becomes a strip with its count, or wide again; kept for next time."""
+        column = self.focused_column
+        column.collapsed = not column.collapsed
+        self._collapsed = {c.state for c in self.columns if c.collapsed}
+        save_collapsed(self.service.config.board.key, self._collapsed)
+        self._status(f"{column.title} collapsed: z widens it" if column.collapsed else f"{column.title} widened")
 
     def on_resize(self, event: events.Resize) -> None:
         """Below what the board can draw, it says so instead (and draws again once the terminal grows)."""

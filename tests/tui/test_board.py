@@ -26,7 +26,7 @@ def moves_of(ticket) -> list[History]:
                 .order_by(History.id))
 
 
-async def test_headers_show_title_count_and_wip_limit(make_app, seed):
+async def test_headers_show_title_count_and_wip_limit(make_app, seed, wide_columns):
     seed("one")
     seed("two")
     seed("busy", state="in_progress")
@@ -305,7 +305,7 @@ async def test_wip_limit_warns_when_configured_to(config, db_url, seed):
     assert state_of(ticket) == "in_progress"
 
 
-async def test_a_card_moved_elsewhere_is_refreshed_not_overwritten(make_app, seed, service):
+async def test_a_card_moved_elsewhere_is_refreshed_not_overwritten(make_app, seed, service, wide_columns):
     ticket = seed("Contended")
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)  # the board is up, countdowns and all
@@ -403,7 +403,7 @@ async def test_q_quits(make_app):
         assert not pilot.app.is_running
 
 
-async def test_columns_are_virtual(make_app, service):
+async def test_columns_are_virtual(make_app, service, wide_columns):
     """A column of 300 cards is one widget that paints only what is on screen."""
     from app.config import KINDS  # noqa: F401  (the config module loads; rows go in raw)
     import datetime as dt
