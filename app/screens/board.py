@@ -922,7 +922,20 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             entries.setdefault(ident, []).append(self.app.get_key_display(binding.with_key(key)))
             ids[ident] = binding.id or ""
         return [*[KeyHelp(", ".join(keys), description or action, ids[(action, description)])
-                  for (action, description), keys in entries.items()], *self.triage_key_help(set(ids.values()))]
+                  for (action, description), keys in entries.items()], *self.triage_key_help(set(ids.values())),
+                *self._reports_key_help()]
+
+    def _reports_key_help(self) -> list:
+        """The reports screen's keys (`r` opens it), as remapped: `?` is where a user looks for them."""
+        from app.screens.help import KeyHelp
+        from app.screens.reports import ReportsScreen
+
+        from app.tui import keymap_of
+
+        keymap = keymap_of(self.service.config)
+        return [KeyHelp(keymap.get(binding.id, binding.key_display or binding.key), f"Reports: {binding.description}",
+                        binding.id or "")
+                for binding in ReportsScreen.BINDINGS if isinstance(binding, Binding)]
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen

@@ -587,3 +587,21 @@ async def test_the_status_line_shows_a_long_title_literally_and_cut_with_an_elli
         line = pilot.app.board.query_one("#status", StatusLine).render_line(0).text
         assert "SET-1 P2 Open · [b]bold?[/b] very long title" in line
         assert line.endswith("…") and len(line) == pilot.app.board.query_one("#status").size.width
+
+
+async def test_help_says_there_is_more_below_and_lists_the_reports_keys(make_app, seed):
+    seed("anything")
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        table = help_screen.query_one(DataTable)
+        ids = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert {"reports.previous", "reports.next", "reports.back", "board.collapse"} <= ids
+        more = str(help_screen.query_one("#help-more").render())
+        assert "↓ more below" in more and f"of {table.row_count}" in more
+        await pilot.press("end")
+        await pilot.pause()
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "↓ more below" not in str(help_screen.query_one("#help-more").render())
