@@ -605,3 +605,16 @@ async def test_help_says_there_is_more_below_and_lists_the_reports_keys(make_app
         table.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert "↓ more below" not in str(help_screen.query_one("#help-more").render())
+
+
+async def test_a_refusal_toast_leaves_the_status_line_readable(make_app, seed):
+    seed("Waiting on vendor", state="on_hold", hold_reason="external")
+    async with make_app().run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("l", "l", "l", "L")  # On Hold -> Resolved is refused
+        await settle(pilot)
+        await pilot.pause(0.3)
+        from textual.widgets._toast import Toast
+
+        [toast] = [w for w in pilot.app.screen.walk_children(with_self=False) if isinstance(w, Toast)]
+        status = pilot.app.board.query_one("#status", StatusLine)
+        assert toast.region.height and not toast.region.overlaps(status.region)
