@@ -101,6 +101,7 @@ class BoardSource(msgspec.Struct):
         return Card(id=row.id, key=row.key, title=row.title, priority=priority_label(row.priority),
                     assignee=row.assignee or "", state=row.state, version=row.version,
                     status=support_status(self.workflow, row.state, row.hold_reason, row.solved), stale=stale,
+                    default_status=support_status(self.workflow, row.state),
                     needs_ack=bool(row.needs_ack) and row.ack_at is None, paged=paging[1], paged_rotation=paging[0],
                     answered=bool(row.answered),
                     **self._sla_fields(row))

@@ -100,12 +100,12 @@ def oncall(ctx: click.Context, at_text: str | None, as_json: bool) -> None:
 
 
 def _on_duty_text(row: RosterRow, tz: ZoneInfo) -> str:
-    """"bob (override for dan until Mon 2026-12-28 09:00)": overrides are marked."""
+    """"bob (covering dan until Mon 2026-12-28 09:00)": overrides are marked."""
     parts = []
     for member in row.on_duty:
         cover = row.covering_for(member)
         parts.append(member if cover is None else
-                     f"{member} (override for {cover.replaces} until {_local(cover.until, tz)})")
+                     f"{member} (covering {cover.replaces} until {_local(cover.until, tz)})")
     return ", ".join(parts)
 
 

@@ -208,7 +208,7 @@ def _parse_workflow(section: Section) -> Workflow:
     for index, _, item, _ in section.items("columns", required=True):
         if item is None:
             raise section.item_error("columns", index, "a column is a mapping {key, title, support_status}")
-        item.only("key", "title", "support_status", "wip_limit")
+        item.only("key", "title", "support_status", "wip_limit", "collapsed")
         key = item.require("key", str)
         if not _COLUMN_RE.match(key):
             raise item.fail("key", f"{key!r} is not a column key (lower-case letters, digits and _)")
@@ -224,7 +224,8 @@ def _parse_workflow(section: Section) -> Workflow:
         limit = item.get("wip_limit", int)
         if limit is not None and limit < 1:
             raise item.fail("wip_limit", "a WIP limit is a whole number of at least 1")
-        columns.append(Column(key=key, title=item.get("title", str, key), support_status=status, wip_limit=limit))
+        columns.append(Column(key=key, title=item.get("title", str, key), support_status=status, wip_limit=limit,
+                              collapsed=bool(item.get("collapsed", bool, False))))
     if len(columns) < 2:
         raise section.fail("columns", "a workflow needs at least two columns")
     keys = [c.key for c in columns]

@@ -29,6 +29,9 @@ class Column(msgspec.Struct, frozen=True):
     support_status: str | Mapping[str, str]
     """A status, or one per hold reason for a column that means "on hold"."""
     wip_limit: int | None = None
+    collapsed: bool = False
+    """Shown as a narrow strip with its count until `z` widens it (a user's own choice, kept in the state file,
+    wins)."""
 
     @property
     def is_hold(self) -> bool:

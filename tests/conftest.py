@@ -257,3 +257,11 @@ def run_cli(tmp_path, cli_command, cli_env):
                               env=env, input=stdin, cwd=tmp_path, timeout=60)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def ui_state(tmp_path, monkeypatch):
+    """Each test keeps its board preferences (collapsed columns) in a file of its own, never the user's."""
+    path = tmp_path / "ui-state.json"
+    monkeypatch.setenv("TRIAGEBOARD_STATE", str(path))
+    return path

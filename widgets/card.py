@@ -38,6 +38,9 @@ class Card(msgspec.Struct, frozen=True):
     """The requester replied and nobody on the team has looked yet: the card is marked "✉"."""
     sla_label: str = ""
     """Time left to the next response target ("3h left", "overdue 2h", "paused"); empty: none shown."""
+    default_status: str = ""
+    """The status the column's cards show by default (On Hold, Released): a card shows its own only if it
+    differs (Pending, Solved)."""
     sla_style: str = ""
     """ok | warning | breached | paused: the `column--sla-*` class the label is painted with."""
 

@@ -53,8 +53,34 @@ def title_text(card: Card) -> str:
     return strip_control_codes(card.title.replace("\n", " "))
 
 
+def shown_status(card: Card) -> str:
+    """The support status worth a card's cells: only one that differs from its column's default
+    (Pending in On Hold, Solved in Closed); the column's title says the rest."""
+    return "" if card.status == card.default_status else card.status
+
+
+def corner(card: Card) -> str:
+    """What ends the first line: the people being paged while a page waits, else the countdown."""
+    if card.needs_ack and card.paged:
+        return "→ " + strip_control_codes(", ".join(card.paged))
+    return card.sla_label
+
+
 def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece]:
-    """Line `part` (0: key, priority, status, assignee; 1: the title) of `card`, exactly `width` cells."""
+    """Line `part` of `card`, exactly `width` cells (none if `width` is not positive).
+
+    Line 0: marks, key, priority, the status where it says something, the
+    assignee, and the countdown (or the people paged) at the right edge,
+    where a scan down the column finds it; line 1: the title, alone, so it
+    gets the whole width. Where the line is short, what is cut first is
+    the end of the left side (the assignee), and the right side never
+    takes more than half the line, so the key stays.
+    """
+    if width <= 0:
+        return []
+    right: Piece | None = None
+    optional: list[Piece] = []
+    """Pieces of the left side dropped whole, last first, before anything is cut."""
     if part == 0:
         left: list[Piece] = []
         if card.needs_ack:
@@ -63,28 +89,39 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
             left.append(("! ", style("column--stale")))
         if card.answered:  # the requester replied; nobody has looked yet
             left.append(("✉ ", style("column--ack")))
+        left.append((strip_control_codes(card.key), style("column--key")))
+        key_cells = sum(cell_len(text) for text, _ in left)
         priority_class = _PRIORITY_CLASSES.get(card.priority)
-        left += [(strip_control_codes(card.key), style("column--key")), (" ", _NO_STYLE),
-                 (card.priority, style(priority_class) if priority_class else _NO_STYLE), (" ", _NO_STYLE),
-                 (card.status, style("column--status"))]
-        right: Piece | None = (strip_control_codes(card.assignee) or "—", style("column--assignee"))
-    else:
-        left = [("  ", _NO_STYLE), (title_text(card), _NO_STYLE)]
-        if card.needs_ack and card.paged:  # the person being paged, right of the title
-            right = ("→ " + strip_control_codes(", ".join(card.paged)), style("column--ack"))
-        elif card.sla_label:  # the countdown ends the title line
-            right = (card.sla_label, style(f"column--sla-{card.sla_style or 'ok'}"))
+        optional.append((" " + card.priority, style(priority_class) if priority_class else _NO_STYLE))
+        status = shown_status(card)
+        if status:
+            optional.append((" " + status, style("column--status")))
+        assignee: Piece = (strip_control_codes(card.assignee) or "—", style("column--assignee"))
+        extra = corner(card)
+        if extra:
+            optional.append((" " + assignee[0], assignee[1]))
+            paged = card.needs_ack and card.paged
+            right = (extra, style("column--ack") if paged else style(f"column--sla-{card.sla_style or 'ok'}"))
+            room = width - key_cells - 1  # the countdown gives way only to the key
         else:
-            right = None
+            right = assignee
+            room = width // 2  # a long handle never pushes the key out
+        if cell_len(right[0]) > room:
+            kept, _ = fit([right], room)
+            right = kept[0] if kept else None
+    else:
+        left = [(" ", _NO_STYLE), (title_text(card), _NO_STYLE)]
+    right_cells = cell_len(right[0]) + 1 if right is not None else 0
+    left_room = max(width - right_cells, 0)
+    left_cells = sum(cell_len(text) for text, _ in left)
+    while optional and left_cells + sum(cell_len(text) for text, _ in optional) > left_room:
+        optional.pop()
+    left, left_cells = fit(left + optional, left_room)
     if right is not None:
-        right_cells = cell_len(right[0])
-        if part == 0 and right_cells > width // 2:  # a long handle never pushes the key out
-            [right], right_cells = fit([right], width // 2)
-        left, left_cells = fit(left, max(width - right_cells - 1, 0))
-        gap = max(1, width - left_cells - right_cells)
+        gap = max(1, width - left_cells - right_cells + 1)
         line, cells = fit([*left, (" " * gap, _NO_STYLE), right], width)
     else:
-        line, cells = fit(left, width)
+        line, cells = left, left_cells
     return line + [(" " * (width - cells), _NO_STYLE)] if cells < width else line
 
 
@@ -108,4 +145,4 @@ def card_segments(card: Card, part: int, width: int, style: StyleOf, base: Style
     return segments
 
 
-__all__ = ["card_pieces", "card_segments", "fit", "title_text"]
+__all__ = ["card_pieces", "card_segments", "corner", "fit", "shown_status", "title_text"]

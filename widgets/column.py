@@ -29,7 +29,7 @@ from widgets.card_line import card_segments
 from widgets.card_styles import CardStyles
 
 CARD_HEIGHT = 2
-"""Lines per card: key, priority, status and assignee; then the title."""
+"""Lines per card: key, priority, status, assignee and countdown; then the title."""
 
 PAGE_SIZE = 32
 """Cards per query: a screenful and some (a 45-line terminal shows 20 a column), so scrolling a little
@@ -79,6 +79,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     """The index of the highlighted card."""
     active: reactive[bool] = reactive(False, repaint=False)
     """The column the board's keys act on (shown by its border and a bright cursor)."""
+    collapsed: reactive[bool] = reactive(False, repaint=False)
+    """Shown as a narrow strip with only its count (`z`); its cards are still there for the keys."""
 
     class CardHighlighted(Message):
         """The cursor landed on a card (or on nothing: an empty column)."""
@@ -307,7 +309,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
     def _update_header(self) -> None:
         shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
-        self.border_title = Content(f"{self.title} {shown}")  # the config's title is text, never markup
+        self.border_title = Content(shown if self.collapsed else f"{self.title} {shown}")  # the config's title is text, never markup
         self.set_class(self.limit is not None and self.count > self.limit, "-over-limit")
         self.set_class(self.limit is not None and self.count == self.limit, "-at-limit")
 
@@ -322,6 +324,11 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
 
     def watch_limit(self) -> None:
         self._update_header()
+
+    def watch_collapsed(self, collapsed: bool) -> None:
+        self.set_class(collapsed, "-collapsed")
+        self._update_header()
+        self.refresh()
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._refresh_card(old)
@@ -487,6 +494,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     def _line_key(self, y: int, view: tuple) -> tuple:
         """What content line `y` shows, as a cache key: the card, which of its lines, how it is highlighted."""
         scroll_y, cursor_index, cursor, width, base, theme = view
+        if self.collapsed:
+            return ("collapsed", width, base)
         index, part = divmod(y + scroll_y, CARD_HEIGHT)
         card = self.card_at(index)
         if card is None:
@@ -507,14 +516,14 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         """Content line `y` (`key` is its `_line_key`): a card's line, or blank below the last card."""
         width, base = view[3], view[4]
         index, part = divmod(y + view[0], CARD_HEIGHT)
-        card = self.card_at(index)
+        card = None if key[0] == "collapsed" else self.card_at(index)
         if card is None:
             return [Segment(" " * width, base)]
         cursor = key[4]
         over = keep = None
         if cursor is not None:
             over = self._style(cursor)
-            if part == 1 and card.sla_style in ("warning", "breached"):
+            if part == 0 and card.sla_style in ("warning", "breached"):
                 # A countdown at risk keeps its colour under the cursor, where the user is looking.
                 keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
         return card_segments(card, part, width, self._style, base, over, keep)

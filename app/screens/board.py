@@ -16,7 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable
 
 import msgspec
-from textual import on, work
+from textual import events, on, work
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
@@ -27,6 +27,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Static
 
 from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
@@ -34,6 +35,7 @@ from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service
+from app.ui_state import load_collapsed, save_collapsed
 from app.yamlnodes import ConfigError
 from widgets.card import Card
 from widgets.card_styles import CardStyles
@@ -41,6 +43,11 @@ from widgets.column import PAGE_SIZE, Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
 from widgets.title_bar import TitleBar
+
+
+MIN_SIZE = (40, 12)
+"""The smallest terminal the board draws in (columns, lines): below it, it says so."""
+TOO_SMALL = f"terminal too small: triageboard needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}"
 
 
 class MoveOutcome(msgspec.Struct):
@@ -78,6 +85,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         Binding("w", "at_risk", "At risk", id="board.at_risk"),
         Binding("S", "sort_time_left", "Sort at-risk by time left", show=False, id="board.sort_time_left"),
         Binding("r", "reports", "Reports", id="board.reports"),
+        Binding("z", "collapse", "Collapse", id="board.collapse"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
         *OnCallBoard.ONCALL_BINDINGS,
         *TRIAGE_BOARD_BINDINGS,
@@ -178,16 +186,35 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
     # -- layout ----------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        chosen = load_collapsed(self.service.config.board.key)
+        self._collapsed = chosen if chosen is not None else {c.key for c in self.workflow.columns if c.collapsed}
         counts = self.source.counts()  # one grouped query; the first paint needs it anyway
         yield TitleBar()
         yield self.card_styles
         with Horizontal(id="columns"):
             for column in self.workflow.columns:
-                yield Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
-                             limit=column.wip_limit, id=f"column-{column.key}")
+                widget = Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
+                                limit=column.wip_limit, id=f"column-{column.key}")
+                widget.set_reactive(Column.collapsed, column.key in self._collapsed)
+                widget.set_class(column.key in self._collapsed, "-collapsed")
+                yield widget
         yield self.roster_panel()
         yield StatusLine(id="status")
         yield KeyBar()
+        yield Static(TOO_SMALL, id="too-small", markup=False)
+
+    def action_collapse(self) -> None:
+        """`z`: the column under the cursor becomes a strip with its count, or wide again; kept for next time."""
+        column = self.focused_column
+        column.collapsed = not column.collapsed
+        self._collapsed = {c.state for c in self.columns if c.collapsed}
+        save_collapsed(self.service.config.board.key, self._collapsed)
+        self._status(f"{column.title} collapsed: z widens it" if column.collapsed else f"{column.title} widened")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below what the board can draw, it says so instead (and draws again once the terminal grows)."""
+        width, height = MIN_SIZE
+        self.set_class(event.size.width < width or event.size.height < height, "-too-small")
 
     def on_mount(self) -> None:
         self.title = "triageboard"
@@ -896,7 +923,20 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             entries.setdefault(ident, []).append(self.app.get_key_display(binding.with_key(key)))
             ids[ident] = binding.id or ""
         return [*[KeyHelp(", ".join(keys), description or action, ids[(action, description)])
-                  for (action, description), keys in entries.items()], *self.triage_key_help(set(ids.values()))]
+                  for (action, description), keys in entries.items()], *self.triage_key_help(set(ids.values())),
+                *self._reports_key_help()]
+
+    def _reports_key_help(self) -> list:
+        """The reports screen's keys (`r` opens it), as remapped: `?` is where a user looks for them."""
+        from app.screens.help import KeyHelp
+        from app.screens.reports import ReportsScreen
+
+        from app.tui import keymap_of
+
+        keymap = keymap_of(self.service.config)
+        return [KeyHelp(keymap.get(binding.id, binding.key_display or binding.key), f"Reports: {binding.description}",
+                        binding.id or "")
+                for binding in ReportsScreen.BINDINGS if isinstance(binding, Binding)]
 
     def action_help(self) -> None:
         from app.screens.help import HelpScreen

@@ -33,6 +33,25 @@ class HelpScreen(ModalScreen[None]):
             for entry in self.entries:
                 table.add_row(Text(entry.keys), Text(entry.description), Text(entry.binding_id))
             yield table
+            yield Label("", id="help-more", classes="dialog--more")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        self.watch(table, "scroll_y", lambda _y: self._show_more(), init=False)
+        self.call_after_refresh(self._show_more)
+
+    def _show_more(self) -> None:
+        """The table scrolls: say which rows are in view and that more lie below (or above)."""
+        table = self.query_one(DataTable)
+        shown = max(table.scrollable_content_region.height - 1, 1)  # less the header row
+        first = round(table.scroll_y) + 1
+        last = min(len(self.entries), first + shown - 1)
+        if last >= len(self.entries) and first == 1:
+            text = f"{len(self.entries)} keys · escape closes"
+        else:
+            below = "  ↓ more below (pgdn)" if last < len(self.entries) else ""
+            text = f"keys {first}–{last} of {len(self.entries)}{below} · escape closes"
+        self.query_one("#help-more", Label).update(text)
 
     def action_close(self) -> None:
         self.dismiss(None)

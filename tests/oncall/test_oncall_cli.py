@@ -97,11 +97,11 @@ def test_table_shows_who_is_on_duty_next_handoff_and_overrides(run_cli):
     assert lines[1].split() == ["ROTATION", "ON", "DUTY", "NEXT", "HANDOFF", "INCOMING"]
     rows = {line.split("  ")[0]: " ".join(line.split()) for line in lines[2:]}
     assert list(rows) == ORDER
-    assert rows["SET primary"] == ("SET primary bob (override for dan until Mon 2026-12-28 09:00) "
+    assert rows["SET primary"] == ("SET primary bob (covering dan until Mon 2026-12-28 09:00) "
                                    "Mon 2026-12-28 09:00 alice")
     assert rows["SET lead"] == "SET lead grace Mon 2026-12-28 09:00 frank"
     # Carol's cover ends first: dan comes back to his seat on Sunday at midnight.
-    assert rows["Support stewards"] == ("Support stewards carol (override for dan until Sun 2026-12-27 00:00), "
+    assert rows["Support stewards"] == ("Support stewards carol (covering dan until Sun 2026-12-27 00:00), "
                                         "erin Sun 2026-12-27 00:00 dan")
 
 

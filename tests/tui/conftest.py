@@ -53,3 +53,9 @@ def no_cursor_blink(monkeypatch):
     from textual.widgets import Input
 
     monkeypatch.setattr(Input, "cursor_blink", False)
+
+
+@pytest.fixture
+def wide_columns(ui_state):
+    """Every column wide, Closed too (config.yaml collapses it): as if the user had widened it with `z`."""
+    ui_state.write_text('{"boards": {"SET": {"collapsed": []}}}')

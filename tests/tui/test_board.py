@@ -26,7 +26,7 @@ def moves_of(ticket) -> list[History]:
                 .order_by(History.id))
 
 
-async def test_headers_show_title_count_and_wip_limit(make_app, seed):
+async def test_headers_show_title_count_and_wip_limit(make_app, seed, wide_columns):
     seed("one")
     seed("two")
     seed("busy", state="in_progress")
@@ -43,9 +43,10 @@ async def test_cards_show_key_priority_status_assignee_and_title(make_app, seed)
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)  # the response-target countdown arrives from a worker
         first, second = lines(pilot.app, "todo")[:2]
-        assert first.startswith("⚑ SET-1 P1 Open") and first.endswith("bob")  # ⚑: a new P1 waits for its ack
-        # The title, shortened to leave room for the P1's countdown (first response: 1 working hour).
-        assert second.strip().startswith("Login page is") and second.strip().endswith("1h left")
+        # ⚑: a new P1 waits for its ack; "Open", To Do's own status, goes without saying; the countdown
+        # (first response: 1 working hour) ends the first line, so the title has the second to itself.
+        assert first.startswith("⚑ SET-1 P1 bob") and first.endswith("1h left") and "Open" not in first
+        assert second.strip() == "Login page is blank"
 
 
 async def test_cursor_moves_within_and_between_columns(make_app, seed):
@@ -110,7 +111,7 @@ async def test_L_and_H_move_the_card_and_the_cursor_follows(make_app, seed):
         board = pilot.app.board
         assert board.focused_column.state == "ready" and board.current_card.key == ticket.key
         assert lines(pilot.app, "todo") == []
-        assert lines(pilot.app, "ready")[0].startswith(f"{ticket.key} P2 Open")
+        assert lines(pilot.app, "ready")[0].startswith(f"{ticket.key} P2 ")
         assert str(board.column("ready").border_title) == "Ready 1"
         await pilot.press("L")  # Ready -> In Progress, the same card
         await settle(pilot)
@@ -156,7 +157,7 @@ async def test_forbidden_move_is_refused_with_the_allowed_moves_and_nothing_chan
         assert toast.startswith("Move refused:")
         assert "cannot move from On Hold to Resolved" in toast
         assert "allowed from On Hold: In Progress (in_progress), Ready (ready), To Do (todo)" in toast
-        assert lines(pilot.app, "on_hold")[0].startswith(f"{ticket.key} P2 On Hold")
+        assert lines(pilot.app, "on_hold")[0].startswith(f"{ticket.key} P2 ")
     assert state_of(ticket) == "on_hold" and moves_of(ticket) == []
 
 
@@ -304,7 +305,7 @@ async def test_wip_limit_warns_when_configured_to(config, db_url, seed):
     assert state_of(ticket) == "in_progress"
 
 
-async def test_a_card_moved_elsewhere_is_refreshed_not_overwritten(make_app, seed, service):
+async def test_a_card_moved_elsewhere_is_refreshed_not_overwritten(make_app, seed, service, wide_columns):
     ticket = seed("Contended")
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)  # the board is up, countdowns and all
@@ -402,7 +403,7 @@ async def test_q_quits(make_app):
         assert not pilot.app.is_running
 
 
-async def test_columns_are_virtual(make_app, service):
+async def test_columns_are_virtual(make_app, service, wide_columns):
     """A column of 300 cards is one widget that paints only what is on screen."""
     from app.config import KINDS  # noqa: F401  (the config module loads; rows go in raw)
     import datetime as dt
@@ -586,3 +587,34 @@ async def test_the_status_line_shows_a_long_title_literally_and_cut_with_an_elli
         line = pilot.app.board.query_one("#status", StatusLine).render_line(0).text
         assert "SET-1 P2 Open · [b]bold?[/b] very long title" in line
         assert line.endswith("…") and len(line) == pilot.app.board.query_one("#status").size.width
+
+
+async def test_help_says_there_is_more_below_and_lists_the_reports_keys(make_app, seed):
+    seed("anything")
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        table = help_screen.query_one(DataTable)
+        ids = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert {"reports.previous", "reports.next", "reports.back", "board.collapse"} <= ids
+        more = str(help_screen.query_one("#help-more").render())
+        assert "↓ more below" in more and f"of {table.row_count}" in more
+        await pilot.press("end")
+        await pilot.pause()
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "↓ more below" not in str(help_screen.query_one("#help-more").render())
+
+
+async def test_a_refusal_toast_leaves_the_status_line_readable(make_app, seed):
+    seed("Waiting on vendor", state="on_hold", hold_reason="external")
+    async with make_app().run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("l", "l", "l", "L")  # On Hold -> Resolved is refused
+        await settle(pilot)
+        await pilot.pause(0.3)
+        from textual.widgets._toast import Toast
+
+        [toast] = [w for w in pilot.app.screen.walk_children(with_self=False) if isinstance(w, Toast)]
+        status = pilot.app.board.query_one("#status", StatusLine)
+        assert toast.region.height and not toast.region.overlaps(status.region)

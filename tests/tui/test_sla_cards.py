@@ -27,21 +27,21 @@ async def until(pilot, condition, timeout: float = 3.0) -> None:
     while not condition():
         if waited >= timeout:
             raise AssertionError(f"condition not met in {timeout}s: {pilot.app.board.sub_title!r}, "
-                                 f"{[title_line(pilot.app, s) for s in ('todo', 'ready')]}")
+                                 f"{[first_line(pilot.app, s) for s in ('todo', 'ready')]}")
         await workers_done(pilot.app)
         await pilot.pause(0.02)
         waited += 0.02
 
 
-def title_line(app, state: str, index: int = 0) -> str:
+def first_line(app, state: str, index: int = 0) -> str:
     column = app.board.column(state)
-    return column.render_line(index * 2 + 1 - round(column.scroll_offset.y)).text.rstrip()
+    return column.render_line(index * 2 - round(column.scroll_offset.y)).text.rstrip()
 
 
 def label_style(app, state: str, label: str, index: int = 0):
-    """The Rich style the countdown `label` is painted with on the card's title line."""
+    """The Rich style the countdown `label` is painted with on the card's first line."""
     column = app.board.column(state)
-    strip = column.render_line(index * 2 + 1)
+    strip = column.render_line(index * 2)
     return next(segment.style for segment in strip if label in segment.text)
 
 
@@ -64,19 +64,19 @@ async def test_a_card_counts_down_then_warns_then_breaches(config, db, db_url):
     app = TriageApp(config, db_url, clock=clock, user="alice")
     async with app.run_test(size=SIZE) as pilot:
         board = app.board
-        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("8h left"))
         assert board.column("todo").card_at(0).sla_style == "ok"
         await until(pilot, lambda: board.source.at_risk.ready)
         assert "0 warning · 0 breached" in board.sub_title
 
         clock.now = MONDAY_9.replace(hour=14, minute=59)  # 2h 1m left: more than 25% of 8h
         board.refresh_sla()
-        await until(pilot, lambda: title_line(app, "todo").endswith("2h 1m left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("2h 1m left"))
         assert board.column("todo").card_at(0).sla_style == "ok"
 
         clock.now = MONDAY_9.replace(hour=15, minute=0)  # 2h left: the warning margin starts
         board.refresh_sla()
-        await until(pilot, lambda: title_line(app, "todo").endswith("2h left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("2h left"))
         assert board.column("todo").card_at(0).sla_style == "warning"
         await pilot.press("l")  # the cursor of the active column paints over colours: look from another column
         assert label_style(app, "todo", "2h left").color == component(app, "todo", "column--sla-warning").color
@@ -84,7 +84,7 @@ async def test_a_card_counts_down_then_warns_then_breaches(config, db, db_url):
 
         clock.now = MONDAY_9 + dt.timedelta(days=1, hours=1)  # Tuesday 10:00: an hour of working time late
         board.refresh_sla()
-        await until(pilot, lambda: title_line(app, "todo").endswith("overdue 1h"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("overdue 1h"))
         assert board.column("todo").card_at(0).sla_style == "breached"
         assert label_style(app, "todo", "overdue 1h").color == component(app, "todo", "column--sla-breached").color
         await until(pilot, lambda: "0 warning · 1 breached" in board.sub_title)
@@ -96,14 +96,14 @@ async def test_the_countdown_moves_on_with_the_minute_timer(config, db, db_url):
     seed(service, "Slow page")
     app = TriageApp(config, db_url, clock=clock, user="alice")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("8h left"))
         # The minute timer starts once the business calendar is loaded (after the first paint).
         await until(pilot, lambda: any(t.name == "sla-minute" for t in app.board._timers))
         timer = next(t for t in app.board._timers if t.name == "sla-minute")
         assert timer._interval == 60
         clock.now = MONDAY_9.replace(minute=30)
         await timer._tick(next_timer=0, count=1)  # what the timer does each minute
-        await until(pilot, lambda: title_line(app, "todo").endswith("7h 30m left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("7h 30m left"))
 
 
 async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_left(config, db, db_url):

@@ -30,10 +30,34 @@ def test_the_first_line_puts_the_assignee_at_the_right_edge():
     assert text(card(stale=True, needs_ack=True), 0, 24) == "⚑ ! SET-42 P1 Open alice"
 
 
-def test_a_long_title_is_cut_with_an_ellipsis_and_the_countdown_stays():
-    line = text(card(title="The export to CSV drops every other row", sla_label="8h left"), 1, 30)
-    assert line == "  The export to CSV d… 8h left"
-    assert text(card(title="x" * 50), 1, 20) == "  " + "x" * 17 + "…"
+def test_the_title_has_the_second_line_to_itself_and_the_countdown_ends_the_first():
+    long = card(title="The export to CSV drops every other row", sla_label="8h left")
+    assert text(long, 1, 30) == " The export to CSV drops ever…"
+    assert text(long, 0, 30) == "SET-42 P1 Open alice   8h left"
+    assert text(card(title="x" * 50), 1, 20) == " " + "x" * 18 + "…"
+
+
+def test_the_status_shows_only_where_it_differs_from_the_columns():
+    assert text(card(status="On Hold", default_status="On Hold"), 0, 24) == "SET-42 P1          alice"
+    assert text(card(status="Pending", default_status="On Hold"), 0, 24) == "SET-42 P1 Pending  alice"
+    assert text(card(status="Solved", default_status="Released"), 0, 24) == "SET-42 P1 Solved   alice"
+
+
+def test_a_narrow_line_cuts_the_assignee_before_the_key_and_the_countdown():
+    late = card(assignee="bob", sla_label="overdue 2h", status="Pending", default_status="On Hold")
+    assert text(late, 0, 32) == "SET-42 P1 Pending bob overdue 2h"
+    assert text(late, 0, 28) == "SET-42 P1 Pending overdue 2h"
+    assert text(late, 0, 21) == "SET-42 P1  overdue 2h"
+    assert text(late, 0, 12) == "SET-42 over…"
+
+
+def test_any_width_gives_a_line_of_that_width_and_none_crashes():
+    shapes = [card(), card(sla_label="overdue 40h", needs_ack=True, stale=True, paged=("alice", "bob")),
+              card(assignee="bob-the-builder", title="日本語のタイトル", status="Pending", default_status="On Hold")]
+    for shape in shapes:
+        for width in range(-2, 60):
+            for part in (0, 1):
+                assert cell_len(text(shape, part, width)) == max(width, 0)
 
 
 def test_wide_characters_are_measured_in_cells():
@@ -48,14 +72,14 @@ def test_markup_and_control_codes_in_users_text_are_not_interpreted():
     assert text(card(title="bell\x07 and\nnewline"), 1, 30).strip() == "bell and newline"
 
 
-def test_the_paged_people_end_the_title_line_while_a_page_waits():
-    assert text(card(needs_ack=True, paged=("alice", "bob"), sla_label="8h left"), 1, 30).endswith("→ alice, bob")
+def test_the_paged_people_end_the_first_line_while_a_page_waits():
+    assert text(card(needs_ack=True, paged=("alice", "bob"), sla_label="8h left"), 0, 30).endswith("→ alice, bob")
 
 
 def test_an_at_risk_countdown_keeps_its_colour_under_the_cursor():
     at_risk = card(sla_label="overdue 2h", sla_style="breached")
     keep = Style(color=STYLES["column--sla-breached"].color, bold=True)
-    segments = card_segments(at_risk, 1, 30, STYLES.__getitem__, Style(), STYLES["column--cursor"], keep)
+    segments = card_segments(at_risk, 0, 30, STYLES.__getitem__, Style(), STYLES["column--cursor"], keep)
     assert segments[-1].text == "overdue 2h"
     assert segments[-1].style.color == STYLES["column--sla-breached"].color and segments[-1].style.bold
     assert segments[0].style.color == STYLES["column--cursor"].color
