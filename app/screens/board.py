@@ -122,13 +122,15 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """What another session's changes did to the board, worked out in a thread."""
 
         def __init__(self, touched: set[str], counts: dict[str, int], positions: dict[str, int | None],
-                     risky: list[RiskEntry], gone: list[int]) -> None:
+                     risky: list[RiskEntry], gone: list[int], departed: dict[str, str] | None = None) -> None:
             super().__init__()
             self.touched = touched
             self.counts = counts
             self.positions = positions
             self.risky = risky
             self.gone = gone
+            self.departed = departed or {}
+            """Column -> what became of the card its cursor was on, when another session took it away."""
 
     class Counted(Message):
         def __init__(self, text_filter: str, counts: dict[str, int]) -> None:
@@ -321,6 +323,14 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             # The card under the cursor is about to change; replay the key on the fresh board.
             step = event.step
             self._after_write.append(lambda: self.focused_column.action_move_card(step))
+            return
+        shown = self._shown
+        if shown is not None and shown[0] is event.column and shown[1] is not None and shown[1].id != event.card.id:
+            # The highlight and the status line were about to change cards (a refresh in flight): act on
+            # nothing the user has not seen selected; they are described together now.
+            self._show_card(event.column, event.card)
+            self.notify(f"the board changed under the cursor: {event.card.key} is selected now; press again "
+                        f"to move it", title="Not moved", severity="warning")
             return
         target = self.workflow.neighbour(event.card.state, event.step)
         if target is None:
@@ -718,18 +728,22 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         columns = self.columns
         shown = {}
         was: set[str] = set()
+        shown_keys: dict[str, str] = {}
         for column in columns:
             card = column.current_card
             shown[column.state] = card.id if card is not None else None
+            if card is not None:
+                shown_keys[column.state] = card.key
             if everything or set(ids).intersection(column.cached_cards()):
                 was.add(column.state)
         counts = {column.state: column.count for column in columns}
         self._live_busy = True
-        self._live_worker(ids, everything, shown, was, counts, self.source.at_risk_only)
+        self._live_worker(ids, everything, shown, was, counts, self.source.at_risk_only, shown_keys)
 
     @work(thread=True, group="board-live", exit_on_error=False)
     def _live_worker(self, ids: list[int], everything: bool, shown: dict[str, int | None], was: set[str],
-                     old_counts: dict[str, int], risk_view: bool) -> None:
+                     old_counts: dict[str, int], risk_view: bool, shown_keys: dict[str, str] | None = None) -> None:
+        shown_keys = shown_keys or {}
         try:
             now = self.source.where_are(ids) if ids else {}
             touched = set(was) | {state for state, _ in now.values()}
@@ -740,6 +754,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                 touched |= {state for state, count in counts.items() if old_counts.get(state) != count}
                 positions = {state: self.source.position_of(state, card_id) for state, card_id in shown.items()
                              if card_id is not None and state in touched}
+            departed = {state: self._departure(shown_keys[state], state) for state, card_id in shown.items()
+                        if card_id is not None and state in positions and positions[state] is None}
             if everything:
                 _, risky, gone = [], [], []
                 self.app.call_from_thread(self.count_at_risk)
@@ -749,7 +765,20 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self.post_message(self.LiveApplied(set(), {}, {}, [], []))
             self.app.call_from_thread(self.notify, f"could not refresh the board: {exc}", severity="error")
             return
-        self.post_message(self.LiveApplied(touched, counts, positions, risky, gone))
+        self.post_message(self.LiveApplied(touched, counts, positions, risky, gone, departed))
+
+    def _departure(self, key: str, state: str) -> str:
+        """In a worker: what became of the card another session took out of the column (`state`) its cursor
+        was on, for the toast that says why the highlight is now on its neighbour."""
+        try:
+            ticket = self.service.get(key)
+        except Refused:
+            return f"{key} is gone"
+        last = self.service.history(ticket)[-1:]
+        who = f" by {last[0].by}" if last and last[0].by else ""
+        if ticket.state == state:
+            return f"{key} was changed{who} and no longer matches this view"
+        return f"{key} moved to {self.workflow.column(ticket.state).title}{who}"
 
     @on(LiveApplied)
     def live_applied(self, message: LiveApplied) -> None:
@@ -765,6 +794,15 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             position = message.positions.get(state)
             if position is not None:
                 column.cursor = position  # the same card, wherever it now sits in this column
+        focused = self.focused_column
+        if focused.state in message.touched:
+            # The cursor keeps its place; the card under it may be another now (its own left the column)
+            # or a fresher version. Describe it in this frame: the status line and the highlight are
+            # repainted together, and a key acts on the card they both show (`move_requested`).
+            self._show_card(focused, focused.current_card)
+            departed = message.departed.get(focused.state)
+            if departed:
+                self.notify(departed, title="Changed elsewhere", severity="warning", timeout=8)
         if self._heard and self._live_timer is None:
             self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
 
