@@ -586,3 +586,35 @@ async def test_the_status_line_shows_a_long_title_literally_and_cut_with_an_elli
         line = pilot.app.board.query_one("#status", StatusLine).render_line(0).text
         assert "SET-1 P2 Open · [b]bold?[/b] very long title" in line
         assert line.endswith("…") and len(line) == pilot.app.board.query_one("#status").size.width
+
+
+def test_a_key_given_to_two_bindings_of_one_screen_names_the_file_line_and_key(tmp_path, db_url):
+    """Issue 19.5: `board.reports: t` took `t` from triage mode without a word."""
+    import pytest
+
+    from app.config import load_config
+    from app.tui import TriageApp
+    from app.yamlnodes import ConfigError
+
+    path, line = config_with_keys(tmp_path, "  board.move_right: ctrl+l\n  board.reports: t\n")
+    with pytest.raises(ConfigError) as caught:
+        TriageApp(load_config(path), db_url, user="alice")
+    assert (caught.value.path, caught.value.line, caught.value.key) == (str(path), line + 1, "keys.board.reports")
+    assert "'t'" in caught.value.message and "triage.toggle" in caught.value.message
+
+
+async def test_remapped_bindings_stay_in_the_key_bar(tmp_path, db_url, seed):
+    """Issue 19.5: remapped bindings were in `?` but not in the key bar."""
+    from app.config import load_config
+    from app.tui import TriageApp
+    from widgets.key_bar import KeyBar
+
+    path, _ = config_with_keys(tmp_path, '  board.reports: R\n  board.move_right: "L,>"\n')
+    seed("alpha")
+    app = TriageApp(load_config(path), db_url, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = pilot.app.board.query_one(KeyBar).render_line(0).text
+        assert " R Reports " in line, line
+        assert "Move right" in line, line
+        assert " r Reports" not in line
