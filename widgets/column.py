@@ -75,6 +75,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     """How many cards the column holds (under the current filter)."""
     limit: reactive[int | None] = reactive(None, repaint=False)
     """The WIP limit shown in the header, if the column has one."""
+    total: reactive[int | None] = reactive(None, repaint=False)
+    """Under a filter, how many cards the column holds in all (what its WIP limit counts); else None."""
     cursor: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted card."""
     active: reactive[bool] = reactive(False, repaint=False)
@@ -306,10 +308,14 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             self._update_position()
 
     def _update_header(self) -> None:
-        shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
+        # Filtered: "2 of 5/5", the cards in view of all the column holds, which is what the limit counts.
+        whole = self.count if self.total is None else self.total
+        shown = f"{self.count:,} of {whole:,}" if self.total is not None else f"{whole:,}"
+        if self.limit is not None:
+            shown += f"/{self.limit}"
         self.border_title = Content(f"{self.title} {shown}")  # the config's title is text, never markup
-        self.set_class(self.limit is not None and self.count > self.limit, "-over-limit")
-        self.set_class(self.limit is not None and self.count == self.limit, "-at-limit")
+        self.set_class(self.limit is not None and whole > self.limit, "-over-limit")
+        self.set_class(self.limit is not None and whole == self.limit, "-at-limit")
 
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, self.count - 1))
@@ -321,6 +327,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self.refresh()
 
     def watch_limit(self) -> None:
+        self._update_header()
+
+    def watch_total(self) -> None:
         self._update_header()
 
     def watch_cursor(self, old: int, new: int) -> None:

@@ -468,6 +468,9 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             # Our own committed move: exact, and free. Other writers are caught by the recount.
             self.column(outcome.source).count -= 1
             self.column(outcome.target).count += 1
+        if outcome.source != outcome.target and self.column(outcome.source).total is not None:
+            self.column(outcome.source).total -= 1  # the whole counts too (the recount re-reads them)
+            self.column(outcome.target).total += 1
         for state in {outcome.source, outcome.target}:
             self.column(state).invalidate(outcome.pages.get(state))
         if not outcome.undo:
@@ -514,6 +517,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
         self._count_worker(self.source.text_filter)
         self.count_untriaged()
+        if self.source.filtered:
+            self.refresh_totals()
 
     @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
     def _count_worker(self, text_filter: str) -> None:
@@ -803,6 +808,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             departed = message.departed.get(focused.state)
             if departed:
                 self.notify(departed, title="Changed elsewhere", severity="warning", timeout=8)
+        if message.touched and self.source.filtered:
+            self.refresh_totals()
         if self._heard and self._live_timer is None:
             self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
 
@@ -868,6 +875,32 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             column.invalidate()
         self.focused_column.post_message(Column.CardHighlighted(self.focused_column,
                                                                 self.focused_column.current_card))
+        self.refresh_totals()
+
+    def refresh_totals(self) -> None:
+        """The whole counts beside a filtered view's (cleared at once when nothing is filtered)."""
+        if self.source.filtered:
+            self._totals_worker()
+        else:
+            for column in self.columns:
+                column.total = None
+
+    class Totalled(Message):
+        def __init__(self, totals: dict[str, int]) -> None:
+            super().__init__()
+            self.totals = totals
+
+    @work(thread=True, exclusive=True, group="board-totals", exit_on_error=False)
+    def _totals_worker(self) -> None:
+        totals = self.source.totals()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Totalled(totals))
+
+    @on(Totalled)
+    def totalled(self, message: Totalled) -> None:
+        filtered = self.source.filtered
+        for column in self.columns:
+            column.total = message.totals.get(column.state, 0) if filtered else None
 
     def update_sub_title(self) -> None:
         parts = [self._board_label(), *self.sub_title_parts()]

@@ -255,8 +255,8 @@ async def test_filter_shows_matching_cards_and_counts(make_app, seed):
         await pilot.press(*"login", "enter")
         await settle(pilot)
         board = pilot.app.board
-        assert str(board.column("todo").border_title) == "To Do 1"
-        assert str(board.column("ready").border_title) == "Ready 1"
+        assert str(board.column("todo").border_title) == "To Do 1 of 2"  # in view, of all (issue 19.8)
+        assert str(board.column("ready").border_title) == "Ready 1 of 1"
         assert lines(pilot.app, "todo")[1].strip().startswith("Login page is")  # then its countdown
         await pilot.press("slash", *["backspace"] * 5, "enter")  # clear it
         await settle(pilot)
@@ -618,3 +618,26 @@ async def test_remapped_bindings_stay_in_the_key_bar(tmp_path, db_url, seed):
         assert " R Reports " in line, line
         assert "Move right" in line, line
         assert " r Reports" not in line
+
+
+async def test_a_filtered_column_shows_its_cards_in_view_and_its_whole_wip_count(make_app, seed):
+    """Issue 19.8: under `/checkout` the header read `In Progress 0/5` and `L` was then refused `(5/5)`."""
+    for n in range(5):
+        seed(f"login {n}", state="in_progress")
+    seed("checkout fails", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5/5"
+        await pilot.press("slash", *"checkout", "enter")
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 0 of 5/5"
+        assert board.column("in_progress").has_class("-at-limit")
+        assert str(board.column("ready").border_title).endswith("Ready 1 of 1")
+        await pilot.press("escape")
+        await pilot.press("slash", *"login", "enter")
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5 of 5/5"
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")  # the filter cleared: one count again
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5/5"

@@ -122,7 +122,7 @@ async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_le
         await until(pilot, lambda: board.source.at_risk.ready)
         assert str(board.column("todo").border_title) == "To Do 3"
         await pilot.press("w")
-        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 2")
+        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 2 of 3")
         keys = [board.column("todo").card_at(i).key for i in range(2)]
         assert keys == [warning.key, breached.key]  # priority order: P2, then P3
         assert fresh.key not in keys
