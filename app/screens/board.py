@@ -417,7 +417,11 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         ticket = result.ticket
         self._own_versions[ticket.id] = ticket.version
         risky: list[RiskEntry] = []
-        if not (self.source.clock_unchanged(source, target) and self.source.sla_labels.carry(ticket.id, ticket.version)):
+        # A move that changed the requester's status mailed them: a response, so the clocks moved on
+        # (the first response met, the next update due): worked out afresh, as `ticket show` does.
+        told = result.history is not None and result.history.status_before != result.history.status_after
+        if told or not (self.source.clock_unchanged(source, target)
+                        and self.source.sla_labels.carry(ticket.id, ticket.version)):
             _, risky, _ = self.source.evaluate_sla([ticket.id])  # the moved card's countdown, before its page is read
         else:  # the same countdown; in the at-risk snapshot it only changes column
             entry = self.source.at_risk.entries.get(ticket.id)

@@ -275,6 +275,9 @@ class TriageMode:
         position = self.source.position_of(ticket.state, ticket.id)
         number = self.column(ticket.state).page_number(position)
         pages = {number: self.source.page(ticket.state, number * PAGE_SIZE, PAGE_SIZE)}
+        by_state = {ticket.state: pages}
+        self._label_pages(by_state)  # the new version's countdown, here: no painting asks for it later
+        pages = by_state[ticket.state]
         outcome = TriageOutcome(ticket.key, ticket.state, position, self.triage_view(ticket), notes, pages)
         self.app.call_from_thread(self._apply_write, outcome)
 
