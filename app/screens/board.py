@@ -10,7 +10,6 @@ made by other boards on a shared database).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Callable
@@ -40,6 +39,7 @@ from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
+from widgets.textual_internals import on_event_loop
 from widgets.title_bar import TitleBar
 
 
@@ -419,7 +419,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         risky: list[RiskEntry] = []
         # A move that changed the requester's status mailed them: a response, so the clocks moved on
         # (the first response met, the next update due): worked out afresh, as `ticket show` does.
-        told = result.history is not None and result.history.status_before != result.history.status_after
+        told = (result.history is not None and ticket.last_requester_update is not None
+                and ticket.last_requester_update == result.history.at)
         if told or not (self.source.clock_unchanged(source, target)
                         and self.source.sla_labels.carry(ticket.id, ticket.version)):
             _, risky, _ = self.source.evaluate_sla([ticket.id])  # the moved card's countdown, before its page is read
@@ -560,7 +561,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
         Called while painting, or from the move worker that reads fresh pages.
         """
-        if threading.get_ident() == self.app._thread_id:
+        if on_event_loop(self.app):
             self.call_later(self._fill_sla)
         # In the move worker, `_post_moved` fills them itself before the pages reach the screen.
 

@@ -29,6 +29,7 @@ from app.service import Conflict, Refused
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
+from widgets.textual_internals import key_to_bindings
 
 if TYPE_CHECKING:
     from widgets.triage_panel import TriagePanel, TriageView
@@ -163,7 +164,7 @@ class TriageMode:
 
     def _key_of(self: BoardScreen, binding_id: str, default: str) -> str:
         """The key a binding answers to now (config.yaml's `keys:` may remap it)."""
-        for key, bindings in self._bindings.key_to_bindings.items():
+        for key, bindings in key_to_bindings(self).items():
             if any(b.id == binding_id for b in bindings):
                 return self.app.get_key_display(Binding(key, ""))
         return default
@@ -508,7 +509,7 @@ class TriageMode:
         from app.screens.help import KeyHelp
 
         entries: dict[str, tuple[list[str], str]] = {}
-        for key, bindings in self._bindings.key_to_bindings.items():
+        for key, bindings in key_to_bindings(self).items():
             for binding in bindings:
                 if binding.id and binding.id.startswith("triage.") and binding.id not in listed:
                     keys, _ = entries.setdefault(binding.id, ([], binding.description))
