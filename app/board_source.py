@@ -141,6 +141,16 @@ class BoardSource(msgspec.Struct):
             found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}
 
+    @property
+    def filtered(self) -> bool:
+        """A filter or view hides some cards: the headers show the whole counts beside those in view."""
+        return bool(self.text_filter or self.stale_only or self.untriaged_only or self.at_risk_only)
+
+    def totals(self) -> dict[str, int]:
+        """Cards per column, whatever the filters: what the WIP limits count. One grouped query."""
+        found = board_queries.column_counts()
+        return {key: found.get(key, 0) for key in self.workflow.keys}
+
     def position_of(self, state: str, ticket_id: int) -> int | None:
         if self._hidden(state):
             return None

@@ -55,6 +55,46 @@ def binding_ids() -> set[str]:
     return ids
 
 
+def binding_groups() -> list[tuple[str, list[Binding]]]:
+    """Each screen's (and widget's) bindings with ids, the app's among them: the keys that must not clash."""
+    import inspect
+
+    from app.screens import board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode
+    from widgets import column
+
+    groups: list[tuple[str, list[Binding]]] = []
+    for module in (board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode, column):
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            own = [b for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id]
+            if own and cls.__module__ == module.__name__:
+                groups.append((name, [*own, *TriageApp.BINDINGS]))
+    return groups
+
+
+def _keys(keys: str) -> set[str]:
+    return {key.strip() for key in keys.split(",") if key.strip()}
+
+
+def key_clash(keymap: dict[str, str]) -> tuple[str, str, str] | None:
+    """(remapped id, key, other id) when `keymap` gives a key to a second binding of one screen.
+
+    Textual's keymap quietly takes the key from the other binding (`board.reports: t` left triage mode
+    without a key). Bindings that share a key by design (triage mode's answers over the board's `u` and
+    `r`, live only in their mode) are not a clash; a key the keymap adds to one of them is.
+    """
+    for _name, bindings in binding_groups():
+        default = {b.id: _keys(b.key) for b in bindings}
+        mapped = {ident: _keys(keymap[ident]) if ident in keymap else keys for ident, keys in default.items()}
+        for ident in keymap:
+            if ident not in mapped:
+                continue
+            for key in sorted(mapped[ident]):
+                for other, keys in mapped.items():
+                    if other != ident and key in keys and not default[ident] & default[other]:
+                        return ident, key, other
+    return None
+
+
 def keymap_of(config: Config) -> dict[str, str]:
     """The `keys:` section of config.yaml: binding id -> key(s), e.g. `board.move_right: ctrl+l`.
 
@@ -71,6 +111,11 @@ def keymap_of(config: Config) -> dict[str, str]:
         if ident not in known:
             raise section.fail(ident, f"no key binding has the id {ident!r} (the board lists them under ?, "
                                       "the README under Keys)")
+    clash = key_clash(keymap)
+    if clash is not None:
+        ident, key, other = clash
+        raise section.fail(ident, f"the key {key!r} would also be {other!r} on the same screen: give one of "
+                                  "them another key (? lists every key)")
     return keymap
 
 

@@ -27,6 +27,8 @@ from textual.strip import Strip
 from widgets.card import Card, CardSource
 from widgets.card_line import card_segments
 from widgets.card_styles import CardStyles
+from widgets.textual_internals import (DirtyRows, border_label, border_label_style, frame_cells, get_box, inner_outer,
+                                       render_border_label, render_row, set_virtual_size_quietly, styles_version)
 
 CARD_HEIGHT = 2
 """Lines per card: key, priority, status, assignee and countdown; then the title."""
@@ -36,7 +38,7 @@ PAGE_SIZE = 32
 never queries. A move re-reads a page of each of its two columns: 32 cards, not 64, save it 2 ms."""
 
 
-class Column(ScrollView, can_focus=False, inherit_bindings=False):
+class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     """A board column of `count` cards in the state `state`, painted a page at a time.
 
     Columns never take the focus: the board screen owns the keys and tells
@@ -75,6 +77,8 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
     """How many cards the column holds (under the current filter)."""
     limit: reactive[int | None] = reactive(None, repaint=False)
     """The WIP limit shown in the header, if the column has one."""
+    total: reactive[int | None] = reactive(None, repaint=False)
+    """Under a filter, how many cards the column holds in all (what its WIP limit counts); else None."""
     cursor: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted card."""
     active: reactive[bool] = reactive(False, repaint=False)
@@ -284,10 +288,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         the whole screen, and a move changes two counts. Only this column's
         scrolling depends on it, so set it quietly.
         """
-        size = Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT)
-        if size != self.virtual_size:
-            self.set_reactive(ScrollView.virtual_size, size)
-            self._scroll_update(size)
+        set_virtual_size_quietly(self, Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT))
         self._update_position()
 
     def _update_position(self) -> None:
@@ -298,7 +299,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         else:
             first = round(self.scroll_offset.y) // CARD_HEIGHT + 1
             position = f"{first:,}–{min(self.count, first + shown - 1):,} of {self.count:,}"
-        shown = self._border_subtitle
+        shown = border_label(self, top=False)
         if shown is None or shown.plain != position:
             self.border_subtitle = Content(position)  # text, not markup: nothing to parse
 
@@ -308,10 +309,14 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             self._update_position()
 
     def _update_header(self) -> None:
-        shown = f"{self.count:,}" if self.limit is None else f"{self.count:,}/{self.limit}"
+        # Filtered: "2 of 5/5", the cards in view of all the column holds, which is what the limit counts.
+        whole = self.count if self.total is None else self.total
+        shown = f"{self.count:,} of {whole:,}" if self.total is not None else f"{whole:,}"
+        if self.limit is not None:
+            shown += f"/{self.limit}"
         self.border_title = Content(shown if self.collapsed else f"{self.title} {shown}")  # the config's title is text, never markup
-        self.set_class(self.limit is not None and self.count > self.limit, "-over-limit")
-        self.set_class(self.limit is not None and self.count == self.limit, "-at-limit")
+        self.set_class(self.limit is not None and whole > self.limit, "-over-limit")
+        self.set_class(self.limit is not None and whole == self.limit, "-at-limit")
 
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, self.count - 1))
@@ -329,6 +334,9 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         self.set_class(collapsed, "-collapsed")
         self._update_header()
         self.refresh()
+
+    def watch_total(self) -> None:
+        self._update_header()
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._refresh_card(old)
@@ -401,26 +409,22 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines
 
-    def _set_dirty(self, *regions: Region) -> None:
-        """Textual marks lines to repaint here (every `refresh` comes through); forget those painted rows."""
-        super()._set_dirty(*regions)
+    def forget_rows(self, regions: tuple[Region, ...]) -> None:
+        """Textual marks lines to repaint (every `refresh` comes through `DirtyRows`): forget those painted rows."""
         if not regions:
             self._rows.clear()
             return
-        offset = self.content_offset
         for region in regions:
-            for y in region.translate(offset).line_range:
+            for y in region.line_range:
                 self._rows.pop(y, None)
 
     def _card_frame(self) -> tuple[Segment, Segment] | None:
         """The left and right border cells of a card row, as `StylesCache` draws them; None if the column's
         styles need Textual's pipeline. Worked out once per style or border change."""
         styles = self.styles
-        if self._frame is not False and self._frame_key == styles._cache_key:  # no rule set since (inline ones too)
+        if self._frame is not False and self._frame_key == styles_version(self):  # no rule set since (inline too)
             return self._frame  # type: ignore[return-value]
-        self._frame_key = styles._cache_key
-        from textual._border import get_box  # Textual's own border cells, so both paths draw the same frame
-        from textual._styles_cache import StylesCache
+        self._frame_key = styles_version(self)
         from textual.style import Style as TextualStyle
 
         self._borders.clear()
@@ -434,10 +438,10 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
             self._frame = None
             return None
         base_background, background = self.background_colors
-        inner, outer = self._inner_outer = StylesCache.get_inner_outer(StylesCache, base_background, background)
-        left = get_box(left_type, inner, outer, TextualStyle(foreground=base_background + left_color))[1][0]
-        right = get_box(right_type, inner, outer, TextualStyle(foreground=base_background + right_color))[1][2]
-        self._frame = (left, right)
+        inner, outer = self._inner_outer = inner_outer(base_background, background)
+        self._frame = frame_cells(left_type, right_type, inner, outer,  # Textual's cells: both paths draw one frame
+                                  TextualStyle(foreground=base_background + left_color),
+                                  TextualStyle(foreground=base_background + right_color))
         return self._frame
 
     @staticmethod
@@ -454,12 +458,11 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         until the text or the styles change: Textual's own path works out every colour of the row again
         on each call, and a move changes both border texts of two columns."""
         is_top = y == 0
-        label = self._border_title if is_top else self._border_subtitle
+        label = border_label(self, is_top)
         key = (y, width, label)
         strip = self._borders.get(key)
         if strip is not None:
             return strip
-        from textual._border import get_box, render_border_label, render_row
         from textual.color import TRANSPARENT
         from textual.style import Style as TextualStyle
 
@@ -470,8 +473,7 @@ class Column(ScrollView, can_focus=False, inherit_bindings=False):
         edge_style = TextualStyle(foreground=base_background + edge_color)
         label_segments: list[Segment] = []
         if label is not None:
-            describe = self._get_title_style_information if is_top else self._get_subtitle_style_information
-            color, label_background, label_style = describe(base_background)
+            color, label_background, label_style = border_label_style(self, is_top, base_background)
             under = base_background + widget_background
             label_style += TextualStyle(under + label_background if label_background.a else TRANSPARENT,
                                         under + color if color.a else TRANSPARENT)

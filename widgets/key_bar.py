@@ -78,6 +78,13 @@ class KeyBar(Widget):
             if binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 keys.append((binding, enabled))
+        # In the order the screen declares its bindings: a binding remapped by `keys:` is re-made by
+        # Textual's keymap at the end of the screen's map, where it fell off the end of the bar.
+        declared = {binding.id: index for index, binding in enumerate(getattr(self.screen, "BINDINGS", ()))
+                    if isinstance(binding, Binding) and binding.id}
+        order = {id(binding): (declared.get(binding.id, len(declared)), index)
+                 for index, (binding, _) in enumerate(keys)}
+        keys.sort(key=lambda item: order[id(item[0])])
         palette = None
         if self.app.ENABLE_COMMAND_PALETTE and self.app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, _tooltip = active[self.app.COMMAND_PALETTE_BINDING]

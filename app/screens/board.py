@@ -10,7 +10,6 @@ made by other boards on a shared database).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Callable
@@ -42,6 +41,7 @@ from widgets.card_styles import CardStyles
 from widgets.column import PAGE_SIZE, Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
+from widgets.textual_internals import on_event_loop
 from widgets.title_bar import TitleBar
 
 
@@ -130,13 +130,15 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """What another session's changes did to the board, worked out in a thread."""
 
         def __init__(self, touched: set[str], counts: dict[str, int], positions: dict[str, int | None],
-                     risky: list[RiskEntry], gone: list[int]) -> None:
+                     risky: list[RiskEntry], gone: list[int], departed: dict[str, str] | None = None) -> None:
             super().__init__()
             self.touched = touched
             self.counts = counts
             self.positions = positions
             self.risky = risky
             self.gone = gone
+            self.departed = departed or {}
+            """Column -> what became of the card its cursor was on, when another session took it away."""
 
     class Counted(Message):
         def __init__(self, text_filter: str, counts: dict[str, int]) -> None:
@@ -349,6 +351,14 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             step = event.step
             self._after_write.append(lambda: self.focused_column.action_move_card(step))
             return
+        shown = self._shown
+        if shown is not None and shown[0] is event.column and shown[1] is not None and shown[1].id != event.card.id:
+            # The highlight and the status line were about to change cards (a refresh in flight): act on
+            # nothing the user has not seen selected; they are described together now.
+            self._show_card(event.column, event.card)
+            self.notify(f"the board changed under the cursor: {event.card.key} is selected now; press again "
+                        f"to move it", title="Not moved", severity="warning")
+            return
         target = self.workflow.neighbour(event.card.state, event.step)
         if target is None:
             side = "first" if event.step < 0 else "last"
@@ -434,7 +444,12 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         ticket = result.ticket
         self._own_versions[ticket.id] = ticket.version
         risky: list[RiskEntry] = []
-        if not (self.source.clock_unchanged(source, target) and self.source.sla_labels.carry(ticket.id, ticket.version)):
+        # A move that changed the requester's status mailed them: a response, so the clocks moved on
+        # (the first response met, the next update due): worked out afresh, as `ticket show` does.
+        told = (result.history is not None and ticket.last_requester_update is not None
+                and ticket.last_requester_update == result.history.at)
+        if told or not (self.source.clock_unchanged(source, target)
+                        and self.source.sla_labels.carry(ticket.id, ticket.version)):
             _, risky, _ = self.source.evaluate_sla([ticket.id])  # the moved card's countdown, before its page is read
         else:  # the same countdown; in the at-risk snapshot it only changes column
             entry = self.source.at_risk.entries.get(ticket.id)
@@ -485,6 +500,9 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             # Our own committed move: exact, and free. Other writers are caught by the recount.
             self.column(outcome.source).count -= 1
             self.column(outcome.target).count += 1
+        if outcome.source != outcome.target and self.column(outcome.source).total is not None:
+            self.column(outcome.source).total -= 1  # the whole counts too (the recount re-reads them)
+            self.column(outcome.target).total += 1
         for state in {outcome.source, outcome.target}:
             self.column(state).invalidate(outcome.pages.get(state))
         if not outcome.undo:
@@ -531,6 +549,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
         self._count_worker(self.source.text_filter)
         self.count_untriaged()
+        if self.source.filtered:
+            self.refresh_totals()
 
     @work(thread=True, exclusive=True, group="board-counts", exit_on_error=False)
     def _count_worker(self, text_filter: str) -> None:
@@ -568,7 +588,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
 
         Called while painting, or from the move worker that reads fresh pages.
         """
-        if threading.get_ident() == self.app._thread_id:
+        if on_event_loop(self.app):
             self.call_later(self._fill_sla)
         # In the move worker, `_post_moved` fills them itself before the pages reach the screen.
 
@@ -745,18 +765,22 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         columns = self.columns
         shown = {}
         was: set[str] = set()
+        shown_keys: dict[str, str] = {}
         for column in columns:
             card = column.current_card
             shown[column.state] = card.id if card is not None else None
+            if card is not None:
+                shown_keys[column.state] = card.key
             if everything or set(ids).intersection(column.cached_cards()):
                 was.add(column.state)
         counts = {column.state: column.count for column in columns}
         self._live_busy = True
-        self._live_worker(ids, everything, shown, was, counts, self.source.at_risk_only)
+        self._live_worker(ids, everything, shown, was, counts, self.source.at_risk_only, shown_keys)
 
     @work(thread=True, group="board-live", exit_on_error=False)
     def _live_worker(self, ids: list[int], everything: bool, shown: dict[str, int | None], was: set[str],
-                     old_counts: dict[str, int], risk_view: bool) -> None:
+                     old_counts: dict[str, int], risk_view: bool, shown_keys: dict[str, str] | None = None) -> None:
+        shown_keys = shown_keys or {}
         try:
             now = self.source.where_are(ids) if ids else {}
             touched = set(was) | {state for state, _ in now.values()}
@@ -767,6 +791,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                 touched |= {state for state, count in counts.items() if old_counts.get(state) != count}
                 positions = {state: self.source.position_of(state, card_id) for state, card_id in shown.items()
                              if card_id is not None and state in touched}
+            departed = {state: self._departure(shown_keys[state], state) for state, card_id in shown.items()
+                        if card_id is not None and state in positions and positions[state] is None}
             if everything:
                 _, risky, gone = [], [], []
                 self.app.call_from_thread(self.count_at_risk)
@@ -776,7 +802,20 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             self.post_message(self.LiveApplied(set(), {}, {}, [], []))
             self.app.call_from_thread(self.notify, f"could not refresh the board: {exc}", severity="error")
             return
-        self.post_message(self.LiveApplied(touched, counts, positions, risky, gone))
+        self.post_message(self.LiveApplied(touched, counts, positions, risky, gone, departed))
+
+    def _departure(self, key: str, state: str) -> str:
+        """In a worker: what became of the card another session took out of the column (`state`) its cursor
+        was on, for the toast that says why the highlight is now on its neighbour."""
+        try:
+            ticket = self.service.get(key)
+        except Refused:
+            return f"{key} is gone"
+        last = self.service.history(ticket)[-1:]
+        who = f" by {last[0].by}" if last and last[0].by else ""
+        if ticket.state == state:
+            return f"{key} was changed{who} and no longer matches this view"
+        return f"{key} moved to {self.workflow.column(ticket.state).title}{who}"
 
     @on(LiveApplied)
     def live_applied(self, message: LiveApplied) -> None:
@@ -792,6 +831,17 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             position = message.positions.get(state)
             if position is not None:
                 column.cursor = position  # the same card, wherever it now sits in this column
+        focused = self.focused_column
+        if focused.state in message.touched:
+            # The cursor keeps its place; the card under it may be another now (its own left the column)
+            # or a fresher version. Describe it in this frame: the status line and the highlight are
+            # repainted together, and a key acts on the card they both show (`move_requested`).
+            self._show_card(focused, focused.current_card)
+            departed = message.departed.get(focused.state)
+            if departed:
+                self.notify(departed, title="Changed elsewhere", severity="warning", timeout=8)
+        if message.touched and self.source.filtered:
+            self.refresh_totals()
         if self._heard and self._live_timer is None:
             self._live_timer = self.set_timer(0.1, self._apply_heard, name="live-debounce")
 
@@ -858,6 +908,32 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             column.invalidate()
         self.focused_column.post_message(Column.CardHighlighted(self.focused_column,
                                                                 self.focused_column.current_card))
+        self.refresh_totals()
+
+    def refresh_totals(self) -> None:
+        """The whole counts beside a filtered view's (cleared at once when nothing is filtered)."""
+        if self.source.filtered:
+            self._totals_worker()
+        else:
+            for column in self.columns:
+                column.total = None
+
+    class Totalled(Message):
+        def __init__(self, totals: dict[str, int]) -> None:
+            super().__init__()
+            self.totals = totals
+
+    @work(thread=True, exclusive=True, group="board-totals", exit_on_error=False)
+    def _totals_worker(self) -> None:
+        totals = self.source.totals()
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Totalled(totals))
+
+    @on(Totalled)
+    def totalled(self, message: Totalled) -> None:
+        filtered = self.source.filtered
+        for column in self.columns:
+            column.total = message.totals.get(column.state, 0) if filtered else None
 
     def update_sub_title(self) -> None:
         parts = [self._board_label(), *self.sub_title_parts()]

@@ -29,6 +29,7 @@ from app.service import Conflict, Refused
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
+from widgets.textual_internals import key_to_bindings
 
 if TYPE_CHECKING:
     from widgets.triage_panel import TriagePanel, TriageView
@@ -163,7 +164,7 @@ class TriageMode:
 
     def _key_of(self: BoardScreen, binding_id: str, default: str) -> str:
         """The key a binding answers to now (config.yaml's `keys:` may remap it)."""
-        for key, bindings in self._bindings.key_to_bindings.items():
+        for key, bindings in key_to_bindings(self).items():
             if any(b.id == binding_id for b in bindings):
                 return self.app.get_key_display(Binding(key, ""))
         return default
@@ -275,6 +276,9 @@ class TriageMode:
         position = self.source.position_of(ticket.state, ticket.id)
         number = self.column(ticket.state).page_number(position)
         pages = {number: self.source.page(ticket.state, number * PAGE_SIZE, PAGE_SIZE)}
+        by_state = {ticket.state: pages}
+        self._label_pages(by_state)  # the new version's countdown, here: no painting asks for it later
+        pages = by_state[ticket.state]
         outcome = TriageOutcome(ticket.key, ticket.state, position, self.triage_view(ticket), notes, pages)
         self.app.call_from_thread(self._apply_write, outcome)
 
@@ -505,7 +509,7 @@ class TriageMode:
         from app.screens.help import KeyHelp
 
         entries: dict[str, tuple[list[str], str]] = {}
-        for key, bindings in self._bindings.key_to_bindings.items():
+        for key, bindings in key_to_bindings(self).items():
             for binding in bindings:
                 if binding.id and binding.id.startswith("triage.") and binding.id not in listed:
                     keys, _ = entries.setdefault(binding.id, ([], binding.description))

@@ -256,8 +256,8 @@ async def test_filter_shows_matching_cards_and_counts(make_app, seed):
         await pilot.press(*"login", "enter")
         await settle(pilot)
         board = pilot.app.board
-        assert str(board.column("todo").border_title) == "To Do 1"
-        assert str(board.column("ready").border_title) == "Ready 1"
+        assert str(board.column("todo").border_title) == "To Do 1 of 2"  # in view, of all (issue 19.8)
+        assert str(board.column("ready").border_title) == "Ready 1 of 1"
         assert lines(pilot.app, "todo")[1].strip().startswith("Login page is")  # then its countdown
         await pilot.press("slash", *["backspace"] * 5, "enter")  # clear it
         await settle(pilot)
@@ -618,3 +618,58 @@ async def test_a_refusal_toast_leaves_the_status_line_readable(make_app, seed):
         [toast] = [w for w in pilot.app.screen.walk_children(with_self=False) if isinstance(w, Toast)]
         status = pilot.app.board.query_one("#status", StatusLine)
         assert toast.region.height and not toast.region.overlaps(status.region)
+
+
+def test_a_key_given_to_two_bindings_of_one_screen_names_the_file_line_and_key(tmp_path, db_url):
+    """Issue 19.5: `board.reports: t` took `t` from triage mode without a word."""
+    import pytest
+
+    from app.config import load_config
+    from app.tui import TriageApp
+    from app.yamlnodes import ConfigError
+
+    path, line = config_with_keys(tmp_path, "  board.move_right: ctrl+l\n  board.reports: t\n")
+    with pytest.raises(ConfigError) as caught:
+        TriageApp(load_config(path), db_url, user="alice")
+    assert (caught.value.path, caught.value.line, caught.value.key) == (str(path), line + 1, "keys.board.reports")
+    assert "'t'" in caught.value.message and "triage.toggle" in caught.value.message
+
+
+async def test_remapped_bindings_stay_in_the_key_bar(tmp_path, db_url, seed):
+    """Issue 19.5: remapped bindings were in `?` but not in the key bar."""
+    from app.config import load_config
+    from app.tui import TriageApp
+    from widgets.key_bar import KeyBar
+
+    path, _ = config_with_keys(tmp_path, '  board.reports: R\n  board.move_right: "L,>"\n')
+    seed("alpha")
+    app = TriageApp(load_config(path), db_url, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = pilot.app.board.query_one(KeyBar).render_line(0).text
+        assert " R Reports " in line, line
+        assert "Move right" in line, line
+        assert " r Reports" not in line
+
+
+async def test_a_filtered_column_shows_its_cards_in_view_and_its_whole_wip_count(make_app, seed):
+    """Issue 19.8: under `/checkout` the header read `In Progress 0/5` and `L` was then refused `(5/5)`."""
+    for n in range(5):
+        seed(f"login {n}", state="in_progress")
+    seed("checkout fails", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5/5"
+        await pilot.press("slash", *"checkout", "enter")
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 0 of 5/5"
+        assert board.column("in_progress").has_class("-at-limit")
+        assert str(board.column("ready").border_title).endswith("Ready 1 of 1")
+        await pilot.press("escape")
+        await pilot.press("slash", *"login", "enter")
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5 of 5/5"
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")  # the filter cleared: one count again
+        await settle(pilot)
+        assert str(board.column("in_progress").border_title) == "In Progress 5/5"

@@ -102,3 +102,69 @@ async def test_a_simultaneous_move_tells_the_second_board_and_shows_the_fresh_ca
                      and board.current_card is not None and board.current_card.key == ticket.key, 1.0)
         assert board.current_card.version == 2 and board.current_card.state == "in_progress"
         assert keys(pilot.app, "ready") == [] and keys(pilot.app, "todo") == []
+
+
+def highlighted(app) -> str:
+    """The key on the highlighted card's first line, as the active column paints it."""
+    column = app.board.focused_column
+    y = column.cursor * 2 - round(column.scroll_offset.y)
+    return column.render_line(y).text.split()[0]
+
+
+def status(app) -> str:
+    return app.board.query_one("#status").text
+
+
+async def test_a_card_moved_away_by_another_process_leaves_the_status_line_and_the_highlight_on_one_card(
+        make_app, seed, run_cli):
+    """Issue 19.2: another process moves the card under the cursor out of its column. The status line
+    must describe the card the highlight is on, say what happened, and `L` must move that card."""
+    import asyncio
+
+    top, below = seed("top card", state="ready"), seed("next card", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await listening(pilot)
+        await pilot.press("l")
+        assert board.focused_column.state == "ready"
+        first = board.current_card.key
+        second = below.key if first == top.key else top.key
+        assert highlighted(pilot.app) == first and status(pilot.app).startswith(first)
+
+        done = await asyncio.to_thread(run_cli, "move", first, "todo")  # a second terminal
+        assert done.returncode == 0, done.stderr
+        await within(pilot, lambda: keys(pilot.app, "ready") == [second], 3.0)
+        await pilot.pause()
+
+        assert highlighted(pilot.app) == second
+        assert status(pilot.app).startswith(second), status(pilot.app)
+        assert any(f"{first} moved to To Do by tester" in text for text in
+                   [n.message for n in pilot.app._notifications]), [n.message for n in pilot.app._notifications]
+
+        await pilot.press("L")
+        await within(pilot, lambda: keys(pilot.app, "in_progress") == [second], 3.0)
+        assert keys(pilot.app, "todo") == [first]  # the card the user was shown, never the other
+        assert highlighted(pilot.app) == second and status(pilot.app).startswith(second)
+
+
+async def test_a_move_key_in_the_refresh_window_never_moves_a_card_the_status_line_did_not_name(make_app, seed):
+    """Issue 19.2: the column's data already holds the next card while the status line still names the
+    one that left (a refresh in flight): the key is refused and both now describe the new card."""
+    gone, stays = seed("gone", state="ready"), seed("stays", state="ready")
+    async with make_app().run_test(size=SIZE) as pilot:
+        board = pilot.app.board
+        await pilot.press("l")
+        await workers_done(pilot.app)
+        column = board.focused_column
+        shown = column.current_card
+        other = column.card_at(1)
+        board._shown = (column, other)  # what the status line described a moment ago
+        await pilot.press("L")
+        await workers_done(pilot.app)
+        await pilot.pause()
+        assert keys(pilot.app, "in_progress") == []  # nothing moved
+        assert any(n.title == "Not moved" for n in pilot.app._notifications)
+        assert status(pilot.app).startswith(shown.key) and highlighted(pilot.app) == shown.key
+        await pilot.press("L")  # pressed again, on the card now shown
+        await within(pilot, lambda: keys(pilot.app, "in_progress") == [shown.key], 3.0)
+        assert {gone.key, stays.key} == {shown.key, other.key}

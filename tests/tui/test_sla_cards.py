@@ -122,7 +122,7 @@ async def test_at_risk_view_shows_only_warning_and_breached_and_sorts_by_time_le
         await until(pilot, lambda: board.source.at_risk.ready)
         assert str(board.column("todo").border_title) == "To Do 3"
         await pilot.press("w")
-        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 2")
+        await until(pilot, lambda: str(board.column("todo").border_title) == "To Do 2 of 3")
         keys = [board.column("todo").card_at(i).key for i in range(2)]
         assert keys == [warning.key, breached.key]  # priority order: P2, then P3
         assert fresh.key not in keys
@@ -145,3 +145,48 @@ async def test_at_risk_key_is_in_help(config, db_url):
         entries = {entry.description: entry for entry in app.board.key_help()}
         assert entries["At risk"].keys == "w"
         assert "Sort at-risk by time left" in entries
+
+
+async def test_a_countdown_stays_on_the_card_after_a_triage_answer_and_an_assign(config, db, db_url):
+    """Issue 19.11: after any triage answer or assign the countdown vanished until the minute tick."""
+    clock = Clock(MONDAY_9)
+    service = Service(config, clock=clock)
+    seed(service, "Printer on fire")
+    app = TriageApp(config, db_url, clock=clock, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.board
+        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        version = board.current_card.version
+        await pilot.press("t", "c")  # a triage answer (acknowledged) writes a new version
+        await until(pilot, lambda: board.current_card.version > version)
+        for _ in range(5):
+            await workers_done(app)
+            await pilot.pause(0.02)
+        assert title_line(app, "todo").endswith("8h left"), title_line(app, "todo")
+
+
+async def test_a_move_that_tells_the_requester_shows_the_countdown_ticket_show_gives(config, db, db_url):
+    """Issue 19.11: a move into In Progress mails the requester (the first response, met late); the card
+    kept its old 'overdue' countdown while `ticket show` said 'met late … left'."""
+    from app.sla_board import card_sla
+    from app.sla_source import statuses
+    from data.models import Ticket
+
+    clock = Clock(MONDAY_9)
+    service = Service(config, clock=clock)
+    ticket = service.create(title="Late one", by="lead", priority=2, requester_email="rita@customer.example")
+    Ticket.update(actionable="yes", acknowledged=True, state="ready").where(Ticket.id == ticket.id).execute()
+    clock.now = MONDAY_9 + dt.timedelta(days=2)  # Wednesday 09:00: the first response is overdue
+    app = TriageApp(config, db_url, clock=clock, user="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.board
+        await pilot.press("l")
+        await until(pilot, lambda: "overdue" in title_line(app, "ready"))
+        await pilot.press("L")
+        await until(pilot, lambda: board.column("in_progress").count == 1 and board.focused_column.state == "in_progress")
+        await workers_done(app)
+        await pilot.pause()
+        shown = board.column("in_progress").card_at(0)
+        expected, _style = card_sla(statuses(config, [ticket.id], clock.now)[ticket.id])
+        assert "overdue" not in expected  # the mail was the first response; the next target is an update
+        assert shown.sla_label == expected and title_line(app, "in_progress").endswith(expected)

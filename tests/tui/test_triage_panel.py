@@ -246,17 +246,17 @@ async def test_untriaged_filter_and_header_count(make_app, seed, service):
         await press(pilot, "U")
         board = app.board
         assert "untriaged only" in board.sub_title
-        assert str(board.column("todo").border_title) == "To Do 2"
-        assert str(board.column("ready").border_title) == "Ready 0"
+        assert str(board.column("todo").border_title) == "To Do 2 of 3"
+        assert str(board.column("ready").border_title) == "Ready 0 of 1"
         shown = lines(app, "todo")
         assert not any(done.key in line for line in shown)
         assert any(first.key in line for line in shown) and any(second.key in line for line in shown)
 
         await press(pilot, "t", "c")  # acknowledging alone does not finish the triage
-        assert str(board.column("todo").border_title) == "To Do 2"
+        assert str(board.column("todo").border_title) == "To Do 2 of 3"
         service.triage(first.key, by="bob", actionable="yes", impact="low", urgency="low")
         await press(pilot, "U", "U")  # off and on again: re-read
-        assert str(board.column("todo").border_title) == "To Do 1"
+        assert str(board.column("todo").border_title) == "To Do 1 of 3"
         assert "1 untriaged" in board.sub_title
         await press(pilot, "U")
         assert str(board.column("todo").border_title) == "To Do 3"

@@ -1,0 +1,111 @@
+"""Every use of Textual's private API, in one place, each with the reason for it.
+
+The board's column paints its own rows (widgets/column.py `render_lines`): Textual's
+`StylesCache` rebuilds each line it repaints, about 100 µs a line, and a move shifts every
+card below it in two columns. To draw exactly what Textual would, cell for cell, the column
+borrows Textual's own border drawing and a few of its internal hooks. None of these is public,
+so a Textual release may change them without notice; keeping them here means an upgrade is
+checked in one module, by one test (tests/unit/test_textual_internals.py, which fails loudly
+when a name, a signature or a behaviour relied on here changes; and
+tests/tui/test_board.py::test_the_columns_own_painting_matches_textuals, which compares the
+column's rows with Textual's pipeline cell for cell).
+
+What is used, and why:
+
+- `textual._border.get_box`, `render_border_label`, `render_row`: the border cells and the
+  titled top and bottom rows, drawn by the same code Textual uses, so the column's fast path
+  and Textual's pipeline paint the same frame.
+- `textual._styles_cache.StylesCache.get_inner_outer`: the inner and outer background styles
+  the border cells are drawn with.
+- `Widget._get_title_style_information` / `_get_subtitle_style_information`: the colours of
+  the border title and subtitle, as Textual works them out.
+- `Widget._border_title` / `_border_subtitle`: the title as set (a `Content`), read without
+  the public property's conversion, to compare it with what a row was painted with.
+- `RenderStyles._cache_key` (the styles' update count): any rule set since the frame was
+  worked out (an inline border on the active column) redoes it.
+- `ScrollView._scroll_update`: sets the scrollable height without the layout pass that
+  assigning `virtual_size` triggers (a full-screen reflow on every move).
+- `Widget._set_dirty`: where every `refresh()` arrives with the regions to repaint; the
+  column forgets the rows it handed Textual for those regions (`DirtyRows`).
+- `App._thread_id`: the event loop's thread, to tell a call from a worker from one on the
+  loop.
+- `DOMNode._bindings.key_to_bindings`: a screen's bindings after `keys:` remapping, key by
+  key, for the keys the triage panel and the help name (the public `active_bindings` holds
+  only the bindings live in the current mode).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from textual._border import get_box, render_border_label, render_row
+from textual._styles_cache import StylesCache
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+
+__all__ = ["DirtyRows", "border_label", "border_label_style", "frame_cells", "get_box", "inner_outer", "key_to_bindings",
+           "on_event_loop", "render_border_label", "render_row", "set_virtual_size_quietly", "styles_version"]
+
+
+class DirtyRows:
+    """Mixed into a widget that keeps its painted rows: told which rows Textual will repaint.
+
+    `forget_rows(regions)` gets the regions in the widget's outer coordinates (border
+    included); no regions means the whole widget.
+    """
+
+    def forget_rows(self, regions: tuple[Region, ...]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _set_dirty(self, *regions: Region) -> None:
+        super()._set_dirty(*regions)  # type: ignore[misc]
+        offset = self.content_offset  # type: ignore[attr-defined]
+        self.forget_rows(tuple(region.translate(offset) for region in regions))
+
+
+def set_virtual_size_quietly(view: ScrollView, size: Size) -> bool:
+    """Set a scroll view's `virtual_size` without a layout pass; True if it changed."""
+    if size == view.virtual_size:
+        return False
+    view.set_reactive(ScrollView.virtual_size, size)
+    view._scroll_update(size)
+    return True
+
+
+def border_label(widget: Widget, top: bool) -> Any:
+    """The border title (`top`) or subtitle as set, a `Content` or None."""
+    return widget._border_title if top else widget._border_subtitle
+
+
+def border_label_style(widget: Widget, top: bool, base_background) -> tuple:
+    """(color, background, style) of the border title or subtitle, as Textual works them out."""
+    describe = widget._get_title_style_information if top else widget._get_subtitle_style_information
+    return describe(base_background)
+
+
+def styles_version(widget: Widget) -> int:
+    """A number that changes whenever any style rule of the widget is set (inline ones too)."""
+    return widget.styles._cache_key
+
+
+def inner_outer(base_background, background) -> tuple:
+    """The inner and outer styles Textual draws a border's cells with."""
+    return StylesCache.get_inner_outer(StylesCache, base_background, background)
+
+
+def frame_cells(left_type: str, right_type: str, inner, outer, left_style, right_style) -> tuple:
+    """The left and right border cells of a content row, as `StylesCache` draws them."""
+    return get_box(left_type, inner, outer, left_style)[1][0], get_box(right_type, inner, outer, right_style)[1][2]
+
+
+def key_to_bindings(node) -> dict:
+    """Key -> the node's own bindings for it, after the keymap (every mode's, live or not)."""
+    return node._bindings.key_to_bindings
+
+
+def on_event_loop(app) -> bool:
+    """True when called on the app's event-loop thread (not from a worker)."""
+    return threading.get_ident() == app._thread_id
+
