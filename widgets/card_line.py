@@ -6,7 +6,8 @@ would assemble, truncate and render each through the console, three passes
 and a dozen objects per line; here a line is a few (text, style) pieces,
 measured with `rich.cells` and combined with the style cache `Style.__add__`
 keeps, about a third of the cost. The behaviour is `Text`'s: text is never
-markup, control codes are stripped, a cut piece ends in "…" in its own style.
+markup, control characters are shown escaped (`widgets.safe_text`), a cut
+piece ends in "…" in its own style.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 from typing import Callable
 
 from rich.cells import cell_len, set_cell_size
-from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
 
 from widgets.card import Card
+from widgets.safe_text import shown
 
 Piece = tuple[str, Style]
 StyleOf = Callable[[str], Style]
@@ -50,7 +51,7 @@ def fit(pieces: list[Piece], width: int) -> tuple[list[Piece], int]:
 
 
 def title_text(card: Card) -> str:
-    return strip_control_codes(card.title.replace("\n", " "))
+    return shown(card.title)
 
 
 def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece]:
@@ -62,14 +63,14 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
         if card.stale:
             left.append(("! ", style("column--stale")))
         priority_class = _PRIORITY_CLASSES.get(card.priority)
-        left += [(strip_control_codes(card.key), style("column--key")), (" ", _NO_STYLE),
+        left += [(shown(card.key), style("column--key")), (" ", _NO_STYLE),
                  (card.priority, style(priority_class) if priority_class else _NO_STYLE), (" ", _NO_STYLE),
                  (card.status, style("column--status"))]
-        right: Piece | None = (strip_control_codes(card.assignee) or "—", style("column--assignee"))
+        right: Piece | None = (shown(card.assignee) or "—", style("column--assignee"))
     else:
         left = [("  ", _NO_STYLE), (title_text(card), _NO_STYLE)]
         if card.needs_ack and card.paged:  # the person being paged, right of the title
-            right = ("→ " + strip_control_codes(", ".join(card.paged)), style("column--ack"))
+            right = ("→ " + shown(", ".join(card.paged)), style("column--ack"))
         elif card.sla_label:  # the countdown ends the title line
             right = (card.sla_label, style(f"column--sla-{card.sla_style or 'ok'}"))
         else:
