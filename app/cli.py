@@ -26,6 +26,7 @@ from app.sla_source import open_statuses, statuses
 from app.runtime import Runtime, open_board, refuse, run_guarded
 from app.workflow import HOLD_REASONS
 from data.models import Ticket
+from widgets.safe_text import json_safe, shown
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -37,7 +38,7 @@ def local_time(value: dt.datetime, tz: tzinfo) -> dt.datetime:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 class LazyGroup(click.Group):
@@ -182,8 +183,8 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         return
     for t in tickets:
         sla = f"{card_sla(at_risk[t.id])[0]:<14} " if sla_filter else ""
-        click.echo(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
-                   f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}")
+        click.echo(shown(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
+                         f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}"))
 
 
 @ticket.command("show")
@@ -201,13 +202,13 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
                    "sla": sla_json(sla)})
         return
     workflow = service.workflow
-    click.echo(f"{found.key}  {found.title}")
+    click.echo(shown(f"{found.key}  {found.title}"))
     click.echo(f"  state: {workflow.column(found.state).title}   status: {service.status_of(found)}   "
-               f"priority: {priority_label(found.priority)}   assignee: {found.assignee or '-'}")
+               f"priority: {priority_label(found.priority)}   assignee: {shown(found.assignee or '-')}")
     if found.requester_email:
-        click.echo(f"  requester: {found.requester_name} <{found.requester_email}>")
+        click.echo(shown(f"  requester: {found.requester_name} <{found.requester_email}>"))
     if found.description:
-        click.echo(f"  {found.description}")
+        click.echo(f"  {shown(found.description, multiline=True)}")
     click.echo("response targets:")
     for target in sla.targets:
         due = target.due.astimezone(runtime.config.board.tz)
@@ -217,7 +218,7 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
     for entry in history:
         arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
         at = local_time(entry.at, runtime.config.board.tz)
-        click.echo(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}")
+        click.echo(shown(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}"))
         if entry.kind == "held":  # mail from an unknown sender, waiting for a person
             click.echo(f"      held #{entry.id}: accept with `triageboard inbound accept {found.key} {entry.id}`")
 
@@ -238,7 +239,7 @@ def move(runtime: Runtime, key: str, state: str, reason: str | None, hold_reason
     service = runtime.service
     result = service.move(key, state, by=runtime.user(by), reason=reason, hold_reason=hold_reason)
     for warning in result.warnings:
-        click.echo(f"triageboard: warning: {warning}", err=True)
+        click.echo(f"triageboard: warning: {shown(warning)}", err=True)
     if as_json:
         emit_json(ticket_dict(result.ticket, support_status=service.status_of(result.ticket)))
     else:

@@ -23,6 +23,7 @@ from app.rounds import run_rounds
 from app.serialize import iso
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, utcnow
+from widgets.safe_text import shown
 
 
 def _label(row: Notification) -> str:
@@ -34,9 +35,9 @@ def _print_report(report: Report) -> None:
     counts = outbox_data.outbox_counts()
     click.echo(f"notify: {report.summary()}; {counts['pending']} pending, {counts['failed']} failed in all")
     for row, error in report.failed:
-        click.echo(f"triageboard: failed: {_label(row)}: {error}", err=True)
+        click.echo(shown(f"triageboard: failed: {_label(row)}: {error}"), err=True)
     for row, error in report.retrying:
-        click.echo(f"triageboard: will retry: {_label(row)}: {error}", err=True)
+        click.echo(shown(f"triageboard: will retry: {_label(row)}: {error}"), err=True)
 
 
 def _stop_requests() -> threading.Event:
@@ -81,7 +82,7 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
             return
         click.echo(f"pending {counts['pending']}, failed {counts['failed']}, sent {counts['sent']}")
         for row in failed:
-            click.echo(f"  failed: {_label(row)}: {row.subject} ({row.attempts} attempts: {row.last_error})")
+            click.echo(shown(f"  failed: {_label(row)}: {row.subject} ({row.attempts} attempts: {row.last_error})"))
         return
     if retry_failed:
         count = outbox_data.requeue_failed(utcnow())
@@ -156,11 +157,11 @@ def _report(runtime: Runtime, result: Any, as_json: bool) -> None:
                    "support_status": runtime.service.status_of(ticket)})
         return
     if result.duplicate:
-        click.echo(f"{ticket.key}: this message was already recorded" + (" (held)" if result.held else ""))
+        click.echo(shown(f"{ticket.key}: this message was already recorded" + (" (held)" if result.held else "")))
         return
     if result.held:
-        click.echo(f"{ticket.key}: mail from an unknown sender ({result.comment.by}) held, not applied; "
-                   f"accept it with: triageboard inbound accept {ticket.key} {result.comment.id} --by HANDLE")
+        click.echo(shown(f"{ticket.key}: mail from an unknown sender ({result.comment.by}) held, not applied; "
+                         f"accept it with: triageboard inbound accept {ticket.key} {result.comment.id} --by HANDLE"))
         return
     parts = [f"{ticket.key}: reply from {result.comment.by} recorded"]
     if result.moved:
@@ -170,7 +171,7 @@ def _report(runtime: Runtime, result: Any, as_json: bool) -> None:
         parts[0] += f", but not moved because {result.not_moved.removeprefix(ticket.key + ': ')}"
     if result.notified:
         parts.append(f"{result.notified.recipient} notified")
-    click.echo("; ".join(parts))
+    click.echo(shown("; ".join(parts)))  # the sender's name is the mail's
 
 
 @inbound.command("accept")

@@ -16,6 +16,7 @@ from app.cli import Runtime, emit_json, pass_runtime, refuse
 from app.config import KINDS
 from app.ordering import BUG_CLASSES
 from app.serialize import ticket_dict
+from widgets.safe_text import shown
 
 _WORDS = {
     "impact": rules.IMPACTS,
@@ -112,13 +113,13 @@ def triage_command(runtime: Runtime, key: str, by: str | None, as_json: bool, se
         svc.route(key, by=who, service=service, team=team, kind=kind, bug_class=bug_class)
     ticket = svc.get(key)
     for warning in warnings:
-        click.echo(f"triageboard: warning: {warning}", err=True)
+        click.echo(f"triageboard: warning: {shown(warning)}", err=True)
     if as_json:
         emit_json(ticket_dict(ticket, support_status=svc.status_of(ticket)))
         return
-    click.echo(f"{ticket.key}  {ticket.title}")
+    click.echo(shown(f"{ticket.key}  {ticket.title}"))
     for row in rules.panel_rows(ticket, svc.config.triage, svc.today()):
-        click.echo(f"  {row.question:<55} {row.answer}")
+        click.echo(shown(f"  {row.question:<55} {row.answer}"))
     gaps = svc.triage_missing(ticket)
     click.echo(f"  ready to move on: {'yes' if not gaps else 'no, missing ' + ', '.join(gaps)}")
 
@@ -154,7 +155,7 @@ def assign_command(runtime: Runtime, key: str, handle: str | None, suggest: bool
             return
     result = svc.assign(key, None if unassign else handle, by=who)
     for warning in result.warnings:
-        click.echo(f"triageboard: warning: {warning}", err=True)
+        click.echo(f"triageboard: warning: {shown(warning)}", err=True)
     if as_json:
         data = ticket_dict(result.ticket, support_status=svc.status_of(result.ticket))
         if suggestion is not None:

@@ -34,6 +34,7 @@ from app.notify_config import NotifyConfig, SmtpSettings, is_address
 from app.outbox import WEBHOOK, thread_id
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, database_proxy, utcnow
+from widgets.safe_text import shown
 
 LEASE = dt.timedelta(minutes=10)
 """How long a claimed row is left alone; a sender that crashed mid-send is retried after it."""
@@ -55,9 +56,10 @@ class Report(msgspec.Struct):
 
 
 def one_line(text: str, limit: int = 500) -> str:
-    """A header value: line breaks and other control characters become spaces; runs of space collapse."""
+    """A header value: line breaks and other control characters become spaces; runs of space collapse;
+    C1 controls and bidirectional overrides, which `split` keeps, are shown escaped (`widgets.safe_text`)."""
     cleaned = "".join(" " if (ord(c) < 32 or ord(c) == 127 or c in "\x85\u2028\u2029") else c for c in text)
-    return " ".join(cleaned.split())[:limit]
+    return shown(" ".join(cleaned.split()))[:limit]
 
 
 def display_name(row: Notification, ticket: Ticket | None, config: Config | None) -> str:

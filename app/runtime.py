@@ -18,6 +18,7 @@ from app.service import Refused, Service
 from app.yamlnodes import ConfigError
 from data.board_queries import start_counting
 from data.db import DatabaseError, open_database
+from widgets.safe_text import shown
 
 
 class Runtime:
@@ -80,7 +81,7 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
 
 def refuse(message: str, code: int = 1) -> NoReturn:
     """One line on stderr, then exit with `code` (1 refused, 2 bad usage or configuration)."""
-    print(f"triageboard: {message}", file=sys.stderr)
+    print(f"triageboard: {shown(message)}", file=sys.stderr)  # it may quote a title or a mail
     sys.exit(code)
 
 

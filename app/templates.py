@@ -19,6 +19,7 @@ from typing import Mapping
 import msgspec
 
 from app.yamlnodes import LineDict, Section
+from widgets.safe_text import shown
 
 
 class Template(msgspec.Struct, frozen=True):
@@ -101,7 +102,9 @@ class Templates(msgspec.Struct, frozen=True):
         template = self.messages[kind]
         footer = _render_text(self.footer, {"key": values.get("key", ""), "title": values.get("title", "")})
         values = {**values, "footer": footer}
-        subject = " ".join(template.subject.format_map(values).split())
+        # A header carries no control character (a title's ESC would reach the agent's mail reader's
+        # terminal): shown escaped, as on the board. The body keeps the text as written.
+        subject = shown(" ".join(template.subject.format_map(values).split()))
         return subject, _render_text(template.body, values)
 
 

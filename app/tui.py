@@ -32,6 +32,7 @@ from data.board_queries import start_counting
 from data.db import open_database
 from data.live import Change, ChangeListener
 from data.models import utcnow
+from widgets.safe_text import shown
 
 
 def default_user() -> str:
@@ -202,8 +203,11 @@ class TriageApp(App[None]):
         return next(s for s in self.screen_stack if isinstance(s, BoardScreen))
 
     def notify(self, message: str, *, markup: bool = False, **options: Any) -> None:
-        """Toasts quote users' words (keys, handles, refusals naming them): never read them as markup."""
-        super().notify(message, markup=markup, **options)
+        """Toasts quote users' words (keys, handles, refusals naming them): never read them as markup,
+        and show their control characters escaped (`widgets.safe_text`)."""
+        if isinstance(options.get("title"), str):
+            options["title"] = shown(options["title"])
+        super().notify(shown(message, multiline=True), markup=markup, **options)
 
 
 __all__ = ["TriageApp", "binding_ids", "default_user", "keymap_of"]

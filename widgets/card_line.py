@@ -6,7 +6,8 @@ would assemble, truncate and render each through the console, three passes
 and a dozen objects per line; here a line is a few (text, style) pieces,
 measured with `rich.cells` and combined with the style cache `Style.__add__`
 keeps, about a third of the cost. The behaviour is `Text`'s: text is never
-markup, control codes are stripped, a cut piece ends in "…" in its own style.
+markup, control characters are shown escaped (`widgets.safe_text`), a cut
+piece ends in "…" in its own style.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 from typing import Callable
 
 from rich.cells import cell_len, set_cell_size
-from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
 
 from widgets.card import Card
+from widgets.safe_text import shown
 
 Piece = tuple[str, Style]
 StyleOf = Callable[[str], Style]
@@ -50,7 +51,7 @@ def fit(pieces: list[Piece], width: int) -> tuple[list[Piece], int]:
 
 
 def title_text(card: Card) -> str:
-    return strip_control_codes(card.title.replace("\n", " "))
+    return shown(card.title)
 
 
 def shown_status(card: Card) -> str:
@@ -62,7 +63,7 @@ def shown_status(card: Card) -> str:
 def corner(card: Card) -> str:
     """What ends the first line: the people being paged while a page waits, else the countdown."""
     if card.needs_ack and card.paged:
-        return "→ " + strip_control_codes(", ".join(card.paged))
+        return "→ " + shown(", ".join(card.paged))
     return card.sla_label
 
 
@@ -89,14 +90,14 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
             left.append(("! ", style("column--stale")))
         if card.answered:  # the requester replied; nobody has looked yet
             left.append(("✉ ", style("column--ack")))
-        left.append((strip_control_codes(card.key), style("column--key")))
+        left.append((shown(card.key), style("column--key")))
         key_cells = sum(cell_len(text) for text, _ in left)
         priority_class = _PRIORITY_CLASSES.get(card.priority)
         optional.append((" " + card.priority, style(priority_class) if priority_class else _NO_STYLE))
         status = shown_status(card)
         if status:
             optional.append((" " + status, style("column--status")))
-        assignee: Piece = (strip_control_codes(card.assignee) or "—", style("column--assignee"))
+        assignee: Piece = (shown(card.assignee) or "—", style("column--assignee"))
         extra = corner(card)
         if extra:
             optional.append((" " + assignee[0], assignee[1]))

@@ -14,6 +14,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from widgets.safe_text import shown
+
 
 class RosterLine(msgspec.Struct, frozen=True):
     """One rotation, already in words. Plain text: shown literally, never as markup."""
@@ -60,7 +62,7 @@ class RosterPanel(Widget):
             text = "  ".join((line.rotation.ljust(widths[0]), line.on_duty.ljust(widths[1]),
                               line.next_handoff.ljust(widths[2]), line.incoming))
             style = "bold $text-muted" if line is HEADINGS else ("$warning" if line.covered else "")
-            rows.append(Content.styled(text, style) if style else Content(text))
+            rows.append(Content.styled(shown(text), style) if style else Content(shown(text)))
         return Content("\n").join(rows)
 
 

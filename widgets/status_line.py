@@ -10,11 +10,12 @@ only ever cut, and that was a tenth of a move's repaint.
 from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
-from rich.control import strip_control_codes
 from rich.segment import Segment
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
+
+from widgets.safe_text import shown
 
 
 class StatusLine(Widget):
@@ -28,7 +29,7 @@ class StatusLine(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         style = self.rich_style
-        text = strip_control_codes(self.text.replace("\n", " ")) if y == 0 else ""
+        text = shown(self.text) if y == 0 else ""
         if cell_len(text) > width:  # cut, and say so: the rest is in the card's detail (enter)
             text = set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)

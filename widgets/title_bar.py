@@ -12,6 +12,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
+from widgets.safe_text import shown
+
 
 class TitleBar(Widget):
     """`title — sub_title` of the screen it is on, repainted when either changes; text, never markup."""
@@ -37,7 +39,7 @@ class TitleBar(Widget):
         screen = self.screen
         title = screen.title if screen.title is not None else self.app.title
         sub_title = screen.sub_title if screen.sub_title is not None else self.app.sub_title
-        return self.app.format_title(title, sub_title)
+        return self.app.format_title(shown(title), shown(sub_title))  # a filter's text, a board's name
 
 
 __all__ = ["TitleBar"]

@@ -17,6 +17,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from widgets.safe_text import shown
+
 
 class Row(Protocol):
     """What the panel reads from a row (app.triage.PanelRow has these)."""
@@ -78,7 +80,7 @@ class TriagePanel(Widget, can_focus=False):
         out = Text(no_wrap=True, overflow="ellipsis")
 
         def line(*parts: str | tuple[str, Any]) -> None:
-            piece = Text.assemble(*parts)
+            piece = Text.assemble(*((shown(p), "") if isinstance(p, str) else (shown(p[0]), p[1]) for p in parts))
             piece.truncate(width, overflow="ellipsis")
             out.append_text(piece)
             out.append("\n")
@@ -91,7 +93,7 @@ class TriagePanel(Widget, can_focus=False):
         if not view.key:
             line((view.message, style("triage-panel--question")))
             return out
-        line((view.key, style("triage-panel--title")), " ", view.title.replace("\n", " "))
+        line((view.key, style("triage-panel--title")), " ", shown(view.title))
         # What blocks the move comes first: on a short terminal the bottom rows are the ones cut off.
         if not view.gated:
             line(("Past triage.", style("triage-panel--ok")))

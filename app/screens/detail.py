@@ -2,7 +2,9 @@
 
 The board loads a `TicketDetail` (plain strings) in a thread and hands it
 down; the modal only lays it out. Every value goes through `Text`/`Content`
-built from plain strings, so a title like `[bold]x[/]` shows as typed.
+built from plain strings, so a title like `[bold]x[/]` shows as typed, and through
+`shown`, so its control characters show escaped (`␛`), never raw; the description
+keeps its newlines.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from textual.widgets import DataTable, Label, Static
 from app.ordering import priority_label
 from app.service import Service
 from data.outbox import notifications_for
+from widgets.safe_text import shown
 
 
 class HistoryLine(msgspec.Struct, frozen=True):
@@ -160,22 +163,22 @@ class CardDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         detail = self.detail
         with Vertical(classes="dialog dialog--wide", id="detail"):
-            yield Label(Content(f"{detail.key}  {detail.title}"), classes="dialog--title", id="detail-title")
-            yield Static(Content("\n".join(f"{name:>15}: {value}" for name, value in detail.fields)),
+            yield Label(Content(shown(f"{detail.key}  {detail.title}")), classes="dialog--title", id="detail-title")
+            yield Static(Content("\n".join(f"{name:>15}: {shown(value)}" for name, value in detail.fields)),
                          id="detail-fields")
             if detail.description:
-                yield Static(Content(detail.description), id="detail-description")
+                yield Static(Content(shown(detail.description, multiline=True)), id="detail-description")
             yield Label(f"History ({len(detail.history)})", classes="dialog--subtitle")
             table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="history")
             table.add_columns(f"when ({detail.zone})", "who", "change", "support status", "reason")
             for line in detail.history:
-                table.add_row(*(Text(value) for value in (line.at, line.by, line.change, line.status, line.reason)))
+                table.add_row(*(Text(shown(value)) for value in (line.at, line.by, line.change, line.status, line.reason)))
             yield table
             yield Label(f"Notifications ({len(detail.notifications)})", classes="dialog--subtitle")
             sent: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="notifications")
             sent.add_columns(f"written ({detail.zone})", "kind", "to", "subject", "delivery", "last error")
             for note in detail.notifications:
-                sent.add_row(*(Text(value) for value in (note.created, note.kind, note.recipient, note.subject,
+                sent.add_row(*(Text(shown(value)) for value in (note.created, note.kind, note.recipient, note.subject,
                                                          note.state, note.last_error)))
             yield sent
 

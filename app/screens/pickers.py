@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from app.workflow import HOLD_REASONS, Workflow
+from widgets.safe_text import shown
 
 
 class _Picker(ModalScreen[str]):
@@ -34,8 +35,8 @@ class _Picker(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(self.heading), classes="dialog--title")
-            yield OptionList(*[Option(Text(label), id=key) for key, label in self.choices])
+            yield Label(Content(shown(self.heading)), classes="dialog--title")
+            yield OptionList(*[Option(Text(shown(label)), id=key) for key, label in self.choices])
 
     def on_mount(self) -> None:
         ids = [key for key, _ in self.choices]

@@ -30,6 +30,7 @@ from app.cycles import Period
 from app.metrics import DAY, Stat
 from app.reports import CycleReport, compliance_text, current_cycle_number, cycle_of, gather
 from widgets.key_bar import KeyBar
+from widgets.safe_text import shown
 from widgets.title_bar import TitleBar
 
 
@@ -134,7 +135,7 @@ class ReportsScreen(Screen[None]):
         label = period_label(number, self.period)
         if number == current_cycle_number(self.config, self.clock()):
             label += " (current)"
-        self.query_one("#period", Static).update(Content(label))
+        self.query_one("#period", Static).update(Content(shown(label)))
         self.sub_title = label
         self.query_one("#figures", Static).update(Content("loading…"))
         self._load(number)
@@ -156,7 +157,7 @@ class ReportsScreen(Screen[None]):
         if message.number != self.number:
             return  # the user has moved on to another cycle
         self.result = message.result
-        self.query_one("#figures", Static).update(Content(figures_text(message.result, self.config)))
+        self.query_one("#figures", Static).update(Content(shown(figures_text(message.result, self.config), multiline=True)))
         self.draw_cfd(message.result)
         self.draw_cycle_time(message.result)
         self.draw_ageing(message.result)

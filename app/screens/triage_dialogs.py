@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select
 
 from app.screens.pickers import _Picker
+from widgets.safe_text import shown
 
 
 class TextPrompt(ModalScreen[str]):
@@ -33,7 +34,7 @@ class TextPrompt(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(self.heading), classes="dialog--title")
+            yield Label(Content(shown(self.heading)), classes="dialog--title")
             yield Input(value=self.value, placeholder=self.placeholder)
 
     @on(Input.Submitted)
@@ -66,7 +67,7 @@ class IntakeForm(ModalScreen[dict]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(f"{self.key}: what the request says (enter saves, escape cancels)"),
+            yield Label(Content(shown(f"{self.key}: what the request says (enter saves, escape cancels)")),
                         classes="dialog--title")
             for name, label in INTAKE_LABELS:
                 yield Label(label)

@@ -69,7 +69,7 @@ def test_wide_characters_are_measured_in_cells():
 
 def test_markup_and_control_codes_in_users_text_are_not_interpreted():
     assert text(card(title="[bold]x[/] [link=x]y"), 1, 30).strip() == "[bold]x[/] [link=x]y"
-    assert text(card(title="bell\x07 and\nnewline"), 1, 30).strip() == "bell and newline"
+    assert text(card(title="bell\x07 and\nnewline"), 1, 30).strip() == "bell␇ and newline"  # shown, not rung (widgets.safe_text)
 
 
 def test_the_paged_people_end_the_first_line_while_a_page_waits():
