@@ -59,20 +59,39 @@ def export_json(service: Service, out: TextIO) -> int:
     return count
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by spreadsheets (OWASP's CSV injection list)."""
+MAX_FIELD = 100_000
+"""The longest CSV field import reads; a longer one is refused with its line."""
+MAX_NUMBER = 2 ** 31 - 1
+"""The largest ticket number a key may carry (the column is a 32-bit integer on PostgreSQL)."""
+
+
+def safe_cell(value: str) -> str:
+    """`value` prefixed with `'` when a spreadsheet would run it as a formula; import does not strip it."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(service: Service, out: TextIO) -> int:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for ticket in Ticket.select().order_by(Ticket.number).iterator():
-        writer.writerow([ticket.title, ticket.key, ticket.state, f"P{ticket.priority}" if ticket.priority else "",
-                         ticket.kind, ticket.service or "", ticket.requester_email, ticket.requester_name,
-                         ticket.assignee or "", ticket.description, iso(ticket.created)])
+        writer.writerow([safe_cell(cell) for cell in (
+            ticket.title, ticket.key, ticket.state, f"P{ticket.priority}" if ticket.priority else "",
+            ticket.kind, ticket.service or "", ticket.requester_email, ticket.requester_name,
+            ticket.assignee or "", ticket.description, iso(ticket.created))])
         count += 1
     return count
 
 
-def import_file(service: Service, path: Path, fmt: str | None = None) -> int:
-    """Validate all of `path`, then insert it in one transaction. Returns the count."""
+def import_file(service: Service, path: Path, fmt: str | None = None, *, page_open_p1: bool = False) -> int:
+    """Validate all of `path`, then insert it in one transaction. Returns the count.
+
+    Import never pages: an open P1 that nobody acknowledged comes in outside the
+    escalation clock (`needs_ack` false), since the ticket may be months old,
+    unless `page_open_p1` keeps it waiting for acknowledgement as it was.
+    """
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "json")
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -80,6 +99,10 @@ def import_file(service: Service, path: Path, fmt: str | None = None) -> int:
         raise Refused(f"{path}: cannot read: {exc}") from None
     rows = _read_csv(service.config, text, str(path)) if fmt == "csv" else _read_json(service.config, text, str(path))
     _check_keys_free(rows, str(path))
+    if not page_open_p1:
+        for row in rows.tickets:
+            if row.get("needs_ack") and row.get("ack_at") is None:
+                row["needs_ack"] = False
     return service.bulk_insert(rows.tickets, rows.histories)
 
 
@@ -119,6 +142,9 @@ class _RowChecker:
 
     def ticket(self, line: int, values: dict[str, Any]) -> dict[str, Any]:
         workflow = self.config.workflow
+        for column, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise self.fail(line, f"{column}: contains a NUL character (\\x00), which PostgreSQL cannot store")
         title = str(values.get("title") or "").strip()
         if not title:
             raise self.fail(line, "title is required")
@@ -126,7 +152,9 @@ class _RowChecker:
         if key:
             head, _, tail = key.partition("-")
             if head != self.prefix or not tail.isdigit():
-                raise self.fail(line, f"key {key!r} does not match the board's prefix ({self.prefix}-N)")
+                raise self.fail(line, f"key {key[:40]!r} does not match the board's prefix ({self.prefix}-N)")
+            if len(tail) > 10 or int(tail) > MAX_NUMBER:
+                raise self.fail(line, f"key {key[:40]!r}: the number is larger than {MAX_NUMBER}")
             number = int(tail)
         else:
             number = self.next_number
@@ -185,11 +213,21 @@ class _RowChecker:
 
 
 def _read_csv(config: Config, text: str, name: str) -> _Rows:
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        return _read_csv_rows(config, text, name)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv_rows(config: Config, text: str, name: str) -> _Rows:
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
     except StopIteration:
         raise ImportError_(f"{name}:1: the file is empty; nothing imported") from None
+    except csv.Error as exc:
+        raise ImportError_(f"{name}:1: not valid CSV: {exc}; nothing imported") from None
     header = [h.strip() for h in header]
     for column in header:
         if column not in CSV_COLUMNS:
@@ -199,7 +237,14 @@ def _read_csv(config: Config, text: str, name: str) -> _Rows:
         raise ImportError_(f"{name}:1: the column 'title' is required; nothing imported")
     checker = _RowChecker(config, name)
     tickets = []
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            limit = f" (at most {MAX_FIELD:,} characters)" if "field limit" in str(exc) else ""
+            raise checker.fail(reader.line_num, f"not valid CSV: {exc}{limit}") from None
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
