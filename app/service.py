@@ -260,6 +260,7 @@ class Service:
         def work() -> WriteResult:
             ticket = self._fetch_for_write(key, expected_version)
             wanted = changes(ticket) if callable(changes) else dict(changes)
+            _check_text(wanted)
             diff = {name: [getattr(ticket, name), value] for name, value in wanted.items()
                     if getattr(ticket, name) != value}
             now = self.clock()
@@ -311,6 +312,8 @@ class Service:
         title = (title or "").strip()
         if not title:
             raise Refused("a ticket needs a title")
+        _check_text({"title": title, "description": description, "requester_email": requester_email,
+                     "requester_name": requester_name, **extra})
         self.validate_fields(service=service, kind=kind, bug_class=bug_class, assignee=assignee,
                              work_type=extra.get("work_type"))
         state = state or self.workflow.initial
@@ -1272,3 +1275,13 @@ def _number_of(key: str, prefix: str) -> int:
     if head != prefix or not tail.isdigit():
         raise Refused(f"ticket key {key!r} does not match the board's prefix {prefix}-N")
     return int(tail)
+
+
+def _check_text(values: dict[str, Any]) -> None:
+    """Refuse a requester address that is not one and text holding NUL, before anything is written."""
+    from app.addresses import address_problem, nul_problem
+
+    for name, value in values.items():
+        problem = nul_problem(value) or (address_problem(value) if name == "requester_email" and value else None)
+        if problem:
+            raise Refused(f"{name.replace('_email', '')}: {problem}")

@@ -19,6 +19,7 @@ from typing import Any, Iterable, TextIO
 import msgspec
 from peewee import fn
 
+from app.addresses import address_problem, nul_problem
 from app.config import KINDS, Config
 from app.ordering import BUG_CLASSES, parse_priority, sort_key
 from app.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
@@ -143,8 +144,12 @@ class _RowChecker:
     def ticket(self, line: int, values: dict[str, Any]) -> dict[str, Any]:
         workflow = self.config.workflow
         for column, value in values.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise self.fail(line, f"{column}: contains a NUL character (\\x00), which PostgreSQL cannot store")
+            problem = nul_problem(value)
+            if problem:
+                raise self.fail(line, f"{column}: {problem}")
+        problem = address_problem(str(values.get("requester_email") or "").strip())
+        if problem:
+            raise self.fail(line, f"requester: {problem}")
         title = str(values.get("title") or "").strip()
         if not title:
             raise self.fail(line, "title is required")

@@ -115,3 +115,17 @@ def test_safe_cell_covers_tab_and_carriage_return():
     from app.transfer import safe_cell
 
     assert [safe_cell(v) for v in ("\tx", "\rx", "a=b", "")] == ["'\tx", "'\rx", "a=b", ""]
+
+
+def test_a_bad_requester_is_refused_with_its_line_and_the_plural_is_right(run_cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,requester\nok,ann@example.org\nbad,not-an-email\n")
+    result = run_cli("import", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:3: requester: 'not-an-email' is not an e-mail address; nothing imported" in result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+    one = tmp_path / "one.csv"
+    one.write_text("title,requester\nok,ann@example.org\n")
+    assert run_cli("import", str(one)).stdout == "imported 1 ticket\n"
+    added = run_cli("ticket", "add", "x", "--requester", "m9@x.org\r\nBcc: x")
+    assert added.returncode == 1 and "is not an e-mail address" in added.stderr and "\r" not in added.stderr
