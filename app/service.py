@@ -1060,9 +1060,14 @@ class Service:
     # -- import ----------------------------------------------------------
 
     def bulk_insert(self, rows: Iterable[dict[str, Any]], histories: dict[str, list[dict[str, Any]]] | None = None,
-                    batch: int = 2000) -> int:
-        """Insert validated rows in one transaction (import and benchmarks); all or nothing."""
+                    batch: int = 2000, *, notifications: dict[str, list[dict[str, Any]]] | None = None) -> int:
+        """Insert validated rows in one transaction (import and benchmarks); all or nothing.
+
+        `notifications` are outbox rows by ticket key (a JSON export's): kept as
+        they were, since the SLA and the detail read them.
+        """
         histories = histories or {}
+        outbox = notifications or {}
 
         def work() -> int:
             count = 0
@@ -1074,6 +1079,11 @@ class Service:
                     pending = []
             if pending:
                 count += self._insert_batch(pending, histories)
+            if outbox:
+                ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(list(outbox))).tuples())
+                carried = [{**entry, "ticket": ids[key]} for key, entries in outbox.items() for entry in entries]
+                for start in range(0, len(carried), 1000):
+                    Notification.insert_many(carried[start:start + 1000]).execute()
             return count
 
         return self._write(work)

@@ -25,7 +25,12 @@ from app.ordering import BUG_CLASSES, parse_priority, sort_key
 from app.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
 from app.service import WORK_TYPES, Refused, Service
 from app.workflow import HOLD_REASONS
-from data.models import History, Ticket, utcnow
+from data.models import History, Notification, Ticket, utcnow
+
+NOTIFICATION_FIELDS = ("kind", "recipient", "subject", "body", "message_id", "created", "attempts",
+                       "next_attempt", "last_error", "sent_at", "status")
+NOTIFICATION_TIMES = ("created", "next_attempt", "sent_at")
+"""The outbox rows a JSON export carries: the SLA (a first response, a pause) and the detail read them."""
 
 CSV_COLUMNS = ("title", "key", "state", "priority", "kind", "service", "requester", "requester_name",
                "assignee", "description", "created")
@@ -38,6 +43,7 @@ class ImportError_(Refused):
 class _Rows(msgspec.Struct):
     tickets: list[dict[str, Any]]
     histories: dict[str, list[dict[str, Any]]]
+    notifications: dict[str, list[dict[str, Any]]] = {}
 
 
 def export_json(service: Service, out: TextIO) -> int:
@@ -51,9 +57,16 @@ def export_json(service: Service, out: TextIO) -> int:
         histories = {}
         for entry in History.select().where(History.ticket.in_([t.id for t in chunk])).order_by(History.id):
             histories.setdefault(entry.ticket_id, []).append(entry)
+        outbox: dict[int, list[dict[str, Any]]] = {}
+        for row in (Notification.select().where(Notification.ticket.in_([t.id for t in chunk]))
+                    .order_by(Notification.id)):
+            outbox.setdefault(row.ticket_id, []).append(
+                {name: iso(getattr(row, name)) if name in NOTIFICATION_TIMES else getattr(row, name)
+                 for name in NOTIFICATION_FIELDS})
         for ticket in chunk:
             data = ticket_dict(ticket, support_status=service.status_of(ticket),
                                history=histories.get(ticket.id, []))
+            data["notifications"] = outbox.get(ticket.id, [])
             out.write((",\n" if count else "") + json.dumps(data, ensure_ascii=False))
             count += 1
     out.write("\n]}\n")
@@ -104,7 +117,7 @@ def import_file(service: Service, path: Path, fmt: str | None = None, *, page_op
         for row in rows.tickets:
             if row.get("needs_ack") and row.get("ack_at") is None:
                 row["needs_ack"] = False
-    return service.bulk_insert(rows.tickets, rows.histories)
+    return service.bulk_insert(rows.tickets, rows.histories, notifications=rows.notifications)
 
 
 def _check_keys_free(rows: _Rows, name: str) -> None:
@@ -271,14 +284,15 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
         raise ImportError_(f"{name}:1: expected a list of tickets (or {{\"tickets\": [...]}}); nothing imported")
     lines = _item_lines(text, len(items))
     checker = _RowChecker(config, name)
-    tickets, histories = [], {}
+    tickets, histories, notifications = [], {}, {}
     workflow = config.workflow
     for index, item in enumerate(items):
         line = lines[index]
         if not isinstance(item, dict):
             raise checker.fail(line, "a ticket is an object")
         unknown = set(item) - set(TICKET_FIELDS) - set(TICKET_TIMES) - {"priority", "history", "support_status",
-                                                                        "parent", "id", "triage_missing"}
+                                                                        "parent", "id", "triage_missing",
+                                                                        "notifications"}
         if unknown:
             raise checker.fail(line, f"unknown field(s) {', '.join(sorted(unknown))}")
         row = checker.ticket(line, item)
@@ -303,8 +317,36 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
                               _id=entry.get("id"), _undoes=entry.get("undoes"))
                 entries.append(record)
             histories[row["key"]] = entries
+        if item.get("notifications"):
+            notifications[row["key"]] = _notifications(checker, line, row["key"], item["notifications"])
         tickets.append(row)
-    return _Rows(tickets, histories)
+    return _Rows(tickets, histories, notifications)
+
+
+def _notifications(checker: _RowChecker, line: int, key: str, items: Any) -> list[dict[str, Any]]:
+    """The outbox rows of one exported ticket, checked like the rest (all or nothing)."""
+    if not isinstance(items, list):
+        raise checker.fail(line, f"{key}: notifications is a list")
+    rows = []
+    for item in items:
+        if not isinstance(item, dict) or not {"kind", "message_id"} <= set(item):
+            raise checker.fail(line, f"{key}: each notification needs kind and message_id")
+        row = {}
+        for name in NOTIFICATION_FIELDS:
+            value = item.get(name)
+            if nul_problem(value):
+                raise checker.fail(line, f"{key}: notification {name}: {nul_problem(value)}")
+            if name in NOTIFICATION_TIMES and value is not None:
+                try:
+                    value = parse_iso(str(value))
+                except ValueError:
+                    raise checker.fail(line, f"{key}: notification {name} {value!r} is not ISO 8601") from None
+            field = Notification._meta.fields[name]
+            if value is None and not field.null:
+                value = field.default() if callable(field.default) else (field.default if field.default is not None else "")
+            row[name] = value
+        rows.append(row)
+    return rows
 
 
 def _item_lines(text: str, count: int) -> list[int]:
