@@ -297,13 +297,14 @@ def remind(runtime: Runtime, once: bool, interval: int) -> None:
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: from the file's extension")
+@click.option("--page-open-p1", is_flag=True, help="keep unacknowledged P1s waiting for acknowledgement (escalate pages them)")
 @pass_runtime
-def import_(runtime: Runtime, file: Path, fmt: str | None) -> None:
-    """Import tickets from CSV or JSON: all rows or none."""
+def import_(runtime: Runtime, file: Path, fmt: str | None, page_open_p1: bool) -> None:
+    """Import tickets from CSV or JSON: all rows or none. Import never pages unless --page-open-p1."""
     from app.transfer import import_file
 
-    count = import_file(runtime.service, file, fmt)
-    click.echo(f"imported {count} tickets")
+    count = import_file(runtime.service, file, fmt, page_open_p1=page_open_p1)
+    click.echo(f"imported {count} ticket{'' if count == 1 else 's'}")
 
 
 @cli.command()

@@ -19,12 +19,18 @@ from typing import Any, Iterable, TextIO
 import msgspec
 from peewee import fn
 
+from app.addresses import address_problem, nul_problem
 from app.config import KINDS, Config
 from app.ordering import BUG_CLASSES, parse_priority, sort_key
 from app.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
 from app.service import WORK_TYPES, Refused, Service
 from app.workflow import HOLD_REASONS
-from data.models import History, Ticket, utcnow
+from data.models import History, Notification, Ticket, utcnow
+
+NOTIFICATION_FIELDS = ("kind", "recipient", "subject", "body", "message_id", "created", "attempts",
+                       "next_attempt", "last_error", "sent_at", "status")
+NOTIFICATION_TIMES = ("created", "next_attempt", "sent_at")
+"""The outbox rows a JSON export carries: the SLA (a first response, a pause) and the detail read them."""
 
 CSV_COLUMNS = ("title", "key", "state", "priority", "kind", "service", "requester", "requester_name",
                "assignee", "description", "created")
@@ -37,6 +43,7 @@ class ImportError_(Refused):
 class _Rows(msgspec.Struct):
     tickets: list[dict[str, Any]]
     histories: dict[str, list[dict[str, Any]]]
+    notifications: dict[str, list[dict[str, Any]]] = {}
 
 
 def export_json(service: Service, out: TextIO) -> int:
@@ -50,13 +57,33 @@ def export_json(service: Service, out: TextIO) -> int:
         histories = {}
         for entry in History.select().where(History.ticket.in_([t.id for t in chunk])).order_by(History.id):
             histories.setdefault(entry.ticket_id, []).append(entry)
+        outbox: dict[int, list[dict[str, Any]]] = {}
+        for row in (Notification.select().where(Notification.ticket.in_([t.id for t in chunk]))
+                    .order_by(Notification.id)):
+            outbox.setdefault(row.ticket_id, []).append(
+                {name: iso(getattr(row, name)) if name in NOTIFICATION_TIMES else getattr(row, name)
+                 for name in NOTIFICATION_FIELDS})
         for ticket in chunk:
             data = ticket_dict(ticket, support_status=service.status_of(ticket),
                                history=histories.get(ticket.id, []))
+            data["notifications"] = outbox.get(ticket.id, [])
             out.write((",\n" if count else "") + json.dumps(data, ensure_ascii=False))
             count += 1
     out.write("\n]}\n")
     return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by spreadsheets (OWASP's CSV injection list)."""
+MAX_FIELD = 100_000
+"""The longest CSV field import reads; a longer one is refused with its line."""
+MAX_NUMBER = 2 ** 31 - 1
+"""The largest ticket number a key may carry (the column is a 32-bit integer on PostgreSQL)."""
+
+
+def safe_cell(value: str) -> str:
+    """`value` prefixed with `'` when a spreadsheet would run it as a formula; import does not strip it."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def export_csv(service: Service, out: TextIO) -> int:
@@ -64,15 +91,21 @@ def export_csv(service: Service, out: TextIO) -> int:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for ticket in Ticket.select().order_by(Ticket.number).iterator():
-        writer.writerow([ticket.title, ticket.key, ticket.state, f"P{ticket.priority}" if ticket.priority else "",
-                         ticket.kind, ticket.service or "", ticket.requester_email, ticket.requester_name,
-                         ticket.assignee or "", ticket.description, iso(ticket.created)])
+        writer.writerow([safe_cell(cell) for cell in (
+            ticket.title, ticket.key, ticket.state, f"P{ticket.priority}" if ticket.priority else "",
+            ticket.kind, ticket.service or "", ticket.requester_email, ticket.requester_name,
+            ticket.assignee or "", ticket.description, iso(ticket.created))])
         count += 1
     return count
 
 
-def import_file(service: Service, path: Path, fmt: str | None = None) -> int:
-    """Validate all of `path`, then insert it in one transaction. Returns the count."""
+def import_file(service: Service, path: Path, fmt: str | None = None, *, page_open_p1: bool = False) -> int:
+    """Validate all of `path`, then insert it in one transaction. Returns the count.
+
+    Import never pages: an open P1 that nobody acknowledged comes in outside the
+    escalation clock (`needs_ack` false), since the ticket may be months old,
+    unless `page_open_p1` keeps it waiting for acknowledgement as it was.
+    """
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "json")
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -80,7 +113,11 @@ def import_file(service: Service, path: Path, fmt: str | None = None) -> int:
         raise Refused(f"{path}: cannot read: {exc}") from None
     rows = _read_csv(service.config, text, str(path)) if fmt == "csv" else _read_json(service.config, text, str(path))
     _check_keys_free(rows, str(path))
-    return service.bulk_insert(rows.tickets, rows.histories)
+    if not page_open_p1:
+        for row in rows.tickets:
+            if row.get("needs_ack") and row.get("ack_at") is None:
+                row["needs_ack"] = False
+    return service.bulk_insert(rows.tickets, rows.histories, notifications=rows.notifications)
 
 
 def _check_keys_free(rows: _Rows, name: str) -> None:
@@ -119,6 +156,13 @@ class _RowChecker:
 
     def ticket(self, line: int, values: dict[str, Any]) -> dict[str, Any]:
         workflow = self.config.workflow
+        for column, value in values.items():
+            problem = nul_problem(value)
+            if problem:
+                raise self.fail(line, f"{column}: {problem}")
+        problem = address_problem(str(values.get("requester_email") or "").strip())
+        if problem:
+            raise self.fail(line, f"requester: {problem}")
         title = str(values.get("title") or "").strip()
         if not title:
             raise self.fail(line, "title is required")
@@ -126,7 +170,9 @@ class _RowChecker:
         if key:
             head, _, tail = key.partition("-")
             if head != self.prefix or not tail.isdigit():
-                raise self.fail(line, f"key {key!r} does not match the board's prefix ({self.prefix}-N)")
+                raise self.fail(line, f"key {key[:40]!r} does not match the board's prefix ({self.prefix}-N)")
+            if len(tail) > 10 or int(tail) > MAX_NUMBER:
+                raise self.fail(line, f"key {key[:40]!r}: the number is larger than {MAX_NUMBER}")
             number = int(tail)
         else:
             number = self.next_number
@@ -185,11 +231,21 @@ class _RowChecker:
 
 
 def _read_csv(config: Config, text: str, name: str) -> _Rows:
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        return _read_csv_rows(config, text, name)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv_rows(config: Config, text: str, name: str) -> _Rows:
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
     except StopIteration:
         raise ImportError_(f"{name}:1: the file is empty; nothing imported") from None
+    except csv.Error as exc:
+        raise ImportError_(f"{name}:1: not valid CSV: {exc}; nothing imported") from None
     header = [h.strip() for h in header]
     for column in header:
         if column not in CSV_COLUMNS:
@@ -199,7 +255,14 @@ def _read_csv(config: Config, text: str, name: str) -> _Rows:
         raise ImportError_(f"{name}:1: the column 'title' is required; nothing imported")
     checker = _RowChecker(config, name)
     tickets = []
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            limit = f" (at most {MAX_FIELD:,} characters)" if "field limit" in str(exc) else ""
+            raise checker.fail(reader.line_num, f"not valid CSV: {exc}{limit}") from None
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
@@ -221,14 +284,15 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
         raise ImportError_(f"{name}:1: expected a list of tickets (or {{\"tickets\": [...]}}); nothing imported")
     lines = _item_lines(text, len(items))
     checker = _RowChecker(config, name)
-    tickets, histories = [], {}
+    tickets, histories, notifications = [], {}, {}
     workflow = config.workflow
     for index, item in enumerate(items):
         line = lines[index]
         if not isinstance(item, dict):
             raise checker.fail(line, "a ticket is an object")
         unknown = set(item) - set(TICKET_FIELDS) - set(TICKET_TIMES) - {"priority", "history", "support_status",
-                                                                        "parent", "id", "triage_missing"}
+                                                                        "parent", "id", "triage_missing",
+                                                                        "notifications"}
         if unknown:
             raise checker.fail(line, f"unknown field(s) {', '.join(sorted(unknown))}")
         row = checker.ticket(line, item)
@@ -253,8 +317,36 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
                               _id=entry.get("id"), _undoes=entry.get("undoes"))
                 entries.append(record)
             histories[row["key"]] = entries
+        if item.get("notifications"):
+            notifications[row["key"]] = _notifications(checker, line, row["key"], item["notifications"])
         tickets.append(row)
-    return _Rows(tickets, histories)
+    return _Rows(tickets, histories, notifications)
+
+
+def _notifications(checker: _RowChecker, line: int, key: str, items: Any) -> list[dict[str, Any]]:
+    """The outbox rows of one exported ticket, checked like the rest (all or nothing)."""
+    if not isinstance(items, list):
+        raise checker.fail(line, f"{key}: notifications is a list")
+    rows = []
+    for item in items:
+        if not isinstance(item, dict) or not {"kind", "message_id"} <= set(item):
+            raise checker.fail(line, f"{key}: each notification needs kind and message_id")
+        row = {}
+        for name in NOTIFICATION_FIELDS:
+            value = item.get(name)
+            if nul_problem(value):
+                raise checker.fail(line, f"{key}: notification {name}: {nul_problem(value)}")
+            if name in NOTIFICATION_TIMES and value is not None:
+                try:
+                    value = parse_iso(str(value))
+                except ValueError:
+                    raise checker.fail(line, f"{key}: notification {name} {value!r} is not ISO 8601") from None
+            field = Notification._meta.fields[name]
+            if value is None and not field.null:
+                value = field.default() if callable(field.default) else (field.default if field.default is not None else "")
+            row[name] = value
+        rows.append(row)
+    return rows
 
 
 def _item_lines(text: str, count: int) -> list[int]:

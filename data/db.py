@@ -10,7 +10,10 @@ upgraded by the numbered scripts in `data/migrations/` through
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from peewee import Database, OperationalError, SqliteDatabase
 
@@ -51,7 +54,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
             db = connect(url)
         else:
             raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
-        db.connect(reuse_if_open=True)
+        _connect(db)
     except DatabaseError:
         raise
     except Exception as exc:  # driver errors vary by backend; the user needs the reason only
@@ -61,10 +64,60 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         from playhouse.migrations import Runner  # 8 ms of imports that a current database never needs
 
         try:
-            Runner(db, str(MIGRATIONS)).up()
+            with _migration_lock(db):
+                Runner(db, str(MIGRATIONS)).up()  # reads the applied list again, inside the lock
         except OperationalError as exc:
             raise DatabaseError(f"cannot upgrade database {url}: {exc}") from None
     return db
+
+
+MIGRATION_LOCK = 0x7472696167  # "triag": the advisory lock key every triageboard process upgrading takes
+"""PostgreSQL advisory lock of the schema upgrade; released with its transaction."""
+
+
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """One process at a time upgrades: six boards starting together on a new database must all succeed.
+
+    The whole upgrade is one transaction that starts by taking the lock, so the
+    second process waits, then finds the scripts applied and runs none: on
+    SQLite `BEGIN IMMEDIATE` (the write lock at once; others wait out the busy
+    timeout), on PostgreSQL `pg_advisory_xact_lock` (DDL is transactional
+    there). Foreign keys are switched off around it as the migrator would (the
+    pragma is ignored inside a transaction).
+    """
+    if is_sqlite(db):
+        foreign_keys = bool(db.pragma("foreign_keys"))
+        if foreign_keys:
+            db.pragma("foreign_keys", 0)
+        try:
+            with db.atomic(lock_type="IMMEDIATE"):
+                yield
+        finally:
+            if foreign_keys:
+                db.pragma("foreign_keys", 1)
+    else:
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            yield
+
+
+def _connect(db: Database) -> None:
+    """Connect; on SQLite, a new file's switch to WAL that meets another first start is retried.
+
+    Setting `journal_mode` can answer "database is locked" at once, without
+    waiting out the busy timeout, while another process is creating the file.
+    """
+    for attempt in range(40):
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except OperationalError as exc:
+            if not is_sqlite(db) or "locked" not in str(exc) or attempt == 39:
+                raise
+            if not db.is_closed():
+                db.close()
+            time.sleep(0.05 + 0.01 * attempt)
 
 
 def schema_is_current(db: Database) -> bool:

@@ -122,3 +122,58 @@ def test_an_error_is_reported_every_time_and_a_broken_cache_is_ignored(tmp_path)
         entry.write_bytes(b"not a pickle")
     path.write_text(path.read_text().replace("Mars/Olympus", "UTC"))
     assert load_in_a_new_process(path, cache) == "ABC yaml"
+
+
+def test_a_planted_pickle_in_the_cache_never_runs(tmp_path):
+    """The cache is data (msgpack), not pickle: a pickle planted where an entry lives is a miss, not code."""
+    import os
+    import pickle
+
+    from app import parse_cache
+
+    cache = tmp_path / "cache"
+    path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
+    assert load_in_a_new_process(path, cache) == "ABC yaml"
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    os.environ["TRIAGEBOARD_CACHE"], saved = str(cache), os.environ.get("TRIAGEBOARD_CACHE")
+    try:
+        entry = parse_cache._entry(path)
+    finally:
+        os.environ["TRIAGEBOARD_CACHE"] = saved or ""
+    for planted in (entry, entry.with_suffix(".pickle")):
+        planted.write_bytes(pickle.dumps((1, "x", Payload())))
+    assert load_in_a_new_process(path, cache) == "ABC yaml"
+    assert not marker.exists()
+
+
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    cache.chmod(0o777)
+    path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
+    assert load_in_a_new_process(path, cache) == "ABC yaml"
+    assert list(cache.iterdir()) == []  # nothing written into it
+    cache.chmod(0o700)
+    assert load_in_a_new_process(path, cache) == "ABC yaml"
+    assert load_in_a_new_process(path, cache) == "ABC -"
+    cache.chmod(0o777)
+    assert load_in_a_new_process(path, cache) == "ABC yaml"  # an entry in it is no longer trusted
+
+
+def test_the_cache_keeps_lines_dates_and_big_numbers(tmp_path):
+    from datetime import date
+
+    from app import parse_cache
+    from app.yaml_loader import parse_yaml
+
+    text = "a:\n  - 1\n  - {x: 2026-01-02, y: 2026-01-02T03:04:05Z, big: 99999999999999999999, on: 1.5}\n"
+    data = parse_yaml(tmp_path / "c.yaml", text)
+    again = parse_cache._decode(parse_cache._encode(data))
+    assert again == data and again["a"][1]["x"] == date(2026, 1, 2)
+    assert again["a"].item_lines == data["a"].item_lines == [2, 3]
+    assert again["a"][1].key_lines == data["a"][1].key_lines

@@ -141,3 +141,24 @@ def test_unknown_values_are_refused(service):
         service.create(title="x", assignee="zed")
     with pytest.raises(Refused, match="needs a title"):
         service.create(title="   ")
+
+
+@pytest.mark.parametrize("address", ["not-an-email", "m9@x.org\r\nBcc: x", "Ann <a@x.org>", "a@@x.org"])
+def test_a_requester_address_is_checked_at_creation_and_edit(service, address):
+    """Refused at the door, not at delivery (issues 19.12, 21.7): one validator for CLI, import and the dialog."""
+    with pytest.raises(Refused, match="is not an e-mail address"):
+        service.create(title="x", requester_email=address)
+    assert Ticket.select().count() == 0
+    ticket = service.create(title="x", requester_email="ann@example.org")
+    with pytest.raises(Refused, match="is not an e-mail address"):
+        service.edit(ticket.key, {"requester_email": address}, kind="edit")
+    assert service.get(ticket.key).requester_email == "ann@example.org"
+
+
+def test_nul_is_refused_at_creation_and_edit_on_every_backend(service):
+    with pytest.raises(Refused, match="title: contains a NUL character"):
+        service.create(title="bad\x00title")
+    ticket = service.create(title="fine")
+    with pytest.raises(Refused, match="description: contains a NUL character"):
+        service.edit(ticket.key, {"description": "a\x00b"}, kind="edit")
+    assert Ticket.select().count() == 1

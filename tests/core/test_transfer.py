@@ -73,3 +73,59 @@ def test_a_field_only_a_later_ticket_sets_is_imported(run_cli, tmp_path):
     tickets = json.loads(run_cli("ticket", "list", "--json").stdout)
     second = next(t for t in tickets if t["title"] == "adhoc work")
     assert (second["work_type"], second["assignee"]) == ("adhoc", "alice")
+
+
+def test_csv_export_neutralises_formulas(run_cli, tmp_path):
+    """A cell a spreadsheet would run (=, +, -, @, tab, CR first) is exported with a leading ' (issue 22.8)."""
+    import csv
+
+    for title in ("=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "plain"):
+        assert run_cli("ticket", "add", "--", title).returncode == 0
+    out = tmp_path / "out.csv"
+    assert run_cli("export", "--format", "csv", "-o", str(out)).returncode == 0
+    titles = [row[0] for row in csv.reader(out.open())][1:]
+    assert titles == ["'=HYPERLINK(\"http://evil\")", "'+1+1", "'-2+3", "'@SUM(A1)", "plain"]
+
+
+def test_a_huge_field_and_a_huge_key_are_clear_errors_with_their_line(run_cli, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("title,description\nok,fine\nlong," + "x" * 200_000 + "\n")
+    result = run_cli("import", str(big))
+    assert result.returncode == 1 and f"{big}:3: not valid CSV" in result.stderr, result.stderr
+    assert "unexpected" not in result.stderr
+
+    key = tmp_path / "key.csv"
+    key.write_text("title,key\nok,SET-2\nbig,SET-99999999999999999999\n")
+    result = run_cli("import", str(key))
+    assert result.returncode == 1 and f"{key}:3: key 'SET-99999999999999999999'" in result.stderr, result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+
+
+def test_a_nul_character_is_refused_with_its_line_on_every_backend(run_cli, tmp_path):
+    """SQLite would store it and PostgreSQL refuses it: import treats both alike (issue 21.3)."""
+    source = tmp_path / "nul.json"
+    source.write_text(json.dumps({"tickets": [{"title": "fine"}, {"title": "bad\u0000title"}]}, indent=1))
+    result = run_cli("import", str(source))
+    assert result.returncode == 1, result.stderr
+    assert f"{source}:6: title: contains a NUL character" in result.stderr and "unexpected" not in result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+
+
+def test_safe_cell_covers_tab_and_carriage_return():
+    from app.transfer import safe_cell
+
+    assert [safe_cell(v) for v in ("\tx", "\rx", "a=b", "")] == ["'\tx", "'\rx", "a=b", ""]
+
+
+def test_a_bad_requester_is_refused_with_its_line_and_the_plural_is_right(run_cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,requester\nok,ann@example.org\nbad,not-an-email\n")
+    result = run_cli("import", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:3: requester: 'not-an-email' is not an e-mail address; nothing imported" in result.stderr
+    assert json.loads(run_cli("ticket", "list", "--json").stdout) == []
+    one = tmp_path / "one.csv"
+    one.write_text("title,requester\nok,ann@example.org\n")
+    assert run_cli("import", str(one)).stdout == "imported 1 ticket\n"
+    added = run_cli("ticket", "add", "x", "--requester", "m9@x.org\r\nBcc: x")
+    assert added.returncode == 1 and "is not an e-mail address" in added.stderr and "\r" not in added.stderr

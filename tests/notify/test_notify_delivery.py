@@ -172,7 +172,10 @@ def test_header_injection_in_a_name_or_title_cannot_forge_headers(service: Servi
 
 
 def test_a_forged_recipient_address_is_refused_for_good(service: Service, mail_server: MailServer, clock: Clock):
-    ticket = new_ticket(service, requester_email="rita@customer.example\r\nBcc: evil@attacker.example")
+    # Refused at the door now (app.addresses); a row written before that check still must not mail.
+    ticket = new_ticket(service, requester_email="rita@customer.example")
+    Ticket.update(requester_email="rita@customer.example\r\nBcc: evil@attacker.example").where(
+        Ticket.id == ticket.id).execute()
     service.move(ticket.key, "resolved")
     report = Deliverer(service.config, clock=clock).run_once()
     assert report.sent == [] and len(report.failed) == 1

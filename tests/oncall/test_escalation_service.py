@@ -228,3 +228,21 @@ def test_a_working_time_delay_waits_on_the_business_calendar(config, db, clock):
     assert service.escalate_due() == []
     clock.set(2026, 11, 23, 10, 0)
     assert [(p.rotation, p.paged) for p in service.escalate_due()] == [("SET backup", ("alice",))]
+
+
+def test_import_never_pages_unless_asked(service, run_cli, tmp_path):
+    """An imported open P1 may be months old: escalate must not page for it (issue 20.6)."""
+    source = tmp_path / "old.csv"
+    source.write_text("title,key,state,priority,created\n"
+                      "old outage,SET-40,in_progress,P1,2026-08-01T10:00:00Z\n")
+    done = run_cli("import", str(source), now="2026-11-16T10:00")
+    assert (done.returncode, done.stdout) == (0, "imported 1 ticket\n"), done.stderr
+    run = run_cli("escalate", "--once", now="2026-11-16T10:16")
+    assert (run.returncode, run.stdout) == (0, ""), run.stderr
+
+    asked = tmp_path / "asked.csv"
+    asked.write_text(source.read_text().replace("SET-40", "SET-41"))
+    assert run_cli("import", "--page-open-p1", str(asked), now="2026-11-16T10:00").returncode == 0
+    run = run_cli("escalate", "--once", now="2026-11-16T10:16")
+    assert run.returncode == 0 and run.stdout.startswith("SET-41: paged carol"), run.stdout
+    assert "SET-40" not in run.stdout

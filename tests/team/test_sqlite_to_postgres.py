@@ -75,3 +75,50 @@ def test_export_from_sqlite_import_into_postgres(sqlite_url, pg_url, tmp_path):
     assert moved.returncode == 0, moved.stderr
     shown = json.loads(cli(pg_url, "ticket", "show", "SET-1", "--json").stdout)
     assert [h["to_state"] for h in shown["history"]] == ["todo", "ready", "in_progress", "resolved"]
+
+
+def test_the_demo_moved_to_postgres_shows_every_ticket_the_same(tmp_path, pg_url):
+    """The outbox travels too: SLA state (a first response, a pause) and the detail read it (issue 19.6).
+
+    Compares what `ticket show --json` prints (built as the command builds it, in
+    this process: 30 subprocesses per database would take a minute) and the outbox.
+    """
+    import datetime as dt
+
+    from app.demo import seed
+    from app.serialize import ticket_dict
+    from app.sla_board import sla_json
+    from app.sla_source import statuses
+    from data.models import Notification, Ticket
+
+    config = load_config(CONFIG)
+    sqlite_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    open_database(sqlite_url)
+    seed(config, 30)
+    now = max(t.updated for t in Ticket.select()) + dt.timedelta(hours=3)
+    database_proxy.obj.close()
+    exported = tmp_path / "board.json"
+    assert cli(sqlite_url, "export", "--output", str(exported)).returncode == 0
+    done = cli(pg_url, "import", "--page-open-p1", str(exported))
+    assert done.returncode == 0, done.stderr
+
+    def shown(url: str) -> dict:
+        open_database(url)
+        service = Service(config, clock=lambda: now)
+        result = {}
+        for found in Ticket.select().order_by(Ticket.number):
+            data = {**ticket_dict(found, support_status=service.status_of(found), history=service.history(found)),
+                    "sla": sla_json(statuses(config, [found.id], now)[found.id])}
+            for name in ("id", "version"):
+                data.pop(name, None)
+            data["history"] = [{k: v for k, v in h.items() if k not in ("id", "undoes")} for h in data["history"]]
+            data["outbox"] = [(n.kind, n.recipient, n.subject, n.status, n.created, n.sent_at)
+                              for n in Notification.select().where(Notification.ticket == found)
+                              .order_by(Notification.id)]
+            result[found.key] = data
+        database_proxy.obj.close()
+        return result
+
+    before, after = shown(sqlite_url), shown(pg_url)
+    assert list(after) == list(before) and len(before) == 30
+    assert [key for key in before if before[key] != after[key]] == []

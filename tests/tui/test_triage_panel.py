@@ -293,3 +293,14 @@ async def test_a_triage_key_on_a_card_changed_elsewhere_is_refused_and_refreshed
         assert fresh(ticket).impact == "low"
         await press(pilot, "i")  # the fresh card: low cycles on to unanswered
         assert fresh(ticket).impact is None
+
+
+async def test_the_new_ticket_dialog_shows_a_refused_address(make_app):
+    """The address check is the write path's: the dialog's create is refused with a toast, nothing written."""
+    async with make_app().run_test(size=SIZE) as pilot:
+        await press(pilot, "n")
+        await pilot.press(*"Printer on fire", "tab", *"not-an-email", "enter")
+        await settle(pilot)
+        assert Ticket.select().count() == 0
+        assert any(t.startswith("Not created: requester: 'not-an-email' is not an e-mail address")
+                   for t in toasts(pilot.app)), toasts(pilot.app)
