@@ -375,6 +375,8 @@ class Service:
                 raise Refused(f"unknown hold reason {hold_reason!r} (requester or external)")
             # Counting a column of 30,000 cards is the slowest part of a move: only a WIP limit needs it.
             limited = target in self.workflow.keys and self.workflow.column(target).wip_limit is not None
+            if limited:
+                _serialize_column(target)  # before counting: two moves must not both see the last free place
             count = Ticket.select().where(Ticket.state == target).count() if limited else 0
             verdict = check_move(self.workflow, ticket.state, target, hold_reason=hold_reason,
                                  count_in_target=count, triage_missing=self.triage_missing(ticket))
@@ -507,9 +509,7 @@ class Service:
                 raise Refused(str(exc)) from None
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             now = self.clock()
             notes: list[str] = []
             new = {name: getattr(ticket, name) for name in _TRIAGE_FIELDS}
@@ -590,9 +590,7 @@ class Service:
         self.validate_fields(service=wanted.get("service"), kind=wanted.get("kind"), bug_class=wanted.get("bug_class"))
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             new = {"service": ticket.service, "team": ticket.team, "kind": ticket.kind, "bug_class": ticket.bug_class}
             new.update(wanted)
             if new["kind"] != "bug":
@@ -623,9 +621,7 @@ class Service:
         self.validate_fields(assignee=handle)
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             if ticket.assignee == handle:
                 return ChangeResult(ticket, None, {})
             now = self.clock()
@@ -650,7 +646,7 @@ class Service:
         """
 
         def work() -> Suggestion:
-            ticket = self.get(key)
+            ticket = self._fetch_for_write(key)
             available = [m.handle for m in self.config.team if m.available]
             counts = triage_queries.open_work_counts(self.workflow.final)
             last = triage_queries.last_asked()
@@ -683,9 +679,7 @@ class Service:
             raise Refused(f"unknown order {mode!r} (work or manual)")
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             new_rank = self._new_rank(ticket, direction, position, mode)
             if new_rank is None:
                 where = "top" if direction in ("up", "top") or position == 0 else "bottom"
@@ -756,9 +750,7 @@ class Service:
             raise Refused(f"unknown team member {by!r} (team: {', '.join(self.config.handles)})")
 
         def work() -> Ticket:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             if not ticket.needs_ack:
                 raise Refused(f"{ticket.key} does not need acknowledging (nothing was paged)")
             if ticket.ack_at is not None:
@@ -1239,6 +1231,26 @@ def _serialize_key_allocation() -> None:
     db = database_proxy.obj
     if not is_sqlite(db):
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (KEY_LOCK,))
+
+
+WIP_LOCK = 0x7462_7770  # "tbwp": the advisory lock class of moves into a WIP-limited column
+
+
+def _serialize_column(state: str) -> None:
+    """Make moves into one WIP-limited column count and write one after another (until this transaction ends).
+
+    Each move locks only its own card, so under READ COMMITTED two moves into
+    a column with one free place both count it free and both commit (write
+    skew): 8 boards moving 16 cards into In Progress (limit 5) left 6 to 10
+    there. A transaction-scoped advisory lock keyed by the column makes the
+    second mover wait until the first commits; its COUNT, a new statement,
+    then sees that card. Moves out of the column take no lock: they can only
+    free a place. SQLite needs nothing: BEGIN IMMEDIATE already serialises
+    every writer, and the count runs inside that transaction.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (WIP_LOCK, state))
 
 
 def _ticket_by_key(for_update: bool, *, key):
