@@ -453,12 +453,20 @@ class Service:
 
         def work() -> MoveResult:
             ticket = self._fetch_for_write(key, expected_version)
-            last = (History.select().where((History.ticket == ticket) & (History.kind == "move"))
+            last = (History.select().where((History.ticket == ticket) & History.kind.in_(("move", "solve")))
                     .order_by(History.id.desc()).first())
             if last is None:
                 raise Refused(f"{ticket.key} has no move to undo")
             if last.undoes is not None:
                 raise Refused(f"{ticket.key}: the last move was already an undo (move it on instead)")
+            if last.kind == "solve":  # only the confirmation is undone: Solved goes back to Released
+                now = self.clock()
+                before = self.status_of(ticket)
+                self._save(ticket, {"solved": False}, expected_version, now)
+                entry = self._record(ticket, "solve", by, now, from_state=ticket.state, to_state=ticket.state,
+                                     status_before=before, status_after=self.status_of(ticket),
+                                     reason="undo of Solved", undoes=last.id)
+                return MoveResult(ticket, entry)
             hold_before = json.loads(last.detail).get("hold_before") if last.detail else None
             return self._transition(ticket, last.from_state, hold_before, by, f"undo of move to {last.to_state}",
                                     expected_version, undoes=last.id)
