@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import msgspec
-from peewee import IntegrityError, OperationalError, fn
+from peewee import IntegrityError, InterfaceError, OperationalError, fn
 
 from app import assignment, outbox, triage
 from app.config import KINDS, Config
@@ -44,6 +44,10 @@ class Refused(Exception):
 
 class NotFound(Refused):
     pass
+
+
+class DatabaseUnavailable(Refused):
+    """The database went away and one reconnection did not bring it back; nothing was written."""
 
 
 class Conflict(Refused):
@@ -175,6 +179,7 @@ class Service:
         if db.in_transaction():
             return work()
         attempts = 0
+        reconnected = False
         while True:
             try:
                 with (db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()):
@@ -182,9 +187,17 @@ class Service:
                     # Inside the transaction: PostgreSQL delivers the NOTIFY on commit only.
                     live.announce(db, _announced(result))
                 break
-            except OperationalError as exc:
+            except (OperationalError, InterfaceError) as exc:
+                if _disconnected(exc) and not reconnected:
+                    # The server went away (restarted, or the session was terminated) before the
+                    # commit: nothing was written; reconnect once and run the transaction again.
+                    reconnected = True
+                    _reconnect(db)
+                    continue
+                if _disconnected(exc):
+                    raise DatabaseUnavailable(f"lost the connection to the database: {_first_line(exc)}") from None
                 attempts += 1
-                if not _retryable(exc) or attempts > 50:
+                if not isinstance(exc, OperationalError) or not _retryable(exc) or attempts > 50:
                     raise
                 time.sleep(min(0.01 * attempts, 0.2))
         for ticket in _touched(result):
@@ -1117,6 +1130,38 @@ class Service:
 
 
 _RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")
+
+
+_DISCONNECTED = ("server closed the connection", "terminating connection", "connection already closed",
+                 "connection not open", "could not connect", "connection refused", "no connection to the server")
+
+
+def _disconnected(exc: Exception) -> bool:
+    """A connection the server dropped (PostgreSQL's messages; an SQLite file has no connection to lose)."""
+    message = str(exc).lower()
+    return any(marker in message for marker in _DISCONNECTED)
+
+
+def _reconnect(db) -> None:
+    """Open a fresh connection for this thread; a server still away is `DatabaseUnavailable`."""
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001 - the old connection is dead already; closing it may complain
+        pass
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; the user needs the reason only
+        raise DatabaseUnavailable(f"lost the connection to the database and could not reconnect: "
+                                  f"{_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def write_error(key: str, exc: Exception) -> str:
+    """One line for a write that failed unexpectedly (a locked file, a database that went away)."""
+    return f"{key} was not saved: {_first_line(exc)}"
 
 
 def _retryable(exc: OperationalError) -> bool:

@@ -33,7 +33,7 @@ from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
-from app.service import Conflict, MoveResult, Refused, Service
+from app.service import Conflict, MoveResult, Refused, Service, write_error
 from app.yamlnodes import ConfigError
 from widgets.card import Card
 from widgets.card_styles import CardStyles
@@ -378,7 +378,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         try:
             result = self.service.move(card.key, target, by=self.user, hold_reason=hold_reason,
                                        expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - a refusal, or anything else: said in one line, never a stuck board
             self._post_failure(exc, card.key, (card.state, target))
         else:
             self._post_moved(result, card.state, target)
@@ -398,7 +398,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         try:
             before = self.service.get(key).state
             result = self.service.undo(key, by=self.user)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - as in `_move_worker`
             self._post_failure(exc, key, ())
         else:
             self._post_moved(result, before, result.ticket.state, undo=True)
@@ -439,7 +439,11 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                                                              sla_style=found[card.id].style)
                                      if card.id in found else card for card in cards]
 
-    def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
+    def _post_failure(self, exc: Exception, key: str, states: tuple[str, ...]) -> None:
+        """Hand a failed write to the board, which ends the write (`_write_done`) whatever the error."""
+        if not isinstance(exc, Refused):
+            self.post_message(self.MoveFailed(write_error(key, exc), key, False, None, states, None))
+            return
         conflict = isinstance(exc, Conflict)
         fresh = None
         if conflict:

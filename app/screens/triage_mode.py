@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from app.commands import PaletteCommand
 from app.config import KINDS
-from app.service import Conflict, Refused
+from app.service import Conflict, Refused, write_error
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
@@ -261,7 +261,7 @@ class TriageMode:
             if cycle is not None:
                 changes = {cycle: _next_answer(self.service.get(card.key), cycle, self.service)}
             result = self.service.triage(card.key, by=self.user, expected_version=card.version, **changes)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Triage refused")
             return
         notes = list(result.warnings)
@@ -278,12 +278,14 @@ class TriageMode:
         outcome = TriageOutcome(ticket.key, ticket.state, position, self.triage_view(ticket), notes, pages)
         self.app.call_from_thread(self._apply_write, outcome)
 
-    def _write_refused(self: BoardScreen, exc: Refused, card: Card, title: str) -> None:
+    def _write_refused(self: BoardScreen, exc: Exception, card: Card, title: str) -> None:
+        """In a worker: say why the write did not happen; `_refused` ends the write whatever the error."""
         states = {card.state}
         if isinstance(exc, Conflict):
             states.add(exc.ticket.state)
             title = "Changed elsewhere"
-        self.app.call_from_thread(self._refused, str(exc), title, tuple(states))
+        message = str(exc) if isinstance(exc, Refused) else write_error(card.key, exc)
+        self.app.call_from_thread(self._refused, message, title, tuple(states))
 
     def _refused(self: BoardScreen, message: str, title: str, states: tuple[str, ...]) -> None:
         self.notify(message, title=title, severity="error", timeout=8)
@@ -346,7 +348,7 @@ class TriageMode:
     def _assign_worker(self: BoardScreen, card: Card, handle: str) -> None:
         try:
             result = self.service.assign(card.key, handle, by=self.user, expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Assign refused")
             return
         self._write_applied(result.ticket, (*result.warnings, f"{card.key} assigned to {handle}"))
@@ -374,8 +376,9 @@ class TriageMode:
         try:
             ticket = self.service.create(title=new.title, by=self.user, requester_email=new.requester_email,
                                          kind=new.kind, service=new.service)
-        except Refused as exc:
-            self.app.call_from_thread(self._refused, str(exc), "Not created", ())
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
+            message = str(exc) if isinstance(exc, Refused) else write_error(new.title, exc)
+            self.app.call_from_thread(self._refused, message, "Not created", ())
             return
         position = self.source.position_of(ticket.state, ticket.id)
         self.app.call_from_thread(self._created, ticket.key, ticket.state, position)
@@ -409,7 +412,7 @@ class TriageMode:
     def _rank_worker(self: BoardScreen, card: Card, direction: str, mode: str) -> None:
         try:
             result = self.service.rank(card.key, direction, by=self.user, mode=mode, expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Not moved")
             return
         self._write_applied(result.ticket)
