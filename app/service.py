@@ -300,14 +300,14 @@ class Service:
         """`templates` and `domain` for the drafting functions in `app.outbox`."""
         return {"templates": self.config.notify.templates, "domain": self.config.notify.domain}
 
-    def _notify(self, ticket: Ticket, draft: outbox.Draft | None) -> Notification | None:
+    def _notify(self, ticket: Ticket, draft: outbox.Draft | None, status_before: str | None = None) -> Notification | None:
         """Write `draft` to the outbox (and its webhook copy for pages and P1s) in the caller's transaction."""
         if draft is None:
             return None
         now = self.clock()
         row = Notification.create(ticket=ticket, kind=draft.kind, recipient=draft.recipient,
                                   subject=draft.subject, body=draft.body, message_id=draft.message_id,
-                                  created=now, next_attempt=now)
+                                  created=now, next_attempt=now, status_before=status_before)
         if self.config.notify.webhook_url and outbox.wants_webhook(draft.kind, ticket.priority):
             copy = outbox.webhook_copy(draft, ticket.key, self.config.notify.domain)
             Notification.create(ticket=ticket, kind=copy.kind, recipient=copy.recipient, subject=copy.subject,
@@ -422,10 +422,20 @@ class Service:
         return MoveResult(ticket, entry, warnings)
 
     def _status_changed(self, ticket: Ticket, before: str, after: str, reason: str, now: dt.datetime) -> None:
+        """Tell the requester the new status, once: an undelivered status mail is superseded by this one.
+
+        The requester last saw the status the oldest undelivered mail says the
+        ticket left; back there (a move and its undo), nothing is sent at all.
+        """
+        if before == after or not ticket.requester_email:
+            return
+        superseded = outbox_data.supersede_status_mails(ticket.id, now)
+        if superseded and superseded[0].status_before:
+            before = superseded[0].status_before
         draft = outbox.status_change(key=ticket.key, title=ticket.title, requester_email=ticket.requester_email,
                                      requester_name=ticket.requester_name, before=before, after=after,
                                      reason=reason, **self.mail_options)
-        if self._notify(ticket, draft) is not None:
+        if self._notify(ticket, draft, status_before=before) is not None:
             changes = {"last_requester_update": now}
             if ticket.first_response is None:
                 changes["first_response"] = now
