@@ -129,6 +129,10 @@ class Reminder(msgspec.Struct, frozen=True):
 
 
 WORK_TYPES = ("support", "project", "adhoc")
+UNDOABLE = ("move", "solve", "triage", "assign")
+"""The changes `undo` reverses (the ticket's latest of these, whatever it was)."""
+COALESCE_SECONDS = 5.0
+"""One person's edits of one triage answer this close together are one history entry (`u u u`)."""
 KEY_ATTEMPTS = 20
 
 
@@ -467,7 +471,9 @@ class Service:
         return self._write(work)
 
     def undo(self, key: str, *, by: str = "", expected_version: int | None = None) -> MoveResult:
-        """Compensate the ticket's last move with a new move back; history is never edited.
+        """Compensate the ticket's last change (a move, Solved, a triage answer, an assignment) with a new entry.
+
+        History is never edited: the undo is an entry of its own (`undoes` names the one it reverses).
 
         The way back is allowed even where the graph has no edge (To Do ->
         Closed is a loop; Closed -> To Do is not), because it restores a state
@@ -476,12 +482,14 @@ class Service:
 
         def work() -> MoveResult:
             ticket = self._fetch_for_write(key, expected_version)
-            last = (History.select().where((History.ticket == ticket) & History.kind.in_(("move", "solve")))
+            last = (History.select().where((History.ticket == ticket) & History.kind.in_(UNDOABLE))
                     .order_by(History.id.desc()).first())
             if last is None:
-                raise Refused(f"{ticket.key} has no move to undo")
+                raise Refused(f"{ticket.key} has no change to undo")
             if last.undoes is not None:
-                raise Refused(f"{ticket.key}: the last move was already an undo (move it on instead)")
+                raise Refused(f"{ticket.key}: the last change was already an undo (change it on instead)")
+            if last.kind in ("triage", "assign"):
+                return self._undo_change(ticket, last, by, expected_version)
             if last.kind == "solve":  # only the confirmation is undone: Solved goes back to Released
                 now = self.clock()
                 before = self.status_of(ticket)
@@ -495,6 +503,37 @@ class Service:
                                     expected_version, undoes=last.id)
 
         return self._write(work)
+
+    def _undo_change(self, ticket: Ticket, last: History, by: str, expected_version: int | None) -> WriteResult:
+        """Put back what a triage answer or an assignment changed, as a new entry of the same kind."""
+        now = self.clock()
+        detail = json.loads(last.detail) if last.detail else {}
+        if last.kind == "assign":
+            before = ticket.assignee
+            self._save(ticket, {"assignee": detail.get("from")}, expected_version, now)
+            entry = self._record(ticket, "assign", by, now, undoes=last.id,
+                                 reason=f"undo: assigned to {ticket.assignee}" if ticket.assignee else "undo: unassigned",
+                                 detail={"from": before, "to": ticket.assignee})
+            return WriteResult(ticket, entry)
+        update: dict[str, Any] = {}
+        for name, (old, _new) in detail.get("changes", {}).items():
+            if name == "priority":
+                old = parse_priority(old) if old else None
+            update[name] = old
+        if "priority" in update:
+            level = update["priority"]
+            update["sort_key"] = sort_key(ticket.kind, ticket.bug_class, level)
+            if level == 1 and ticket.priority != 1:
+                update.update(needs_ack=True, page_started=now, ack_at=None, ack_by=None)
+            elif ticket.priority == 1 and ticket.needs_ack and ticket.ack_at is None:
+                update["needs_ack"] = False
+        changes = {name: (getattr(ticket, name), value) for name, value in update.items()
+                   if name in _TRIAGE_FIELDS and getattr(ticket, name) != value}
+        self._save(ticket, update, expected_version, now)
+        entry = self._record(ticket, "triage", by, now, undoes=last.id,
+                             reason="undo: " + (_summary(changes) if changes else "nothing to put back"),
+                             detail={"changes": {n: _shown(n, o, v) for n, (o, v) in changes.items()}})
+        return WriteResult(ticket, entry)
 
     # -- triage ----------------------------------------------------------
 
@@ -582,11 +621,13 @@ class Service:
                     update["needs_ack"] = False
                     notes.append("no longer P1: escalation clock stopped")
             self._save(ticket, update, expected_version, now)
-            detail = {"changes": {name: _shown(name, old, value) for name, (old, value) in changes.items()}}
-            if notes:
-                detail["notes"] = notes
-            entry = self._record(ticket, "triage", by, now, reason="; ".join([_summary(changes), *notes]),
-                                 detail=detail)
+            entry = self._coalesced_triage(ticket, by, now, changes, notes)
+            if entry is None:
+                detail = {"changes": {name: _shown(name, old, value) for name, (old, value) in changes.items()}}
+                if notes:
+                    detail["notes"] = notes
+                entry = self._record(ticket, "triage", by, now, reason="; ".join([_summary(changes), *notes]),
+                                     detail=detail)
             warnings = []
             if ticket.actionable == "yes" and "actionable" in changes:
                 lacking = triage.intake_missing(description=ticket.description, background=ticket.background,
@@ -597,6 +638,34 @@ class Service:
             return ChangeResult(ticket, entry, changes, tuple(warnings))
 
         return self._write(work)
+
+    def _coalesced_triage(self, ticket: Ticket, by: str, now: dt.datetime, changes: dict[str, tuple[Any, Any]],
+                          notes: list[str]) -> History | None:
+        """Fold this answer into the ticket's last history row when it is the same person's edit of the same answers
+        within `COALESCE_SECONDS` (cycling urgency with `u u u` is one decision, not three); None otherwise.
+
+        The row keeps the first old value and takes the new one, its time and its notes: what a reader of the
+        history needs, without the steps in between. Only the row this session could have just written
+        (the newest of the ticket) is ever folded into.
+        """
+        last = History.select().where(History.ticket == ticket).order_by(History.id.desc()).first()
+        if (last is None or last.kind != "triage" or last.by != by or last.undoes is not None or not last.detail
+                or (now - last.at).total_seconds() > COALESCE_SECONDS):
+            return None
+        earlier = json.loads(last.detail).get("changes", {})
+        answered = {name for name in changes if name not in ("priority", "priority_overridden")}
+        if not answered or answered != {n for n in earlier if n not in ("priority", "priority_overridden")}:
+            return None
+        merged = {name: (earlier[name][0] if name in earlier else _shown(name, old, new)[0],
+                         _shown(name, old, new)[1]) for name, (old, new) in changes.items()}
+        merged.update({name: tuple(pair) for name, pair in earlier.items() if name not in merged})
+        detail = {"changes": {name: list(pair) for name, pair in merged.items()}, "coalesced": True}
+        if notes:
+            detail["notes"] = notes
+        last.at, last.detail = now, json.dumps(detail, default=str)
+        last.reason = "; ".join([_summary({n: (o, v) for n, (o, v) in changes.items()}), *notes])
+        last.save()
+        return last
 
     def route(self, key: str, *, by: str = "", service: str | None = None, team: str | None = None,
               kind: str | None = None, bug_class: str | None = None,

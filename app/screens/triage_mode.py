@@ -264,6 +264,8 @@ class TriageMode:
         except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Triage refused")
             return
+        if result.history is not None:
+            self.app.call_from_thread(self.undo_stack.append, card.key)  # `u` on the board takes it back
         notes = list(result.warnings)
         old, new = result.changes.get("priority", (None, None))
         if new == 1 and old != 1:
@@ -351,6 +353,8 @@ class TriageMode:
         except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Assign refused")
             return
+        if result.history is not None:
+            self.app.call_from_thread(self.undo_stack.append, card.key)
         self._write_applied(result.ticket, (*result.warnings, f"{card.key} assigned to {handle}"))
 
     # -- new ticket ----------------------------------------------------------
