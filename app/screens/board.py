@@ -190,7 +190,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.title = "triageboard"
+        self.title = f"triageboard · {self.user}" if self.user else "triageboard · read-only"
         self.sub_title = self._board_label()
         first = self.columns[0]
         first.active = True
@@ -365,7 +365,19 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         else:
             self.write_move(card, target, None)
 
+    def refused_read_only(self) -> bool:
+        """True (and said in one line) when this board has no team handle to write as."""
+        if self.user:
+            return False
+        from app.identity import HOW_TO_SET
+
+        self.notify(f"read-only board: no team handle to record changes by; {HOW_TO_SET}",
+                    title="Read-only", severity="error", timeout=8)
+        return True
+
     def write_move(self, card: Card, target: str, hold_reason: str | None) -> None:
+        if self.refused_read_only():
+            return
         self._writing = True
         self._last_write = time.monotonic()
         self._move_worker(card, target, hold_reason)
@@ -389,6 +401,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             return
         if not self.undo_stack:
             self.notify("no move to undo in this session", severity="warning")
+            return
+        if self.refused_read_only():
             return
         self._writing = True
         self._undo_worker(self.undo_stack.pop())

@@ -157,6 +157,8 @@ class OnCallBoard:
         if self._writing:
             self._after_write.append(self.action_acknowledge)
             return
+        if self.refused_read_only():
+            return
         self._writing = True
         self._ack_worker(card)
 

@@ -186,6 +186,8 @@ class TriageMode:
         if self._writing:
             self._after_write.append(replay)
             return None
+        if self.refused_read_only():
+            return None
         card = self.current_card
         if card is None:
             self.app.bell()
@@ -369,6 +371,8 @@ class TriageMode:
         self.app.push_screen(NewTicketDialog(KINDS, self.service.config.services), chosen)
 
     def write_new(self: BoardScreen, new: NewTicket) -> None:
+        if self.refused_read_only():
+            return
         if self._writing:
             self._after_write.append(lambda: self.write_new(new))
             return
