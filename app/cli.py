@@ -255,7 +255,10 @@ def undo(runtime: Runtime, key: str, by: str | None) -> None:
     """Undo KEY's last move with a compensating move back."""
     result = runtime.service.undo(key, by=runtime.user(by))
     h = result.history
-    click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.reason})")
+    if h.kind == "move":
+        click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.reason})")
+    else:  # a triage answer, an assignment or Solved put back
+        click.echo(f"{result.ticket.key}: {h.reason}")
 
 
 # -- response targets ------------------------------------------------------

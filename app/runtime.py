@@ -59,7 +59,13 @@ class Runtime:
         return self._service
 
     def user(self, by: str | None) -> str:
-        return by or os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER", "")
+        """The team handle a write is by (`--by`, else TRIAGEBOARD_USER, else $USER if a handle); exit 2 otherwise."""
+        from app.identity import UnknownIdentity, required_user
+
+        try:
+            return required_user(self.config, by)
+        except UnknownIdentity as exc:
+            refuse(str(exc), 2)
 
 
 def open_board(runtime: Runtime, *, demo: bool = False) -> None:
@@ -72,7 +78,15 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
     first_counts = start_counting()
     from app.tui import TriageApp  # Textual is only imported when a board is opened
 
-    app = TriageApp(runtime.config, runtime.db_url, user=runtime.user(None), demo=demo, service=service,
+    from app.identity import UnknownIdentity, resolve_user
+
+    try:
+        user = resolve_user(runtime.config)
+    except UnknownIdentity as exc:
+        refuse(str(exc), 2)
+    if user is None and demo:
+        user = runtime.config.team[0].handle  # the demo is a playground: it writes as its first team member
+    app = TriageApp(runtime.config, runtime.db_url, user=user or "", demo=demo, service=service,
                     first_counts=first_counts)
     app.run()
     if app.return_code:

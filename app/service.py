@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import msgspec
-from peewee import IntegrityError, OperationalError, fn
+from peewee import IntegrityError, InterfaceError, OperationalError, fn
 
 from app import assignment, outbox, triage
 from app.config import KINDS, Config
@@ -44,6 +44,10 @@ class Refused(Exception):
 
 class NotFound(Refused):
     pass
+
+
+class DatabaseUnavailable(Refused):
+    """The database went away and one reconnection did not bring it back; nothing was written."""
 
 
 class Conflict(Refused):
@@ -132,6 +136,10 @@ HELD = "held"
 """The History kind of a mail from an unknown sender, kept until a team member accepts it."""
 
 WORK_TYPES = ("support", "project", "adhoc")
+UNDOABLE = ("move", "solve", "triage", "assign")
+"""The changes `undo` reverses (the ticket's latest of these, whatever it was)."""
+COALESCE_SECONDS = 5.0
+"""One person's edits of one triage answer this close together are one history entry (`u u u`)."""
 KEY_ATTEMPTS = 20
 
 
@@ -182,6 +190,7 @@ class Service:
         if db.in_transaction():
             return work()
         attempts = 0
+        reconnected = False
         while True:
             try:
                 with (db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()):
@@ -189,9 +198,17 @@ class Service:
                     # Inside the transaction: PostgreSQL delivers the NOTIFY on commit only.
                     live.announce(db, _announced(result))
                 break
-            except OperationalError as exc:
+            except (OperationalError, InterfaceError) as exc:
+                if _disconnected(exc) and not reconnected:
+                    # The server went away (restarted, or the session was terminated) before the
+                    # commit: nothing was written; reconnect once and run the transaction again.
+                    reconnected = True
+                    _reconnect(db)
+                    continue
+                if _disconnected(exc):
+                    raise DatabaseUnavailable(f"lost the connection to the database: {_first_line(exc)}") from None
                 attempts += 1
-                if not _retryable(exc) or attempts > 50:
+                if not isinstance(exc, OperationalError) or not _retryable(exc) or attempts > 50:
                     raise
                 time.sleep(min(0.01 * attempts, 0.2))
         for ticket in _touched(result):
@@ -299,14 +316,14 @@ class Service:
         """`templates` and `domain` for the drafting functions in `app.outbox`."""
         return {"templates": self.config.notify.templates, "domain": self.config.notify.domain}
 
-    def _notify(self, ticket: Ticket, draft: outbox.Draft | None) -> Notification | None:
+    def _notify(self, ticket: Ticket, draft: outbox.Draft | None, status_before: str | None = None) -> Notification | None:
         """Write `draft` to the outbox (and its webhook copy for pages and P1s) in the caller's transaction."""
         if draft is None:
             return None
         now = self.clock()
         row = Notification.create(ticket=ticket, kind=draft.kind, recipient=draft.recipient,
                                   subject=draft.subject, body=draft.body, message_id=draft.message_id,
-                                  created=now, next_attempt=now)
+                                  created=now, next_attempt=now, status_before=status_before)
         if self.config.notify.webhook_url and outbox.wants_webhook(draft.kind, ticket.priority):
             copy = outbox.webhook_copy(draft, ticket.key, self.config.notify.domain)
             Notification.create(ticket=ticket, kind=copy.kind, recipient=copy.recipient, subject=copy.subject,
@@ -389,6 +406,8 @@ class Service:
                 raise Refused(f"unknown hold reason {hold_reason!r} (requester or external)")
             # Counting a column of 30,000 cards is the slowest part of a move: only a WIP limit needs it.
             limited = target in self.workflow.keys and self.workflow.column(target).wip_limit is not None
+            if limited:
+                _serialize_column(target)  # before counting: two moves must not both see the last free place
             count = Ticket.select().where(Ticket.state == target).count() if limited else 0
             verdict = check_move(self.workflow, ticket.state, target, hold_reason=hold_reason,
                                  count_in_target=count, triage_missing=self.triage_missing(ticket))
@@ -421,10 +440,20 @@ class Service:
         return MoveResult(ticket, entry, warnings)
 
     def _status_changed(self, ticket: Ticket, before: str, after: str, reason: str, now: dt.datetime) -> None:
+        """Tell the requester the new status, once: an undelivered status mail is superseded by this one.
+
+        The requester last saw the status the oldest undelivered mail says the
+        ticket left; back there (a move and its undo), nothing is sent at all.
+        """
+        if before == after or not ticket.requester_email:
+            return
+        superseded = outbox_data.supersede_status_mails(ticket.id, now)
+        if superseded and superseded[0].status_before:
+            before = superseded[0].status_before
         draft = outbox.status_change(key=ticket.key, title=ticket.title, requester_email=ticket.requester_email,
                                      requester_name=ticket.requester_name, before=before, after=after,
                                      reason=reason, **self.mail_options)
-        if self._notify(ticket, draft) is not None:
+        if self._notify(ticket, draft, status_before=before) is not None:
             changes = {"last_requester_update": now}
             if ticket.first_response is None:
                 changes["first_response"] = now
@@ -456,7 +485,9 @@ class Service:
         return self._write(work)
 
     def undo(self, key: str, *, by: str = "", expected_version: int | None = None) -> MoveResult:
-        """Compensate the ticket's last move with a new move back; history is never edited.
+        """Compensate the ticket's last change (a move, Solved, a triage answer, an assignment) with a new entry.
+
+        History is never edited: the undo is an entry of its own (`undoes` names the one it reverses).
 
         The way back is allowed even where the graph has no edge (To Do ->
         Closed is a loop; Closed -> To Do is not), because it restores a state
@@ -465,17 +496,58 @@ class Service:
 
         def work() -> MoveResult:
             ticket = self._fetch_for_write(key, expected_version)
-            last = (History.select().where((History.ticket == ticket) & (History.kind == "move"))
+            last = (History.select().where((History.ticket == ticket) & History.kind.in_(UNDOABLE))
                     .order_by(History.id.desc()).first())
             if last is None:
-                raise Refused(f"{ticket.key} has no move to undo")
+                raise Refused(f"{ticket.key} has no change to undo")
             if last.undoes is not None:
-                raise Refused(f"{ticket.key}: the last move was already an undo (move it on instead)")
+                raise Refused(f"{ticket.key}: the last change was already an undo (change it on instead)")
+            if last.kind in ("triage", "assign"):
+                return self._undo_change(ticket, last, by, expected_version)
+            if last.kind == "solve":  # only the confirmation is undone: Solved goes back to Released
+                now = self.clock()
+                before = self.status_of(ticket)
+                self._save(ticket, {"solved": False}, expected_version, now)
+                entry = self._record(ticket, "solve", by, now, from_state=ticket.state, to_state=ticket.state,
+                                     status_before=before, status_after=self.status_of(ticket),
+                                     reason="undo of Solved", undoes=last.id)
+                return MoveResult(ticket, entry)
             hold_before = json.loads(last.detail).get("hold_before") if last.detail else None
             return self._transition(ticket, last.from_state, hold_before, by, f"undo of move to {last.to_state}",
                                     expected_version, undoes=last.id)
 
         return self._write(work)
+
+    def _undo_change(self, ticket: Ticket, last: History, by: str, expected_version: int | None) -> WriteResult:
+        """Put back what a triage answer or an assignment changed, as a new entry of the same kind."""
+        now = self.clock()
+        detail = json.loads(last.detail) if last.detail else {}
+        if last.kind == "assign":
+            before = ticket.assignee
+            self._save(ticket, {"assignee": detail.get("from")}, expected_version, now)
+            entry = self._record(ticket, "assign", by, now, undoes=last.id,
+                                 reason=f"undo: assigned to {ticket.assignee}" if ticket.assignee else "undo: unassigned",
+                                 detail={"from": before, "to": ticket.assignee})
+            return WriteResult(ticket, entry)
+        update: dict[str, Any] = {}
+        for name, (old, _new) in detail.get("changes", {}).items():
+            if name == "priority":
+                old = parse_priority(old) if old else None
+            update[name] = old
+        if "priority" in update:
+            level = update["priority"]
+            update["sort_key"] = sort_key(ticket.kind, ticket.bug_class, level)
+            if level == 1 and ticket.priority != 1:
+                update.update(needs_ack=True, page_started=now, ack_at=None, ack_by=None)
+            elif ticket.priority == 1 and ticket.needs_ack and ticket.ack_at is None:
+                update["needs_ack"] = False
+        changes = {name: (getattr(ticket, name), value) for name, value in update.items()
+                   if name in _TRIAGE_FIELDS and getattr(ticket, name) != value}
+        self._save(ticket, update, expected_version, now)
+        entry = self._record(ticket, "triage", by, now, undoes=last.id,
+                             reason="undo: " + (_summary(changes) if changes else "nothing to put back"),
+                             detail={"changes": {n: _shown(n, o, v) for n, (o, v) in changes.items()}})
+        return WriteResult(ticket, entry)
 
     # -- triage ----------------------------------------------------------
 
@@ -521,9 +593,7 @@ class Service:
                 raise Refused(str(exc)) from None
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             now = self.clock()
             notes: list[str] = []
             new = {name: getattr(ticket, name) for name in _TRIAGE_FIELDS}
@@ -565,11 +635,13 @@ class Service:
                     update["needs_ack"] = False
                     notes.append("no longer P1: escalation clock stopped")
             self._save(ticket, update, expected_version, now)
-            detail = {"changes": {name: _shown(name, old, value) for name, (old, value) in changes.items()}}
-            if notes:
-                detail["notes"] = notes
-            entry = self._record(ticket, "triage", by, now, reason="; ".join([_summary(changes), *notes]),
-                                 detail=detail)
+            entry = self._coalesced_triage(ticket, by, now, changes, notes)
+            if entry is None:
+                detail = {"changes": {name: _shown(name, old, value) for name, (old, value) in changes.items()}}
+                if notes:
+                    detail["notes"] = notes
+                entry = self._record(ticket, "triage", by, now, reason="; ".join([_summary(changes), *notes]),
+                                     detail=detail)
             warnings = []
             if ticket.actionable == "yes" and "actionable" in changes:
                 lacking = triage.intake_missing(description=ticket.description, background=ticket.background,
@@ -580,6 +652,34 @@ class Service:
             return ChangeResult(ticket, entry, changes, tuple(warnings))
 
         return self._write(work)
+
+    def _coalesced_triage(self, ticket: Ticket, by: str, now: dt.datetime, changes: dict[str, tuple[Any, Any]],
+                          notes: list[str]) -> History | None:
+        """Fold this answer into the ticket's last history row when it is the same person's edit of the same answers
+        within `COALESCE_SECONDS` (cycling urgency with `u u u` is one decision, not three); None otherwise.
+
+        The row keeps the first old value and takes the new one, its time and its notes: what a reader of the
+        history needs, without the steps in between. Only the row this session could have just written
+        (the newest of the ticket) is ever folded into.
+        """
+        last = History.select().where(History.ticket == ticket).order_by(History.id.desc()).first()
+        if (last is None or last.kind != "triage" or last.by != by or last.undoes is not None or not last.detail
+                or (now - last.at).total_seconds() > COALESCE_SECONDS):
+            return None
+        earlier = json.loads(last.detail).get("changes", {})
+        answered = {name for name in changes if name not in ("priority", "priority_overridden")}
+        if not answered or answered != {n for n in earlier if n not in ("priority", "priority_overridden")}:
+            return None
+        merged = {name: (earlier[name][0] if name in earlier else _shown(name, old, new)[0],
+                         _shown(name, old, new)[1]) for name, (old, new) in changes.items()}
+        merged.update({name: tuple(pair) for name, pair in earlier.items() if name not in merged})
+        detail = {"changes": {name: list(pair) for name, pair in merged.items()}, "coalesced": True}
+        if notes:
+            detail["notes"] = notes
+        last.at, last.detail = now, json.dumps(detail, default=str)
+        last.reason = "; ".join([_summary({n: (o, v) for n, (o, v) in changes.items()}), *notes])
+        last.save()
+        return last
 
     def route(self, key: str, *, by: str = "", service: str | None = None, team: str | None = None,
               kind: str | None = None, bug_class: str | None = None,
@@ -604,9 +704,7 @@ class Service:
         self.validate_fields(service=wanted.get("service"), kind=wanted.get("kind"), bug_class=wanted.get("bug_class"))
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             new = {"service": ticket.service, "team": ticket.team, "kind": ticket.kind, "bug_class": ticket.bug_class}
             new.update(wanted)
             if new["kind"] != "bug":
@@ -637,9 +735,7 @@ class Service:
         self.validate_fields(assignee=handle)
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             if ticket.assignee == handle:
                 return ChangeResult(ticket, None, {})
             now = self.clock()
@@ -664,7 +760,7 @@ class Service:
         """
 
         def work() -> Suggestion:
-            ticket = self.get(key)
+            ticket = self._fetch_for_write(key)
             available = [m.handle for m in self.config.team if m.available]
             counts = triage_queries.open_work_counts(self.workflow.final)
             last = triage_queries.last_asked()
@@ -697,9 +793,7 @@ class Service:
             raise Refused(f"unknown order {mode!r} (work or manual)")
 
         def work() -> ChangeResult:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             new_rank = self._new_rank(ticket, direction, position, mode)
             if new_rank is None:
                 where = "top" if direction in ("up", "top") or position == 0 else "bottom"
@@ -770,9 +864,7 @@ class Service:
             raise Refused(f"unknown team member {by!r} (team: {', '.join(self.config.handles)})")
 
         def work() -> Ticket:
-            ticket = self.get(key)
-            if expected_version is not None and ticket.version != expected_version:
-                raise self._conflict(ticket.id)
+            ticket = self._fetch_for_write(key, expected_version)
             if not ticket.needs_ack:
                 raise Refused(f"{ticket.key} does not need acknowledging (nothing was paged)")
             if ticket.ack_at is not None:
@@ -1224,6 +1316,38 @@ def _reply_detail(reply: Reply) -> dict[str, Any]:
 _RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")
 
 
+_DISCONNECTED = ("server closed the connection", "terminating connection", "connection already closed",
+                 "connection not open", "could not connect", "connection refused", "no connection to the server")
+
+
+def _disconnected(exc: Exception) -> bool:
+    """A connection the server dropped (PostgreSQL's messages; an SQLite file has no connection to lose)."""
+    message = str(exc).lower()
+    return any(marker in message for marker in _DISCONNECTED)
+
+
+def _reconnect(db) -> None:
+    """Open a fresh connection for this thread; a server still away is `DatabaseUnavailable`."""
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001 - the old connection is dead already; closing it may complain
+        pass
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; the user needs the reason only
+        raise DatabaseUnavailable(f"lost the connection to the database and could not reconnect: "
+                                  f"{_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def write_error(key: str, exc: Exception) -> str:
+    """One line for a write that failed unexpectedly (a locked file, a database that went away)."""
+    return f"{key} was not saved: {_first_line(exc)}"
+
+
 def _retryable(exc: OperationalError) -> bool:
     """A transient lock failure: the whole transaction is run again."""
     message = str(exc).lower()
@@ -1344,6 +1468,26 @@ def _serialize_key_allocation() -> None:
     db = database_proxy.obj
     if not is_sqlite(db):
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (KEY_LOCK,))
+
+
+WIP_LOCK = 0x7462_7770  # "tbwp": the advisory lock class of moves into a WIP-limited column
+
+
+def _serialize_column(state: str) -> None:
+    """Make moves into one WIP-limited column count and write one after another (until this transaction ends).
+
+    Each move locks only its own card, so under READ COMMITTED two moves into
+    a column with one free place both count it free and both commit (write
+    skew): 8 boards moving 16 cards into In Progress (limit 5) left 6 to 10
+    there. A transaction-scoped advisory lock keyed by the column makes the
+    second mover wait until the first commits; its COUNT, a new statement,
+    then sees that card. Moves out of the column take no lock: they can only
+    free a place. SQLite needs nothing: BEGIN IMMEDIATE already serialises
+    every writer, and the count runs inside that transaction.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (WIP_LOCK, state))
 
 
 def _ticket_by_key(for_update: bool, *, key):

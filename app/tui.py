@@ -35,9 +35,17 @@ from data.models import utcnow
 from widgets.safe_text import shown
 
 
-def default_user() -> str:
-    """Who the moves are recorded as: `$TRIAGEBOARD_USER`, else the login name."""
-    return os.environ.get("TRIAGEBOARD_USER") or os.environ.get("USER") or os.environ.get("USERNAME") or ""
+def default_user(config: Config | None = None) -> str:
+    """Who the changes are recorded as: `$TRIAGEBOARD_USER`, else the login name if it is a team handle;
+    "" (a read-only board) when neither is (see `app.identity`)."""
+    if config is None:
+        return os.environ.get("TRIAGEBOARD_USER") or ""
+    from app.identity import UnknownIdentity, resolve_user
+
+    try:
+        return resolve_user(config) or ""
+    except UnknownIdentity:
+        return ""
 
 
 def binding_ids() -> set[str]:
@@ -137,7 +145,7 @@ class TriageApp(App[None]):
         """Opened by `triageboard demo`: the header says so, so nobody triages fake tickets."""
         self.config = config
         self.db_url = db_url
-        self.user = user if user is not None else default_user()
+        self.user = user if user is not None else default_user(config)
         if service is None:
             open_database(db_url)
             service = Service(config, clock or utcnow)

@@ -49,9 +49,9 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
             db = connect(url, pragmas=SQLITE_PRAGMAS)
         elif url.startswith(("postgres:", "postgresql:")):
-            from playhouse.db_url import connect
+            from playhouse.db_url import parse
 
-            db = connect(url)
+            db = _reconnecting_postgresql()(**parse(url))
         else:
             raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
         _connect(db)
@@ -118,6 +118,28 @@ def _connect(db: Database) -> None:
             if not db.is_closed():
                 db.close()
             time.sleep(0.05 + 0.01 * attempt)
+
+
+def _reconnecting_postgresql() -> type[Database]:
+    """PostgreSQL that reconnects once when the server dropped the session, for statements outside a transaction.
+
+    A board holds its connections for hours (one per worker thread); a
+    server restart or `pg_terminate_backend` would otherwise leave each of
+    them failing every read. playhouse's `ReconnectMixin` retries a statement
+    once on a fresh connection, but never inside a transaction (a write's
+    changes could be lost): `Service._write` reconnects and reruns those.
+    """
+    from peewee import InterfaceError, PostgresqlDatabase
+    from playhouse.shortcuts import ReconnectMixin
+
+    class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
+        reconnect_errors = (
+            (OperationalError, "server closed the connection"),  # psycopg2
+            (OperationalError, "terminating connection"),
+            (InterfaceError, "connection already closed"),
+        )
+
+    return ReconnectingPostgresqlDatabase
 
 
 def schema_is_current(db: Database) -> bool:

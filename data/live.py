@@ -241,6 +241,10 @@ def _dedupe(changes: list[Change]) -> list[Change]:
     return list(newest.values())
 
 
+between_reads: Callable[[], None] | None = None
+"""A test's hook: called between reading the changed rows and the new marks (a commit lands there)."""
+
+
 def _sqlite_marks(conn: sqlite3.Connection) -> tuple[int, str]:
     try:
         history = conn.execute("SELECT COALESCE(MAX(id), 0) FROM history").fetchone()[0]
@@ -258,13 +262,21 @@ def _sqlite_changes(conn: sqlite3.Connection, last_history: int, last_updated: s
     injected by tests (or a bulk import) can write `updated` values in the past.
     """
     try:
-        # A UNION, not an OR, and no ORDER BY (sorted here): each half is then an index range
-        # (ticket.updated, history's rowid) instead of a scan of every ticket.
-        rows = sorted(conn.execute(
-            "SELECT id, version FROM ticket WHERE updated > ? "
-            "UNION SELECT id, version FROM ticket WHERE id IN (SELECT ticket_id FROM history WHERE id > ?)",
-            (last_updated, last_history)).fetchall())
-        history, updated = _sqlite_marks(conn)
+        # One read transaction, so one snapshot: the rows and the new marks. Read in two autocommit
+        # statements, a commit landing between them moved the marks past a change never sent.
+        conn.execute("BEGIN")
+        try:
+            # A UNION, not an OR, and no ORDER BY (sorted here): each half is then an index range
+            # (ticket.updated, history's rowid) instead of a scan of every ticket.
+            rows = sorted(conn.execute(
+                "SELECT id, version FROM ticket WHERE updated > ? "
+                "UNION SELECT id, version FROM ticket WHERE id IN (SELECT ticket_id FROM history WHERE id > ?)",
+                (last_updated, last_history)).fetchall())
+            if between_reads is not None:
+                between_reads()
+            history, updated = _sqlite_marks(conn)
+        finally:
+            conn.execute("COMMIT")
     except sqlite3.OperationalError:
         return [], last_history, last_updated
     changes = [Change(tid, version) for tid, version in rows]

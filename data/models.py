@@ -149,7 +149,9 @@ class Notification(BaseModel):
     next_attempt = DateTimeField(default=utcnow)
     last_error = TextField(default="")
     sent_at = DateTimeField(null=True)
-    status = CharField(default="pending")  # pending | sent | failed
+    status = CharField(default="pending")  # pending | sent | failed | superseded
+    status_before = CharField(null=True)
+    """A status mail: the support status it says the ticket left (migration 0005)."""
 
     class Meta:
         indexes = ((("status", "next_attempt"), False),)

@@ -18,7 +18,7 @@ from peewee import fn
 
 from data.models import Notification, Ticket, database_proxy
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 WEBHOOK = "webhook"
 """The recipient of a row for the chat webhook rather than a mailbox (`app.outbox.WEBHOOK`)."""
 
@@ -30,6 +30,25 @@ def due(now: dt.datetime, limit: int = 100, *, webhook: bool | None = None) -> l
         where &= (Notification.recipient == WEBHOOK) if webhook else (Notification.recipient != WEBHOOK)
     return list(Notification.select().where(where)
                 .order_by(Notification.next_attempt, Notification.id).limit(limit))
+
+
+def supersede_status_mails(ticket_id: int, now: dt.datetime) -> list[Notification]:
+    """Mark the ticket's undelivered status mails superseded (kept for the record); the rows so marked.
+
+    Only rows no sender holds (`next_attempt` has come, as `claim` requires):
+    a claimed row may be on its way, and counts as seen. The UPDATE repeats
+    the condition, so a claim and a supersede of one row never both win.
+    """
+    rows = list(Notification.select().where((Notification.ticket == ticket_id) & (Notification.kind == "status")
+                                            & (Notification.status == PENDING) & (Notification.next_attempt <= now))
+                .order_by(Notification.id))
+    taken = []
+    for row in rows:
+        if (Notification.update(status=SUPERSEDED)
+                .where((Notification.id == row.id) & (Notification.status == PENDING)
+                       & (Notification.next_attempt == row.next_attempt)).execute()) == 1:
+            taken.append(row)
+    return taken
 
 
 def claim(row: Notification, now: dt.datetime, lease: dt.timedelta) -> bool:

@@ -226,7 +226,7 @@ def config():
 @pytest.fixture
 def cli_env() -> dict[str, str]:
     """The environment a `triageboard` subprocess runs in: this tree importable, a known user, no fixed clock."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "tester"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "alice"}
     env.pop("TRIAGEBOARD_NOW", None)
     return env
 

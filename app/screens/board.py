@@ -33,7 +33,7 @@ from app.board_source import BoardSource
 from app.commands import BoardCommands, PaletteCommand
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
-from app.service import Conflict, MoveResult, Refused, Service
+from app.service import Conflict, MoveResult, Refused, Service, write_error
 from app.ui_state import load_collapsed, save_collapsed
 from app.yamlnodes import ConfigError
 from widgets.card import Card
@@ -219,7 +219,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         self.set_class(event.size.width < width or event.size.height < height, "-too-small")
 
     def on_mount(self) -> None:
-        self.title = "triageboard"
+        self.title = f"triageboard · {self.user}" if self.user else "triageboard · read-only"
         self.sub_title = self._board_label()
         first = self.columns[0]
         first.active = True
@@ -402,7 +402,19 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         else:
             self.write_move(card, target, None)
 
+    def refused_read_only(self) -> bool:
+        """True (and said in one line) when this board has no team handle to write as."""
+        if self.user:
+            return False
+        from app.identity import HOW_TO_SET
+
+        self.notify(f"read-only board: no team handle to record changes by; {HOW_TO_SET}",
+                    title="Read-only", severity="error", timeout=8)
+        return True
+
     def write_move(self, card: Card, target: str, hold_reason: str | None) -> None:
+        if self.refused_read_only():
+            return
         self._writing = True
         self._last_write = time.monotonic()
         self._move_worker(card, target, hold_reason)
@@ -415,7 +427,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         try:
             result = self.service.move(card.key, target, by=self.user, hold_reason=hold_reason,
                                        expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - a refusal, or anything else: said in one line, never a stuck board
             self._post_failure(exc, card.key, (card.state, target))
         else:
             self._post_moved(result, card.state, target)
@@ -427,6 +439,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         if not self.undo_stack:
             self.notify("no move to undo in this session", severity="warning")
             return
+        if self.refused_read_only():
+            return
         self._writing = True
         self._undo_worker(self.undo_stack.pop())
 
@@ -435,7 +449,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         try:
             before = self.service.get(key).state
             result = self.service.undo(key, by=self.user)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - as in `_move_worker`
             self._post_failure(exc, key, ())
         else:
             self._post_moved(result, before, result.ticket.state, undo=True)
@@ -481,7 +495,11 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
                                                              sla_style=found[card.id].style)
                                      if card.id in found else card for card in cards]
 
-    def _post_failure(self, exc: Refused, key: str, states: tuple[str, ...]) -> None:
+    def _post_failure(self, exc: Exception, key: str, states: tuple[str, ...]) -> None:
+        """Hand a failed write to the board, which ends the write (`_write_done`) whatever the error."""
+        if not isinstance(exc, Refused):
+            self.post_message(self.MoveFailed(write_error(key, exc), key, False, None, states, None))
+            return
         conflict = isinstance(exc, Conflict)
         fresh = None
         if conflict:

@@ -20,7 +20,7 @@ from textual.widget import MountError
 
 from app.commands import PaletteCommand
 from app.roster import RosterRow, roster_rows
-from app.service import Conflict, Refused
+from app.service import Conflict, Refused, write_error
 from data.outbox import outbox_counts
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column
@@ -157,6 +157,8 @@ class OnCallBoard:
         if self._writing:
             self._after_write.append(self.action_acknowledge)
             return
+        if self.refused_read_only():
+            return
         self._writing = True
         self._ack_worker(card)
 
@@ -170,6 +172,8 @@ class OnCallBoard:
             states.add(exc.ticket.state)
         except Refused as exc:
             error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a locked file, a database gone: said, and the board goes on
+            error = write_error(card.key, exc)
         pages = {}  # read here so the repaint runs no query on the event loop (as a move does)
         for state in states:
             number = self.column(state).page_number()

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from app.commands import PaletteCommand
 from app.config import KINDS
-from app.service import Conflict, Refused
+from app.service import Conflict, Refused, write_error
 from app.triage import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
@@ -187,6 +187,8 @@ class TriageMode:
         if self._writing:
             self._after_write.append(replay)
             return None
+        if self.refused_read_only():
+            return None
         card = self.current_card
         if card is None:
             self.app.bell()
@@ -262,9 +264,11 @@ class TriageMode:
             if cycle is not None:
                 changes = {cycle: _next_answer(self.service.get(card.key), cycle, self.service)}
             result = self.service.triage(card.key, by=self.user, expected_version=card.version, **changes)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Triage refused")
             return
+        if result.history is not None:
+            self.app.call_from_thread(self.undo_stack.append, card.key)  # `u` on the board takes it back
         notes = list(result.warnings)
         old, new = result.changes.get("priority", (None, None))
         if new == 1 and old != 1:
@@ -282,12 +286,14 @@ class TriageMode:
         outcome = TriageOutcome(ticket.key, ticket.state, position, self.triage_view(ticket), notes, pages)
         self.app.call_from_thread(self._apply_write, outcome)
 
-    def _write_refused(self: BoardScreen, exc: Refused, card: Card, title: str) -> None:
+    def _write_refused(self: BoardScreen, exc: Exception, card: Card, title: str) -> None:
+        """In a worker: say why the write did not happen; `_refused` ends the write whatever the error."""
         states = {card.state}
         if isinstance(exc, Conflict):
             states.add(exc.ticket.state)
             title = "Changed elsewhere"
-        self.app.call_from_thread(self._refused, str(exc), title, tuple(states))
+        message = str(exc) if isinstance(exc, Refused) else write_error(card.key, exc)
+        self.app.call_from_thread(self._refused, message, title, tuple(states))
 
     def _refused(self: BoardScreen, message: str, title: str, states: tuple[str, ...]) -> None:
         self.notify(message, title=title, severity="error", timeout=8)
@@ -350,9 +356,11 @@ class TriageMode:
     def _assign_worker(self: BoardScreen, card: Card, handle: str) -> None:
         try:
             result = self.service.assign(card.key, handle, by=self.user, expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Assign refused")
             return
+        if result.history is not None:
+            self.app.call_from_thread(self.undo_stack.append, card.key)
         self._write_applied(result.ticket, (*result.warnings, f"{card.key} assigned to {handle}"))
 
     # -- new ticket ----------------------------------------------------------
@@ -367,6 +375,8 @@ class TriageMode:
         self.app.push_screen(NewTicketDialog(KINDS, self.service.config.services), chosen)
 
     def write_new(self: BoardScreen, new: NewTicket) -> None:
+        if self.refused_read_only():
+            return
         if self._writing:
             self._after_write.append(lambda: self.write_new(new))
             return
@@ -378,8 +388,9 @@ class TriageMode:
         try:
             ticket = self.service.create(title=new.title, by=self.user, requester_email=new.requester_email,
                                          kind=new.kind, service=new.service)
-        except Refused as exc:
-            self.app.call_from_thread(self._refused, str(exc), "Not created", ())
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
+            message = str(exc) if isinstance(exc, Refused) else write_error(new.title, exc)
+            self.app.call_from_thread(self._refused, message, "Not created", ())
             return
         position = self.source.position_of(ticket.state, ticket.id)
         self.app.call_from_thread(self._created, ticket.key, ticket.state, position)
@@ -413,7 +424,7 @@ class TriageMode:
     def _rank_worker(self: BoardScreen, card: Card, direction: str, mode: str) -> None:
         try:
             result = self.service.rank(card.key, direction, by=self.user, mode=mode, expected_version=card.version)
-        except Refused as exc:
+        except Exception as exc:  # noqa: BLE001 - never a stuck board
             self._write_refused(exc, card, "Not moved")
             return
         self._write_applied(result.ticket)

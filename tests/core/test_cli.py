@@ -18,7 +18,7 @@ def test_add_move_show_round_trip(run_cli):
     shown = json.loads(run_cli("ticket", "show", key, "--json").stdout)
     assert shown["state"] == "closed" and shown["support_status"] == "Released"
     assert [(h["kind"], h["from_state"], h["to_state"], h["by"], h["reason"]) for h in shown["history"]] == [
-        ("create", None, "todo", "tester", ""), ("move", "todo", "closed", "alice", "solved by support")]
+        ("create", None, "todo", "alice", ""), ("move", "todo", "closed", "alice", "solved by support")]
 
 
 def test_forbidden_move_exits_1_with_one_line(run_cli):

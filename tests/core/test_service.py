@@ -106,6 +106,22 @@ def test_undo_restores_the_hold_reason(service):
     assert service.status_of(ticket) == "Pending"
 
 
+def test_undo_after_solved_takes_back_the_confirmation_only(service):
+    """`move KEY solved` then `undo KEY`: Released again, still in Closed (not `closed -> resolved`)."""
+    key = make(service)
+    service.move(key, "ready", by="alice")
+    service.move(key, "in_progress", by="alice")
+    service.move(key, "resolved", by="alice")
+    service.move(key, "closed", by="alice")
+    service.move(key, "solved", by="alice")
+    result = service.undo(key, by="alice")
+    ticket = Ticket.get(Ticket.key == key)
+    assert (ticket.state, ticket.solved, service.status_of(ticket)) == ("closed", False, "Released")
+    assert (result.history.status_before, result.history.status_after) == ("Solved", "Released")
+    assert result.history.undoes is not None  # a compensating entry: the solve row is still there
+    assert [h.kind for h in service.history(ticket)][-2:] == ["solve", "solve"]
+
+
 def test_solved_after_release_and_reopen_clears_it(service):
     key = make(service)
     service.move(key, "closed", by="alice")

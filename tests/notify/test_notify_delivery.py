@@ -57,6 +57,7 @@ def test_a_move_mails_the_requester_once_with_threading_headers(service: Service
 def test_a_move_without_a_status_change_sends_nothing(service: Service, mail_server: MailServer, clock: Clock):
     ticket = new_ticket(service, state="todo")
     service.move(ticket.key, "on_hold", hold_reason="external")  # Open -> On Hold: a change
+    Deliverer(service.config, clock=clock).run_once()  # delivered: the requester now knows On Hold
     service.move(ticket.key, "ready")  # On Hold -> Open
     assert Notification.select().count() == 2
     ticket2 = new_ticket(service, state="ready")

@@ -30,7 +30,7 @@ def triageboard(tmp_path, report_db):
     """Run `triageboard` as a subprocess, as a script would."""
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "tester"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "alice"}
         env.pop("TRIAGEBOARD_NOW", None)
         command = [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", report_db, *args]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)

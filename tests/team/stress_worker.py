@@ -6,6 +6,13 @@ Waits for GO_FILE (so all sessions start together), then prints one JSON
 object: the accepted moves (key, history id, from, to, new version), the
 count of conflicts (a stale version: a legitimate refusal), any other
 refusal and any unexpected error with its traceback.
+
+    python tests/team/stress_worker.py wip URL CONFIG WORKER ROUNDS TARGET DIR
+
+The WIP race: in each round, waits for DIR/go-N, moves its two cards
+(SET-2w+1, SET-2w+2) to TARGET, writes DIR/done-N-W, and finally prints
+{"worker", "rounds": [[[key, "moved"|"refused", warnings...], ...], ...], "errors"}.
+One process serves every round, so a round costs the moves, not 8 start-ups.
 """
 
 from __future__ import annotations
@@ -53,6 +60,41 @@ def main(url: str, config_path: str, worker: int, moves: int, tickets: int, seed
     json.dump(report, sys.stdout)
 
 
-if __name__ == "__main__":
+def wip(url: str, config_path: str, worker: int, rounds: int, target: str, folder: str) -> None:
+    from pathlib import Path
+
+    from app.config import load_config
+    from app.service import Refused, Service
+    from data.db import open_database
+
+    report: dict = {"worker": worker, "rounds": [], "errors": []}
+    done = Path(folder)
+    try:
+        open_database(url, migrate=False)
+        service = Service(load_config(config_path))
+        keys = [f"{service.config.board.key}-{2 * worker + n}" for n in (1, 2)]
+        for number in range(rounds):
+            go, deadline = done / f"go-{number}", time.monotonic() + 60
+            while not go.exists() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            outcomes = []
+            for key in keys:
+                try:
+                    result = service.move(key, target, by="alice")
+                    outcomes.append([key, "moved", *result.warnings])
+                except Refused as exc:
+                    outcomes.append([key, "refused", str(exc)])
+                except Exception:  # noqa: BLE001
+                    report["errors"].append(traceback.format_exc())
+            report["rounds"].append(outcomes)
+            (done / f"done-{number}-{worker}").touch()
+    except Exception:  # noqa: BLE001
+        report["errors"].append(traceback.format_exc())
+    json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__" and sys.argv[1] == "wip":
+    wip(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7])
+elif __name__ == "__main__":
     url, config, worker, moves, tickets, seed, go = sys.argv[1:8]
     main(url, config, int(worker), int(moves), int(tickets), int(seed), go)

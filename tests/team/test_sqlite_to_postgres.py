@@ -19,7 +19,7 @@ TRIAGED = {"actionable": "yes", "acknowledged": True, "priority": 2}
 
 
 def cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "alice"}
     env.pop("TRIAGEBOARD_DB", None)
     return subprocess.run([sys.executable, "-m", "app", "--config", str(CONFIG), "--db", db_url, *args],
                           capture_output=True, text=True, env=env, timeout=60)
@@ -71,7 +71,7 @@ def test_export_from_sqlite_import_into_postgres(sqlite_url, pg_url, tmp_path):
     assert (added.returncode, added.stdout.strip()) == (0, "SET-41")
     undone = cli(pg_url, "undo", "SET-4")  # the imported undo is still known as one
     assert undone.returncode == 1 and "already an undo" in undone.stderr
-    moved = cli(pg_url, "move", "SET-1", "resolved", "--by", "carol")
+    moved = cli(pg_url, "move", "SET-1", "resolved", "--by", "bob")
     assert moved.returncode == 0, moved.stderr
     shown = json.loads(cli(pg_url, "ticket", "show", "SET-1", "--json").stdout)
     assert [h["to_state"] for h in shown["history"]] == ["todo", "ready", "in_progress", "resolved"]

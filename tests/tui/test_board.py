@@ -501,7 +501,7 @@ async def test_the_title_bar_shows_the_board_and_the_filter_literally(make_app, 
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = pilot.app.board.query_one("TitleBar")
-        assert str(bar.render()).startswith("triageboard — SET")
+        assert str(bar.render()).startswith("triageboard · alice — SET")  # who you are, then the board
         await pilot.press("slash", *"[b]", "enter")
         await settle(pilot)
         assert "filter: [b]" in str(bar.render())

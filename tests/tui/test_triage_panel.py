@@ -88,7 +88,8 @@ async def test_triage_a_new_ticket_with_keys_only(make_app, seed):
         assert lines(app, "ready")[0].startswith(f"{ticket.key} P2")
 
     triage_rows = History.select().where((History.ticket == ticket.id) & (History.kind == "triage"))
-    assert triage_rows.count() == 6 and all(h.by == "alice" for h in triage_rows)
+    # w, f, u u (one entry: the same answer cycled within seconds), x, c
+    assert triage_rows.count() == 5 and all(h.by == "alice" for h in triage_rows)
 
 
 async def test_outside_triage_mode_u_still_undoes(make_app, seed):
@@ -99,6 +100,18 @@ async def test_outside_triage_mode_u_still_undoes(make_app, seed):
         await press(pilot, "u")
         assert state_of(ticket) == "todo"
         assert fresh(ticket).urgency is None
+
+
+async def test_u_on_the_board_undoes_a_triage_answer(make_app, seed):
+    ticket = seed("Slow dashboard", triaged=False)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await press(pilot, "t", "u", "u", "u", "escape")  # cycled: one history entry
+        assert fresh(ticket).urgency is not None
+        triage_rows = History.select().where((History.ticket == ticket.id) & (History.kind == "triage"))
+        assert triage_rows.count() == 1
+        await press(pilot, "u")  # was "no move to undo"
+        assert fresh(ticket).urgency is None
+        assert not any("no move to undo" in t for t in toasts(pilot.app))
 
 
 async def test_priority_override_is_shown_as_such_and_clears_back_to_the_matrix(make_app, seed):
