@@ -67,7 +67,7 @@ def test_the_board_and_ticket_show_keep_the_pane_title_and_the_layout(tmux, run_
 
     start(tmux, cli_command(), env)
     screen = screen_when(tmux, "To Do", "Ready", "Closed", "clear␛[2J", "osc␛]0;pwned␇")
-    assert all(f"─ {name} " in screen for name in ("To Do", "Ready", "Closed")), screen
+    assert all(f"─ {name} " in screen for name in ("To Do", "Ready", "Resolved")), screen
     assert "clear␛[2J" in screen and "osc␛]0;pwned␇" in screen and "link ␛]8;;" in screen, screen
     assert "rtl \\u202eabc" in screen, screen
     assert tmux("display", "-p", "#{pane_title}").strip() == PANE_TITLE

@@ -138,7 +138,7 @@ async def test_a_card_moved_away_by_another_process_leaves_the_status_line_and_t
 
         assert highlighted(pilot.app) == second
         assert status(pilot.app).startswith(second), status(pilot.app)
-        assert any(f"{first} moved to To Do by tester" in text for text in
+        assert any(f"{first} moved to To Do by alice" in text for text in
                    [n.message for n in pilot.app._notifications]), [n.message for n in pilot.app._notifications]
 
         await pilot.press("L")

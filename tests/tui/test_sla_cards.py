@@ -155,14 +155,14 @@ async def test_a_countdown_stays_on_the_card_after_a_triage_answer_and_an_assign
     app = TriageApp(config, db_url, clock=clock, user="alice")
     async with app.run_test(size=SIZE) as pilot:
         board = app.board
-        await until(pilot, lambda: title_line(app, "todo").endswith("8h left"))
+        await until(pilot, lambda: first_line(app, "todo").endswith("8h left"))
         version = board.current_card.version
         await pilot.press("t", "c")  # a triage answer (acknowledged) writes a new version
         await until(pilot, lambda: board.current_card.version > version)
         for _ in range(5):
             await workers_done(app)
             await pilot.pause(0.02)
-        assert title_line(app, "todo").endswith("8h left"), title_line(app, "todo")
+        assert first_line(app, "todo").endswith("8h left"), first_line(app, "todo")
 
 
 async def test_a_move_that_tells_the_requester_shows_the_countdown_ticket_show_gives(config, db, db_url):
@@ -181,7 +181,7 @@ async def test_a_move_that_tells_the_requester_shows_the_countdown_ticket_show_g
     async with app.run_test(size=SIZE) as pilot:
         board = app.board
         await pilot.press("l")
-        await until(pilot, lambda: "overdue" in title_line(app, "ready"))
+        await until(pilot, lambda: "overdue" in first_line(app, "ready"))
         await pilot.press("L")
         await until(pilot, lambda: board.column("in_progress").count == 1 and board.focused_column.state == "in_progress")
         await workers_done(app)
@@ -189,4 +189,4 @@ async def test_a_move_that_tells_the_requester_shows_the_countdown_ticket_show_g
         shown = board.column("in_progress").card_at(0)
         expected, _style = card_sla(statuses(config, [ticket.id], clock.now)[ticket.id])
         assert "overdue" not in expected  # the mail was the first response; the next target is an update
-        assert shown.sla_label == expected and title_line(app, "in_progress").endswith(expected)
+        assert shown.sla_label == expected and first_line(app, "in_progress").endswith(expected)
