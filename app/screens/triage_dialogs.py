@@ -21,6 +21,15 @@ from app.screens.pickers import _Picker
 from widgets.safe_text import shown
 
 
+def kept(edited: str, stored: str) -> str:
+    """What a field prefilled with `shown(stored)` means: the stored text itself when left as shown.
+
+    A field shows stored text escaped (a control character as `␛`, never raw to the
+    terminal); saving it untouched must not write the escaped form back over the original.
+    """
+    return stored if edited == shown(stored) else edited
+
+
 class TextPrompt(ModalScreen[str]):
     """One free-text answer (ETA, event date). Enter keeps it; an empty answer clears it."""
 
@@ -35,12 +44,12 @@ class TextPrompt(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(shown(self.heading)), classes="dialog--title")
-            yield Input(value=self.value, placeholder=self.placeholder)
+            yield Input(value=shown(self.value), placeholder=self.placeholder)
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip())
+        self.dismiss(kept(event.value, self.value).strip())
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -71,12 +80,13 @@ class IntakeForm(ModalScreen[dict]):
                         classes="dialog--title")
             for name, label in INTAKE_LABELS:
                 yield Label(label)
-                yield Input(value=self.values.get(name) or "", id=f"intake-{name}")
+                yield Input(value=shown(self.values.get(name) or ""), id=f"intake-{name}")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        answers = {name: self.query_one(f"#intake-{name}", Input).value.strip() for name, _ in INTAKE_LABELS}
+        answers = {name: kept(self.query_one(f"#intake-{name}", Input).value, self.values.get(name) or "").strip()
+                   for name, _ in INTAKE_LABELS}
         self.dismiss({name: value for name, value in answers.items() if value != (self.values.get(name) or "")})
 
     def action_cancel(self) -> None:

@@ -63,3 +63,28 @@ async def test_a_toast_quoting_hostile_text_is_escaped(make_app):
         await pilot.pause()
         toast = list(app._notifications)[-1]
         assert SHOWN in toast.message and toast.title == "Move ␛]0;t␇"
+
+
+async def test_a_field_prefilled_with_hostile_text_shows_it_escaped_and_saving_it_untouched_keeps_it(
+        make_app, seed, service):
+    """An edit field (the intake form) drew stored control characters raw; saved untouched, it must
+    not write the escaped form back over the original either."""
+    from textual.widgets import Input
+
+    from app.screens.triage_dialogs import IntakeForm
+
+    stored = "steps \x1b]0;pwned\x07 here"
+    ticket = seed("Printer", description=stored)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t", "b")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, IntakeForm)
+        field = form.query_one("#intake-description", Input)
+        assert field.value == "steps ␛]0;pwned␇ here"
+        assert_nothing_raw(terminal_output(pilot.app))
+        field.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert service.get(ticket.key).description == stored
