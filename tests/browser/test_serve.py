@@ -115,7 +115,7 @@ def server(board_db) -> Iterator[Served]:
     log_path = Path(url.removeprefix("sqlite:///")).parent / "serve.log"
     port = free_port()
     log = log_path.open("w")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "browser", "TRIAGEBOARD_DEBUG": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_USER": "alice", "TRIAGEBOARD_DEBUG": "1"}
     command = [sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", url,
                "serve", "--port", str(port)]
     # Its own session, so teardown can stop the server and the board processes it spawned, and nothing else.
