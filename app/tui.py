@@ -164,6 +164,13 @@ class TriageApp(App[None]):
             self.last_input = time.monotonic()
         await super().on_event(event)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with an icon every terminal font draws (app.commands.BoardPalette)."""
+        from app.commands import BoardPalette
+
+        if self.use_command_palette and not BoardPalette.is_open(self):
+            self.push_screen(BoardPalette(id="--command-palette"))
+
     def get_default_screen(self) -> BoardScreen:
         return BoardScreen(self.service, self.user, self.source)
 

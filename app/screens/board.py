@@ -30,7 +30,7 @@ from textual.widgets import Static
 
 from app.board_sla import AtRisk, RiskEntry
 from app.board_source import BoardSource
-from app.commands import BoardCommands, PaletteCommand
+from app.commands import BoardCommands, PaletteCommand, move_command
 from app.screens.board_oncall import OnCallBoard, paged_text
 from app.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service import Conflict, MoveResult, Refused, Service, write_error
@@ -979,10 +979,11 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         card = self.current_card
         if card is not None:
             for target in self.workflow.allowed(card.state):
-                title = self.workflow.column(target).title
-                commands.append(PaletteCommand(f"Move {card.key} to {title}",
-                                               lambda t=target: self.move_card_to(card, t),
-                                               f"{card.key}: {self.workflow.column(card.state).title} → {title}"))
+                into = self.column(target)  # its whole count, a filter or not, as the refusal counts
+                name, help = move_command(card.key, self.workflow.column(card.state).title, into.title,
+                                          into.count if into.total is None else into.total,
+                                          self.workflow.column(target).wip_limit, self.workflow.wip_policy)
+                commands.append(PaletteCommand(name, lambda t=target: self.move_card_to(card, t), help))
             commands.append(PaletteCommand(f"Open {card.key}: detail and history",
                                            lambda: self.open_detail(card), "the card's fields and every transition"))
         commands.extend(self.oncall_commands(card))

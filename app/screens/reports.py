@@ -61,10 +61,14 @@ def figures_text(result: CycleReport, config: Config) -> str:
     met = compliance_text(result.sla)
     if met:
         lines += ["Targets met (of the tickets closed)", *(f"  {part}" for part in met.split(" · "))]
+    elif result.sla is not None:
+        lines.append("Targets met — (nothing closed)")
     if report.cfd:
-        _, counts = report.cfd[-1]
-        lines.append(f"WIP now     {sum(counts[c] for c in report.wip_columns)}")
-        lines.append("  " + " · ".join(f"{workflow.column(c).title} {counts[c]}" for c in report.wip_columns))
+        last_day, counts = report.cfd[-1]
+        # A cycle still running is cut at "now"; a past one ends at its last midnight.
+        label = "WIP now    " if report.as_of < report.period.end_utc else f"WIP at end ({last_day:%a %d %b})"
+        lines.append(f"{label} {sum(counts[c] for c in report.wip_columns)}")
+        lines += _joined_to_fit([f"{workflow.column(c).title} {counts[c]}" for c in report.wip_columns])
     lines += ["", f"{'Work type':<14}{'closed':>7}{'wip':>5}"]
     lines += [f"  {name:<12}{split.throughput:>7}{split.wip:>5}" for name, split in report.by_work_type.items()]
     lines += ["", f"{'Assignee':<14}{'closed':>7}{'wip':>5}"]
@@ -73,6 +77,21 @@ def figures_text(result: CycleReport, config: Config) -> str:
     stale = [t for t in report.ageing if t.stale]
     lines += [f"  {t.key:<10} {_title(config, t.state):<12} {t.days_in_column:.1f} d" for t in stale] or ["  none"]
     return "\n".join(lines)
+
+
+FIGURES_WIDTH = 46
+"""Text width of the figures pane (reports.tcss: 52 less its border, padding and a scrollbar)."""
+
+
+def _joined_to_fit(parts: list[str], indent: str = "  ") -> list[str]:
+    """`parts` joined by " · ", broken only between parts, so a label never wraps away from its count."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 3 + len(part) <= FIGURES_WIDTH:
+            lines[-1] += " · " + part
+        else:
+            lines.append(indent + part)
+    return lines
 
 
 def _title(config: Config, state: str) -> str:

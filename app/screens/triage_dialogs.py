@@ -12,10 +12,10 @@ import msgspec
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Select
+from textual.widgets import Button, Input, Label, Select
 
 from app.screens.pickers import _Picker
 from widgets.safe_text import shown
@@ -137,10 +137,21 @@ class NewTicket(msgspec.Struct, frozen=True):
     service: str | None
 
 
-class NewTicketDialog(ModalScreen[NewTicket]):
-    """`n`: title, requester e-mail, kind and service; enter in a text field creates it."""
+class _Form(VerticalScroll, can_focus=False):
+    """A scrolling form that is no tab stop itself: tab goes from field to field."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+class NewTicketDialog(ModalScreen[NewTicket]):
+    """`n`: title, requester e-mail, kind and service; enter in a text field, ctrl+s or Create creates it.
+
+    One line per field (compact widgets), so the whole form fits a 60x20
+    terminal; the form scrolls should it not. A dropdown opens inline, pushing
+    the fields below it down, so it is drawn inside the dialog, never over its
+    border or off the screen.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+                Binding("ctrl+s", "create", "Create", id="dialog.create")]
 
     def __init__(self, kinds: Sequence[str], services: Sequence[str], kind: str = "bug") -> None:
         super().__init__()
@@ -149,21 +160,36 @@ class NewTicketDialog(ModalScreen[NewTicket]):
         self.kind = kind
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("New ticket (tab: next field; enter in a text field creates it; escape cancels)",
-                        classes="dialog--title")
-            yield Label("Title")
-            yield Input(id="new-title", placeholder="what is wrong, in a line")
-            yield Label("Requester e-mail")
-            yield Input(id="new-requester", placeholder="ana@school.example")
-            yield Label("Kind")
-            yield Select([(k, k) for k in self.kinds], value=self.kind, allow_blank=False, id="new-kind")
-            yield Label("Service")
-            yield Select([(s, s) for s in self.services], prompt="(none)", id="new-service")
+        with _Form(classes="dialog", id="new-ticket"):
+            yield Label("New ticket", classes="dialog--title")
+            with Horizontal(classes="new-ticket--row"):
+                yield Label("Title")
+                yield Input(id="new-title", placeholder="what is wrong, in a line", compact=True)
+            with Horizontal(classes="new-ticket--row"):
+                yield Label("Requester")
+                yield Input(id="new-requester", placeholder="ana@school.example", compact=True)
+            with Horizontal(classes="new-ticket--row"):
+                yield Label("Kind")
+                yield Select([(k, k) for k in self.kinds], value=self.kind, allow_blank=False, id="new-kind",
+                             compact=True)
+            with Horizontal(classes="new-ticket--row"):
+                yield Label("Service")
+                yield Select([(s, s) for s in self.services], prompt="(none)", id="new-service", compact=True)
+            with Horizontal(id="new-ticket-buttons"):
+                yield Button("Create", id="new-create", variant="primary", compact=True)
+                yield Label("enter or ctrl+s creates · esc cancels", classes="dialog--hint")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.action_create()
+
+    @on(Button.Pressed, "#new-create")
+    def create_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_create()
+
+    def action_create(self) -> None:
         title = self.query_one("#new-title", Input).value.strip()
         if not title:
             self.notify("a ticket needs a title", severity="error")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from report_history import write_import
@@ -167,3 +168,44 @@ async def test_r_opens_the_reports_and_q_comes_back(board):
         await pilot.press("q")
         await pilot.pause()
         assert pilot.app.screen is pilot.app.board
+
+
+# -- the figures pane, as a user reads it (issue 19.12) ------------------------------
+
+
+def figure_lines(screen) -> list[str]:
+    """The figures pane as painted: what wraps is seen wrapped."""
+    widget = screen.query_one("#figures", Static)
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_targets_met_shows_even_when_nothing_closed(host):
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        figures = text(pilot.app.screen, "#figures")
+        assert "Throughput  0 closed" in figures
+        assert "Targets met — (nothing closed)" in figures
+
+
+async def test_a_past_cycle_shows_wip_at_its_end(host):
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "WIP now     3" in text(pilot.app.screen, "#figures")
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        figures = text(pilot.app.screen, "#figures")
+        assert "WIP now" not in figures
+        assert "WIP at end (Sun 15 Nov)" in figures
+
+
+async def test_wip_column_counts_never_wrap_away_from_their_label(host):
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = pilot.app.screen
+        titles = [screen.config.workflow.column(c).title for c in screen.result.report.wip_columns]
+        lines = figure_lines(screen)
+        lines = lines[:next(i for i, line in enumerate(lines) if line.startswith("Work type"))]
+        for title in titles:
+            holding = [line for line in lines if title in line]
+            assert holding, (title, "\n".join(lines))
+            assert all(re.search(re.escape(title) + r" \d+", line) for line in holding), (title, "\n".join(lines))
