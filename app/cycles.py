@@ -149,7 +149,8 @@ def current_cycle(settings: ReportSettings, instant: dt.datetime, timezone: str 
 
 
 def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFAULT_WORK_TYPES),
-                 has_calendar: bool = False) -> ReportSettings:
+                 has_calendar: bool = False, fits: Callable[[Duration], Duration] | None = None
+                 ) -> ReportSettings:
     """Read the `report:` section; absent keys take the defaults.
 
     `has_calendar` says whether the file defines a business calendar: without
@@ -183,7 +184,7 @@ def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFA
             raise ValueError("stale_after must be longer than zero")
         if duration.working and not has_calendar:
             raise ValueError(f"{duration} needs the business calendar (sla:); use days such as 7d")
-        return duration
+        return fits(duration) if fits else duration
 
     work_types = dict(DEFAULT_WORK_TYPES)
     mapping = section.section("work_types")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -43,7 +43,8 @@ def parse_oncall(config: "Config") -> OnCall:
     rotations = _parse_rotations(config.sections.get("rotations"), handles, tz)
     by_name = {r.name: r for r in rotations}
     overrides = _parse_overrides(config.sections.get("overrides"), by_name, handles, tz)
-    escalation = _parse_escalation(config.sections.get("escalation"), by_name)
+    escalation = _parse_escalation(config.sections.get("escalation"), by_name,
+                                   config.sla.calendar.check_fits if config.sla else lambda d: d)
     return OnCall(rotations=rotations, overrides=overrides, escalation=escalation)
 
 
@@ -206,7 +207,8 @@ def _same_seat(rotation: Rotation, a: Override, b: Override) -> bool:
     return rotation.seats == 1 or a.replaces == b.replaces
 
 
-def _parse_escalation(section: Section | None, rotations: dict[str, Rotation]) -> tuple[EscalationStep, ...]:
+def _parse_escalation(section: Section | None, rotations: dict[str, Rotation],
+                      fits: Callable[[Duration], Duration]) -> tuple[EscalationStep, ...]:
     section = _list_section(section, "escalation")
     if section is None:
         return ()
@@ -219,6 +221,6 @@ def _parse_escalation(section: Section | None, rotations: dict[str, Rotation]) -
         if name not in rotations:
             raise item.fail("rotation", f"unknown rotation {name!r} (rotations: {', '.join(rotations) or 'none'})")
         # Working time is accepted here; the escalation clock asks the business calendar.
-        after = item.require("after", (str, int), convert=parse_duration)
+        after = item.require("after", (str, int), convert=lambda value: fits(parse_duration(value)))
         steps.append(EscalationStep(index=index, rotation=name, after=after))
     return tuple(steps)
