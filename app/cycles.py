@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.durations import Duration, parse_duration
+from app.durations import Duration, check_year, parse_duration
 from app.yamlnodes import Section
 
 WORK_TYPES = ("support", "project", "adhoc")
@@ -197,7 +197,7 @@ def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFA
 
     return ReportSettings(
         cycle=section.get("cycle", default=DEFAULT_CYCLE, convert=cycle),
-        start=section.get("start", default=DEFAULT_START, convert=start),
+        start=section.get("start", default=DEFAULT_START, convert=lambda value: check_year(start(value))),
         stale_after=section.get("stale_after", default=None, convert=stale),
         work_types=work_types,
     )

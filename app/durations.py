@@ -9,7 +9,7 @@ learns them once.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import msgspec
 
@@ -70,3 +70,15 @@ def _bounded(digits: str, unit: str, working: bool, text: str) -> Duration:
         shown = text.strip() if len(text) < 40 else text.strip()[:37] + "..."
         raise ValueError(f"{shown!r} is longer than the maximum of ten years ({MAX_DAYS}d)")
     return Duration(int(digits), unit, working=working)
+
+
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+"""Dates in the file (a rotation's start, an override, a report cycle's start) lie in these years:
+a date near year 1 or 9999 overflows when a shift is added or a zone converts it."""
+
+
+def check_year(value: date) -> date:
+    """`value` (a date or datetime), or ValueError when its year is outside FIRST_YEAR..LAST_YEAR."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return value

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.durations import Duration, parse_duration
+from app.durations import Duration, check_year, parse_duration
 from app.escalation import EscalationStep
 from app.rotation import ORDERS, WEEKDAYS, Override, Rotation, wall_clock
 from app.yamlnodes import ConfigError, LineList, Section
@@ -109,7 +109,7 @@ def _parse_rotations(section: Section | None, handles: set[str], tz: str) -> tup
             raise item.fail("order", f"expected one of {', '.join(ORDERS)}, got {order!r}")
         shift = item.require("shift", (str, int), convert=_shift)
         weekday, at = item.require("handoff", str, convert=_handoff)
-        start = item.require("start", convert=_start_date)
+        start = item.require("start", convert=lambda value: check_year(_start_date(value)))
         seats = item.get("seats", int, 1)
         if not 1 <= seats <= len(members):
             raise item.fail("seats", f"seats must be between 1 and the number of members ({len(members)}), got {seats}")
@@ -156,6 +156,7 @@ def _instant(tz: str) -> Any:
                 raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}") from None
         else:
             raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}")
+        check_year(moment)
         if moment.tzinfo is None:
             return wall_clock(moment.date(), moment.time(), zone)
         return moment

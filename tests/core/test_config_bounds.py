@@ -51,6 +51,12 @@ REFUSED = [
     ("max_delay: 6h", "max_delay: 3654d", "3654d", "notify.retry.max_delay", "maximum of ten years"),
     ("    starttls: false", "    timeout: 301\n    starttls: false", "timeout: 301", "notify.smtp.timeout",
      "between 0 and 300"),
+    ("from: 2026-12-21T09:00", "from: 0001-01-01T00:00", "0001-01-01", "overrides[0].from",
+     "not between 1970 and 2999"),
+    ("start: 2026-11-02            # the first handoff", "start: 9999-12-01 #", "9999-12-01", "rotations[0].start",
+     "not between 1970 and 2999"),
+    ("start: 2026-11-02              # the first day", "start: 0001-01-01 #", "0001-01-01", "report.start",
+     "not between 1970 and 2999"),
 ]
 
 
@@ -100,6 +106,9 @@ NEAR_BOUNDS = [
     ("event_window: 3d", "event_window: 3653d"),
     ("soon_window: 2w", "soon_window: 3653d"),
     ("wip_limit: 5}", "wip_limit: 10000}"),
+    ("from: 2026-12-21T09:00, to: 2026-12-28T09:00", "from: 1970-01-01T00:00, to: 2999-12-31T23:59"),
+    ("start: 2026-11-02            # the first handoff", "start: 2999-12-01 #"),
+    ("start: 2026-11-02              # the first day", "start: 1970-01-01 #"),
     ("max_attempts: 8 ", "max_attempts: 1000 "),
     ("backoff: 1m ", "backoff: 3653d "),
     ("    starttls: false", "    timeout: 300\n    starttls: false"),
@@ -119,7 +128,7 @@ def test_a_config_at_the_bounds_runs_a_move_the_roster_and_a_report(tmp_path, ru
     path.write_text(text, encoding="utf-8")
 
     def ok(*args: str) -> str:
-        result = run_cli(*args, config=path)
+        result = run_cli(*args, config=path, now="2026-12-02T10:00")
         assert result.returncode == 0 and "Traceback" not in result.stderr, result
         return result.stdout
 
@@ -127,7 +136,7 @@ def test_a_config_at_the_bounds_runs_a_move_the_roster_and_a_report(tmp_path, ru
               "--kind", "incident", "--by", "alice").strip() == "SET-1"
     assert "todo -> closed" in ok("move", "SET-1", "closed", "--by", "alice")  # mails the requester
     assert "SET primary" in ok("oncall")
-    assert "Cycle 0" in ok("report")
+    assert "the current cycle is 5" in ok("report")  # 521w cycles from 1970-01-01
     ok("escalate", "--once")
     ok("remind", "--once")
     assert "Released" in ok("ticket", "list")
