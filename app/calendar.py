@@ -233,6 +233,23 @@ class BusinessCalendar:
             return timedelta(hours=duration.amount)
         return duration.amount * self.day_length
 
+    def check_fits(self, duration: Duration) -> Duration:
+        """`duration`, or ValueError when it is more working time than five years of this calendar.
+
+        Adding working time searches ten years of days (`_SEARCH_LIMIT`); five years of
+        working days, less the team's own days off, leaves the other five for public holidays,
+        so every duration the config check accepts can be added.
+        """
+        if not duration.working:
+            return duration
+        weeks = 5 * 52
+        days = max(len(self.working_days) * weeks - len(self.extra_dates), 0)
+        if self.working_length(duration) > days * self.day_length:
+            most = days if duration.unit == "days" else int(days * self.day_length.total_seconds() // 3600)
+            raise ValueError(f"{duration} is more than five years of this calendar's working time "
+                             f"(at most {most} working {duration.unit})")
+        return duration
+
     def add_working(self, instant: datetime, duration: Duration) -> datetime:
         """`instant` plus a duration: working durations count working time only.
 

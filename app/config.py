@@ -30,6 +30,7 @@ TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrid
                   "sla", "triage", "notify", "report", "keys")
 
 DEFAULT_CONFIG = "config.yaml"
+MAX_WIP_LIMIT = 10_000
 KINDS = ("incident", "escalation", "bug", "question", "feature")
 
 
@@ -121,7 +122,8 @@ def load_config(path: str | Path | None = None, *, defer_checks: bool = False) -
     sections = {name: sub for name in TOP_LEVEL_KEYS if name in root
                 and (sub := _maybe_section(root, name)) is not None}
     sla = parse_sla(root.section("sla"), board.tz, deferred)
-    report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None)
+    report = parse_report(root.section("report"), kinds=KINDS, has_calendar=sla is not None,
+                          fits=sla.calendar.check_fits)
     triage = parse_triage_config(root.section("triage"))
     notify = parse_notify(root.section("notify"))
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
@@ -222,8 +224,8 @@ def _parse_workflow(section: Section) -> Workflow:
                 sub.require(reason, str)
             status = {reason: str(status[reason]) for reason in HOLD_REASONS}
         limit = item.get("wip_limit", int)
-        if limit is not None and limit < 1:
-            raise item.fail("wip_limit", "a WIP limit is a whole number of at least 1")
+        if limit is not None and not 1 <= limit <= MAX_WIP_LIMIT:
+            raise item.fail("wip_limit", f"a WIP limit is a whole number of at least 1 and at most {MAX_WIP_LIMIT}")
         columns.append(Column(key=key, title=item.get("title", str, key), support_status=status, wip_limit=limit,
                               collapsed=bool(item.get("collapsed", bool, False))))
     if len(columns) < 2:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.durations import Duration, parse_duration
+from app.durations import Duration, check_year, parse_duration
 from app.yamlnodes import Section
 
 WORK_TYPES = ("support", "project", "adhoc")
@@ -149,7 +149,8 @@ def current_cycle(settings: ReportSettings, instant: dt.datetime, timezone: str 
 
 
 def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFAULT_WORK_TYPES),
-                 has_calendar: bool = False) -> ReportSettings:
+                 has_calendar: bool = False, fits: Callable[[Duration], Duration] | None = None
+                 ) -> ReportSettings:
     """Read the `report:` section; absent keys take the defaults.
 
     `has_calendar` says whether the file defines a business calendar: without
@@ -183,7 +184,7 @@ def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFA
             raise ValueError("stale_after must be longer than zero")
         if duration.working and not has_calendar:
             raise ValueError(f"{duration} needs the business calendar (sla:); use days such as 7d")
-        return duration
+        return fits(duration) if fits else duration
 
     work_types = dict(DEFAULT_WORK_TYPES)
     mapping = section.section("work_types")
@@ -196,7 +197,7 @@ def parse_report(section: Section | None, *, kinds: tuple[str, ...] = tuple(DEFA
 
     return ReportSettings(
         cycle=section.get("cycle", default=DEFAULT_CYCLE, convert=cycle),
-        start=section.get("start", default=DEFAULT_START, convert=start),
+        start=section.get("start", default=DEFAULT_START, convert=lambda value: check_year(start(value))),
         stale_after=section.get("stale_after", default=None, convert=stale),
         work_types=work_types,
     )

@@ -79,7 +79,9 @@ class RetrySettings(msgspec.Struct, frozen=True):
 
     def delay(self, attempts: int) -> dt.timedelta:
         """How long to wait after the `attempts`-th failed try (1, 2, 4, … times `backoff`)."""
-        return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_delay)
+        # In float seconds: a timedelta doubled a thousand times would overflow.
+        seconds = self.backoff.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 1000)
+        return self.max_delay if seconds >= self.max_delay.total_seconds() else dt.timedelta(seconds=seconds)
 
 
 class NotifyConfig(msgspec.Struct, frozen=True):
@@ -146,8 +148,8 @@ def _parse_smtp(section: Section | None) -> SmtpSettings:
     if password_env and not user:
         raise section.fail("password_env", "password_env needs a user")
     timeout = section.get("timeout", (int, float), 30)
-    if timeout <= 0:
-        raise section.fail("timeout", "a timeout is a positive number of seconds")
+    if not 0 < timeout <= 300:
+        raise section.fail("timeout", "a timeout is a number of seconds between 0 and 300")
     return SmtpSettings(host=section.get("host", str, "localhost"), port=port, sender=sender, sender_name=name,
                         reply_to=reply_to, starttls=starttls, ssl=ssl, user=user, password_env=password_env,
                         timeout=float(timeout))
@@ -193,8 +195,8 @@ def _parse_retry(section: Section | None) -> RetrySettings:
     section.only("max_attempts", "backoff", "max_delay")
     default = RetrySettings()  # a struct's class attributes are its slots, not the defaults
     attempts = section.get("max_attempts", int, default.max_attempts)
-    if attempts < 1:
-        raise section.fail("max_attempts", "at least 1")
+    if not 1 <= attempts <= 1000:
+        raise section.fail("max_attempts", "at least 1 and at most 1000")
 
     def wall(text: object) -> dt.timedelta:
         value = parse_duration(text, allow_working=False, units="mhd").as_timedelta()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.durations import Duration, parse_duration
+from app.durations import Duration, check_year, parse_duration
 from app.escalation import EscalationStep
 from app.rotation import ORDERS, WEEKDAYS, Override, Rotation, wall_clock
 from app.yamlnodes import ConfigError, LineList, Section
@@ -43,7 +43,8 @@ def parse_oncall(config: "Config") -> OnCall:
     rotations = _parse_rotations(config.sections.get("rotations"), handles, tz)
     by_name = {r.name: r for r in rotations}
     overrides = _parse_overrides(config.sections.get("overrides"), by_name, handles, tz)
-    escalation = _parse_escalation(config.sections.get("escalation"), by_name)
+    escalation = _parse_escalation(config.sections.get("escalation"), by_name,
+                                   config.sla.calendar.check_fits if config.sla else lambda d: d)
     return OnCall(rotations=rotations, overrides=overrides, escalation=escalation)
 
 
@@ -108,7 +109,7 @@ def _parse_rotations(section: Section | None, handles: set[str], tz: str) -> tup
             raise item.fail("order", f"expected one of {', '.join(ORDERS)}, got {order!r}")
         shift = item.require("shift", (str, int), convert=_shift)
         weekday, at = item.require("handoff", str, convert=_handoff)
-        start = item.require("start", convert=_start_date)
+        start = item.require("start", convert=lambda value: check_year(_start_date(value)))
         seats = item.get("seats", int, 1)
         if not 1 <= seats <= len(members):
             raise item.fail("seats", f"seats must be between 1 and the number of members ({len(members)}), got {seats}")
@@ -155,6 +156,7 @@ def _instant(tz: str) -> Any:
                 raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}") from None
         else:
             raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}")
+        check_year(moment)
         if moment.tzinfo is None:
             return wall_clock(moment.date(), moment.time(), zone)
         return moment
@@ -206,7 +208,8 @@ def _same_seat(rotation: Rotation, a: Override, b: Override) -> bool:
     return rotation.seats == 1 or a.replaces == b.replaces
 
 
-def _parse_escalation(section: Section | None, rotations: dict[str, Rotation]) -> tuple[EscalationStep, ...]:
+def _parse_escalation(section: Section | None, rotations: dict[str, Rotation],
+                      fits: Callable[[Duration], Duration]) -> tuple[EscalationStep, ...]:
     section = _list_section(section, "escalation")
     if section is None:
         return ()
@@ -219,6 +222,6 @@ def _parse_escalation(section: Section | None, rotations: dict[str, Rotation]) -
         if name not in rotations:
             raise item.fail("rotation", f"unknown rotation {name!r} (rotations: {', '.join(rotations) or 'none'})")
         # Working time is accepted here; the escalation clock asks the business calendar.
-        after = item.require("after", (str, int), convert=parse_duration)
+        after = item.require("after", (str, int), convert=lambda value: fits(parse_duration(value)))
         steps.append(EscalationStep(index=index, rotation=name, after=after))
     return tuple(steps)

@@ -17,7 +17,7 @@ from app.config import Config, load_config, resolve_config_path
 from app.service import Refused, Service
 from app.yamlnodes import ConfigError
 from data.board_queries import start_counting
-from data.db import DatabaseError, open_database
+from data.db import DatabaseError, open_database, storage_problem
 from widgets.safe_text import shown
 
 
@@ -118,6 +118,9 @@ def run_guarded(command: Callable[[], object]) -> None:
     except Exception as exc:  # the last line of defence: no traceback reaches a user
         if os.environ.get("TRIAGEBOARD_DEBUG"):
             raise
+        problem = storage_problem(exc)  # a write outside the write path (the outbox's claims)
+        if problem is not None:
+            refuse(f"{problem}: {str(exc).strip() or type(exc).__name__}", 1)
         refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
 
 

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import msgspec
+from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import IntegrityError, InterfaceError, OperationalError, fn
 
 from app import assignment, outbox, triage
@@ -29,7 +30,7 @@ from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, suppo
 from data import triage as triage_queries
 from data import outbox as outbox_data
 from data import live
-from data.db import is_sqlite
+from data.db import is_sqlite, storage_problem
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 from data.sla_inputs import CHUNK, REMINDER, REPLIED, SlaRow, reminder_keys
 from data.statements import Prepared
@@ -208,9 +209,14 @@ class Service:
                 if _disconnected(exc):
                     raise DatabaseUnavailable(f"lost the connection to the database: {_first_line(exc)}") from None
                 attempts += 1
-                if not isinstance(exc, OperationalError) or not _retryable(exc) or attempts > 50:
-                    raise
-                time.sleep(min(0.01 * attempts, 0.2))
+                if isinstance(exc, OperationalError) and _retryable(exc) and attempts <= 50:
+                    time.sleep(min(0.01 * attempts, 0.2))
+                    continue
+                _refuse_storage(exc)
+                raise
+            except PeeweeDatabaseError as exc:  # PostgreSQL's read-only transaction is an InternalError
+                _refuse_storage(exc)
+                raise
         for ticket in _touched(result):
             for callback in self.after_commit:
                 callback(ticket)
@@ -1311,6 +1317,13 @@ def _reply_detail(reply: Reply) -> dict[str, Any]:
     return {"from": reply.sender or reply.sender_name or "unknown sender", "name": reply.sender_name,
             "subject": reply.subject, "message_id": reply.message_id, "body": reply.text,
             "automatic": reply.automatic}
+
+
+def _refuse_storage(exc: BaseException) -> None:
+    """A full disk or a read-only database: a one-line refusal saying so (nothing was saved)."""
+    problem = storage_problem(exc)
+    if problem is not None:
+        raise Refused(f"not saved: {problem}") from None
 
 
 _RETRYABLE = ("locked", "busy", "deadlock detected", "could not serialize")

@@ -77,6 +77,10 @@ def parse_sla(section: Section | None, tz: ZoneInfo, deferred: list[Callable[[],
     calendar = BusinessCalendar(tz, working_days=days, hours=hours, country=country,
                                 subdivision=subdivision, extra_dates=dates)
     builtin = Targets()
+
+    def _target(value: object) -> Duration:
+        return calendar.check_fits(_any_target(value))
+
     defaults = Targets(first_response=section.get("first_response", (str, int), builtin.first_response,
                                                   convert=_target),
                        update_every=section.get("update_every", (str, int), builtin.update_every,
@@ -146,7 +150,7 @@ def _parse_holidays(section: Section | None, deferred: list[Callable[[], None]] 
     return country, subdivision, frozenset(dates)
 
 
-def _target(value: object) -> Duration:
+def _any_target(value: object) -> Duration:
     duration = parse_duration(value)
     if duration.amount <= 0:
         raise ValueError("a response target must be longer than zero")

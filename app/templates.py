@@ -13,6 +13,7 @@ A body line whose placeholders all render empty is left out, so
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Mapping
 
@@ -90,6 +91,10 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
 
 KINDS = tuple(DEFAULT_TEMPLATES)
 
+MAX_WIDTH = 1000
+"""The largest width or precision a placeholder may ask for (`{title:>40}`): `{title:>300000000}`
+would build a 300 MB mail on every move."""
+
 
 class Templates(msgspec.Struct, frozen=True):
     """The templates in force: the defaults with the configured ones laid over them."""
@@ -131,7 +136,7 @@ def check_template(text: str, allowed: frozenset[str]) -> None:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
         raise ValueError(f"not a valid template ({exc}); write a literal brace as {{{{ or }}}}") from None
-    for _, name, spec, _ in parsed:
+    for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if name not in allowed:
@@ -139,6 +144,16 @@ def check_template(text: str, allowed: frozenset[str]) -> None:
             raise ValueError(f"unknown placeholder {shown} (use: {', '.join(sorted(allowed))})")
         if spec and "{" in spec:
             raise ValueError(f"placeholder {{{name}}} has a nested field in its format")
+        if conversion not in (None, "s", "r", "a"):
+            raise ValueError(f"placeholder {{{name}!{conversion}}}: unknown conversion (use !s, !r or !a, or none)")
+        if any(len(digits) > 6 or int(digits) > MAX_WIDTH for digits in re.findall(r"\d+", spec or "")):
+            raise ValueError(f"placeholder {{{name}:{spec}}}: a width or precision is at most {MAX_WIDTH}")
+    # Every value is text when a message is made: render once with sample text, so a format that
+    # cannot apply to text (`{title:d}`) is refused here, not in every move that mails the requester.
+    try:
+        text.format_map(dict.fromkeys(allowed, "sample"))
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"the template cannot be rendered: {exc}") from None
 
 
 def parse_templates(section: Section | None) -> Templates:

@@ -69,6 +69,15 @@ def parse_yaml(path: Path, text: str) -> LineDict:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise ConfigError(path, line, "", f"not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character such as NUL: the reader knows only its offset in the text.
+        position = min(max(exc.position, 0), len(text))
+        line = text.count("\n", 0, position) + 1
+        found = repr(text[position]) if position < len(text) else "a character"
+        raise ConfigError(path, line, "", f"not valid YAML: {found} is a control character, "
+                                          "not allowed in the file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, None, "", f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
     if data is None:

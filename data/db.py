@@ -10,6 +10,7 @@ upgraded by the numbered scripts in `data/migrations/` through
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,14 +37,46 @@ class DatabaseError(Exception):
     """The database cannot be opened or upgraded; the message is for the user."""
 
 
+DISK_FULL = "disk full"
+READ_ONLY = "database is read-only"
+_PROBLEMS = (
+    (DISK_FULL, ("database or disk is full", "no space left on device", "could not extend file", "disk full")),
+    (READ_ONLY, ("readonly database", "read-only transaction", "read-only file system", "readonly directory")),
+)
+
+
+def storage_problem(exc: BaseException | None) -> str | None:
+    """`DISK_FULL` or `READ_ONLY` when `exc`, or the error it interrupted, says so; else None.
+
+    SQLite rolls a transaction back itself when the disk fills, so the
+    rollback that follows fails with "cannot rollback - no transaction is
+    active": the cause is the error that one interrupted (`__context__`).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).lower()
+        for problem, markers in _PROBLEMS:
+            if any(marker in text for marker in markers):
+                return problem
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Connect, bind the models and apply pending migrations."""
+    read_only = False
     try:
-        if url.startswith("sqlite:///") and "?" not in url:
+        if url.startswith("sqlite:///") and ("?" not in url or url.endswith("?mode=ro")):
             path = url.removeprefix("sqlite:///")
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS)
+            if path.endswith("?mode=ro"):
+                path, read_only = path.removesuffix("?mode=ro"), True
+            if read_only:
+                db = _read_only_sqlite(path)
+            else:
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                db = SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS)
         elif url.startswith("sqlite:"):  # parameters, or another spelling: the library reads those
             from playhouse.db_url import connect
 
@@ -54,21 +87,68 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
             db = _reconnecting_postgresql()(**parse(url))
         else:
             raise DatabaseError(f"unsupported database URL {url!r} (use sqlite:///FILE or postgresql://…)")
-        _connect(db)
+        try:
+            _connect(db)
+        except OperationalError as exc:
+            # A read-only file or directory: SQLite cannot switch to WAL or make its -shm file.
+            # The commands that only read still work on a read-only connection.
+            if not is_sqlite(db) or read_only or not _cannot_write(db.database, exc):
+                raise
+            db, read_only = _read_only_sqlite(db.database), True
     except DatabaseError:
         raise
     except Exception as exc:  # driver errors vary by backend; the user needs the reason only
         raise DatabaseError(f"cannot open database {url}: {str(exc).strip()}") from None
     database_proxy.initialize(db)
     if migrate and not schema_is_current(db):
+        if read_only:
+            raise DatabaseError(f"cannot upgrade database {url}: {READ_ONLY}")
         from playhouse.migrations import Runner  # 8 ms of imports that a current database never needs
 
         try:
             with _migration_lock(db):
                 Runner(db, str(MIGRATIONS)).up()  # reads the applied list again, inside the lock
         except OperationalError as exc:
-            raise DatabaseError(f"cannot upgrade database {url}: {exc}") from None
+            problem = storage_problem(exc)
+            raise DatabaseError(f"cannot upgrade database {url}: {problem or exc}") from None
     return db
+
+
+_READ_PRAGMAS = {name: value for name, value in SQLITE_PRAGMAS.items() if name not in ("journal_mode", "synchronous")}
+
+
+def _cannot_write(path: str, exc: OperationalError) -> bool:
+    """Whether opening `path` failed because its file or directory cannot be written."""
+    if not path or path == ":memory:" or not Path(path).is_file():
+        return False
+    directory = Path(path).parent
+    return storage_problem(exc) == READ_ONLY or "unable to open" in str(exc) and (
+        not os.access(path, os.W_OK) or not os.access(directory, os.W_OK) or _read_only_mount(directory))
+
+
+def _read_only_mount(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _read_only_sqlite(path: str) -> SqliteDatabase:
+    """A read-only connection to the file at `path`: `mode=ro`, or `immutable=1` when even
+    the WAL index cannot be made beside it (a read-only directory: nobody can change the file)."""
+    absolute = Path(path).resolve()
+    for parameter in ("mode=ro", "immutable=1"):
+        db = SqliteDatabase(f"file:{absolute}?{parameter}", uri=True, pragmas=_READ_PRAGMAS)
+        try:
+            db.connect()
+            db.execute_sql("SELECT count(*) FROM sqlite_master")
+            return db
+        except OperationalError:
+            if not db.is_closed():
+                db.close()
+            if parameter == "immutable=1":
+                raise
+    raise AssertionError("unreachable")
 
 
 MIGRATION_LOCK = 0x7472696167  # "triag": the advisory lock key every triageboard process upgrading takes
@@ -155,4 +235,4 @@ def is_sqlite(db: Database) -> bool:
     return isinstance(db, SqliteDatabase)
 
 
-__all__ = ["DatabaseError", "MODELS", "open_database", "is_sqlite", "schema_is_current"]
+__all__ = ["DISK_FULL", "READ_ONLY", "DatabaseError", "MODELS", "storage_problem", "open_database", "is_sqlite", "schema_is_current"]

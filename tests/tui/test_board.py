@@ -673,3 +673,30 @@ async def test_a_filtered_column_shows_its_cards_in_view_and_its_whole_wip_count
         await pilot.press("slash", "ctrl+a", "ctrl+k", "enter")  # the filter cleared: one count again
         await settle(pilot)
         assert str(board.column("in_progress").border_title) == "In Progress 5/5"
+
+
+async def test_a_read_only_database_is_one_toast_and_the_board_stays_usable(config, db, db_url, db_backend, seed):
+    """Issue 22.6: the board on a read-only database shows its cards; a move says so in one line."""
+    from app.tui import TriageApp
+    from tests.tui.conftest import NOW
+
+    ticket = seed("Read me")
+    if db_backend == "postgres":
+        # As a read-only role would: every transaction of the board's connections is read-only.
+        assert "options=" in db_url  # the test's schema is given as options too: add to them
+        read_only_url = db_url.replace("options=", "options=-cdefault_transaction_read_only%3Don%20", 1)
+    else:
+        read_only_url = db_url + "?mode=ro"
+    db.close()
+    app = TriageApp(config, read_only_url, user="alice", clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert lines(pilot.app, "todo")[0].startswith(f"{ticket.key} P2 ")
+        await pilot.press("L")
+        await settle(pilot)
+        [toast] = toasts(pilot.app)
+        assert "not saved: database is read-only" in toast and "\n" not in toast
+        await pilot.press("j", "k")  # still answering keys
+        assert pilot.app.board.current_card.key == ticket.key
+        assert lines(pilot.app, "todo")[0].startswith(f"{ticket.key} P2 ")
+    assert state_of(ticket) == "todo"
