@@ -122,3 +122,31 @@ def test_the_demo_moved_to_postgres_shows_every_ticket_the_same(tmp_path, pg_url
     before, after = shown(sqlite_url), shown(pg_url)
     assert list(after) == list(before) and len(before) == 30
     assert [key for key in before if before[key] != after[key]] == []
+
+
+HOSTILE = ["clear\x1b[2Jscreen", "osc\x1b]0;pwned\x07title", "link \x1b]8;;http://evil.example\x1b\\here\x1b]8;;\x1b\\",
+           "rtl \u202eabc", "c1 \x9b2J and DEL \x7f", "[bold]x[/]"]
+
+
+def test_a_board_holding_hostile_text_moves_to_postgres_unchanged(sqlite_url, pg_url, tmp_path):
+    """Issue 21: the SQLite -> PostgreSQL migration of a board holding terminal controls, bidi overrides and
+    markup succeeds, and every character comes through as it was stored (it is only shown escaped)."""
+    open_database(sqlite_url)
+    solo = Service(load_config(CONFIG))
+    for title in HOSTILE:
+        solo.create(title=title, description=f"about {title}\nsecond line", requester_email="r@example.org",
+                    by="alice", **TRIAGED)
+    solo.move("SET-1", "ready", by="alice", reason="why \x1b]0;x\x07")
+    database_proxy.obj.close()
+
+    exported = tmp_path / "board.json"
+    assert cli(sqlite_url, "export", "--output", str(exported)).returncode == 0
+    done = cli(pg_url, "import", str(exported))
+    assert done.returncode == 0, done.stderr
+    again = cli(pg_url, "export")
+    assert again.returncode == 0, again.stderr
+    after = json.loads(again.stdout)
+    assert [t["title"] for t in after["tickets"]] == HOSTILE
+    assert comparable(after) == comparable(json.loads(exported.read_text()))
+    listed = cli(pg_url, "ticket", "list")
+    assert listed.returncode == 0 and "\x1b" not in listed.stdout and "\u202e" not in listed.stdout
