@@ -20,6 +20,7 @@ from typing import Callable
 import click
 from peewee import InterfaceError, OperationalError
 
+from data.db import drop_connection
 from data.models import database_proxy
 
 TRANSIENT = (OperationalError, InterfaceError)
@@ -59,16 +60,6 @@ def run_rounds(name: str, round_: Callable[[], float], *, stop: threading.Event 
 
 
 def reconnect() -> None:
-    """Drop this thread's connection, whatever state it is in; the next query opens a fresh one."""
-    db = database_proxy.obj
-    if db is None:
-        return
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001 (a broken connection may fail to close; it is abandoned all the same)
-        try:
-            if db._state.conn is not None:  # noqa: SLF001 (peewee keeps no public 'forget this connection')
-                db._state.conn.close()
-        except Exception:  # noqa: BLE001
-            pass
-        db._state.reset()  # noqa: SLF001
+    """Drop this thread's connection; the next round's first query opens a fresh one."""
+    if database_proxy.obj is not None:
+        drop_connection(database_proxy.obj)

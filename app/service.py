@@ -30,7 +30,7 @@ from app.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, suppo
 from data import triage as triage_queries
 from data import outbox as outbox_data
 from data import live
-from data.db import is_sqlite, storage_problem
+from data.db import drop_connection, is_sqlite, storage_problem
 from data.models import History, Notification, Ticket, database_proxy, utcnow
 from data.sla_inputs import CHUNK, REMINDER, REPLIED, SlaRow, reminder_keys
 from data.statements import Prepared
@@ -1341,10 +1341,7 @@ def _disconnected(exc: Exception) -> bool:
 
 def _reconnect(db) -> None:
     """Open a fresh connection for this thread; a server still away is `DatabaseUnavailable`."""
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001 - the old connection is dead already; closing it may complain
-        pass
+    drop_connection(db)
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:  # noqa: BLE001 - driver errors vary; the user needs the reason only

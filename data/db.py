@@ -200,6 +200,24 @@ def _connect(db: Database) -> None:
             time.sleep(0.05 + 0.01 * attempt)
 
 
+def drop_connection(db: Database) -> None:
+    """Forget this thread's connection, whatever state it is in; the next query opens a fresh one.
+
+    A connection the server dropped may fail even to close, and peewee would
+    then keep it as open (`connect(reuse_if_open=True)` would hand it back),
+    so its state is reset by hand.
+    """
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001 (a broken connection may fail to close; it is abandoned all the same)
+        try:
+            if db._state.conn is not None:  # noqa: SLF001 (peewee keeps no public 'forget this connection')
+                db._state.conn.close()
+        except Exception:  # noqa: BLE001
+            pass
+        db._state.reset()  # noqa: SLF001
+
+
 def _reconnecting_postgresql() -> type[Database]:
     """PostgreSQL that reconnects once when the server dropped the session, for statements outside a transaction.
 
