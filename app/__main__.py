@@ -1,3 +1,3 @@
-from app.launch import main
+from app.cli.launch import main
 
 main()

@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import load_config  # noqa: E402
-from app.tui import TriageApp  # noqa: E402
+from app.config.settings import load_config  # noqa: E402
+from app.tui.app import TriageApp  # noqa: E402
 from widgets.column import Column  # noqa: E402
 from widgets.status_line import StatusLine  # noqa: E402
 
@@ -98,8 +98,8 @@ async def _painted(screen) -> None:
 
 
 async def run(db_url: str, moves: int) -> tuple[list[float], list[float], list[float]]:
-    # As `triageboard` runs (app.launch.main): the collector is off until the board's first paint, which
-    # then freezes what start-up made and turns it back on (app.launch.started), so later collections
+    # As `triageboard` runs (app.cli.launch.main): the collector is off until the board's first paint, which
+    # then freezes what start-up made and turns it back on (app.cli.launch.started), so later collections
     # never walk the board's modules, styles and first pages; without this the moves would be timed
     # with a collector the real process does not have.
     gc.disable()

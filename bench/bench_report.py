@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.config import load_config  # noqa: E402
-from app.cycles import cycle_number, cycle_period  # noqa: E402
-from app.metrics import compute_report  # noqa: E402
+from app.config.settings import load_config  # noqa: E402
+from app.reports.cycles import cycle_number, cycle_period  # noqa: E402
+from app.reports.metrics import compute_report  # noqa: E402
 from data import History, Ticket, open_database  # noqa: E402
 from data.reporting import fetch_period  # noqa: E402
 

@@ -8,7 +8,7 @@ whole app has been written to the terminal driver (`App._display`): for the
 board, a frame with its columns, its status line and its line of keys (a
 first frame still waiting for one of them would flatter the figure; Textual's
 `Footer`, for one, fills in a frame later). The board child starts the way a
-user does (`triageboard --db URL`, through `app.launch.main`: the command
+user does (`triageboard --db URL`, through `app.cli.launch.main`: the command
 line, the config, the database, then the board). The child prints its time
 since process start (from /proc, so interpreter start-up and imports count);
 the parent reads the child's peak RSS from `os.wait4`. Both apps are
@@ -73,7 +73,7 @@ def child(kind: str, db_url: str) -> None:
         # The real entry point: `triageboard --config config.yaml --db URL`, as a user starts it,
         # headless at the empty app's size.
         sys.path.insert(0, str(ROOT))
-        from app.launch import main  # the `triageboard` console script
+        from app.cli.launch import main  # the `triageboard` console script
 
         main(["--config", str(ROOT / "config.yaml"), "--db", db_url])
         return

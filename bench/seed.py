@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import load_config  # noqa: E402
-from app.ordering import BUG_CLASSES, sort_key  # noqa: E402
-from app.workflow import support_status  # noqa: E402
+from app.config.settings import load_config  # noqa: E402
+from app.board.ordering import BUG_CLASSES, sort_key  # noqa: E402
+from app.board.workflow import support_status  # noqa: E402
 from data.db import open_database  # noqa: E402
 from data.models import Ticket  # noqa: E402
 

@@ -75,7 +75,7 @@ class Ticket(BaseModel):
     hold_reason = CharField(null=True)
     solved = BooleanField(default=False)
     rank = FloatField()
-    sort_key = IntegerField()  # priority of work, then priority: see app.ordering
+    sort_key = IntegerField()  # priority of work, then priority: see app.board.ordering
     state_entered = DateTimeField()
 
     # Acknowledgement and the response clocks.

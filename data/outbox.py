@@ -20,7 +20,7 @@ from data.models import Notification, Ticket, database_proxy
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 WEBHOOK = "webhook"
-"""The recipient of a row for the chat webhook rather than a mailbox (`app.outbox.WEBHOOK`)."""
+"""The recipient of a row for the chat webhook rather than a mailbox (`app.notify.drafts.WEBHOOK`)."""
 
 
 def due(now: dt.datetime, limit: int = 100, *, webhook: bool | None = None) -> list[Notification]:

@@ -28,7 +28,7 @@ MOVE_KINDS = ("create", "move")
 
 
 class Transition(msgspec.Struct, frozen=True):
-    """One move: the shape `app.metrics` reads (at, to_state, from_state)."""
+    """One move: the shape `app.reports.metrics` reads (at, to_state, from_state)."""
 
     at: dt.datetime
     to_state: str
@@ -36,7 +36,7 @@ class Transition(msgspec.Struct, frozen=True):
 
 
 class TicketHistory(msgspec.Struct, frozen=True):
-    """One ticket and its moves before the period's end: the shape `app.metrics` reads."""
+    """One ticket and its moves before the period's end: the shape `app.reports.metrics` reads."""
 
     key: str
     created: dt.datetime

@@ -1,6 +1,6 @@
 """What the response targets need from the database, for many tickets at once.
 
-The SLA rules (`app.sla`) work on plain values: a ticket's creation, its
+The SLA rules (`app.sla.targets`) work on plain values: a ticket's creation, its
 priority, its moves and the instants of its messages to the requester. This
 module reads exactly those, a fixed number of queries per batch of tickets
 however many tickets the batch holds: one for the tickets, one for their
@@ -10,7 +10,7 @@ open ticket in chunks of `CHUNK` ids.
 
 Like the rest of `data/`, this knows no rule: it does not know which column
 is Closed (the caller passes the states to leave out) nor how a move pauses a
-clock (`app.sla.clock_periods` decides that). Instants are naive UTC, as
+clock (`app.sla.targets.clock_periods` decides that). Instants are naive UTC, as
 stored.
 """
 

@@ -27,7 +27,7 @@ def column_order(mode: str = "work") -> tuple:
 def triage_incomplete():
     """Tickets with triage to do, in any column.
 
-    Mirrors `app.triage.missing` (a test keeps them in step): not judged
+    Mirrors `app.triage.rules.missing` (a test keeps them in step): not judged
     actionable, no priority, or the requester not acknowledged.
     """
     return ((Ticket.actionable.is_null()) | (Ticket.actionable != "yes")

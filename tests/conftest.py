@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The parse cache of config files (app.parse_cache) in a directory of this run, not the user's ~/.cache;
+    """The parse cache of config files (app.config.parse_cache) in a directory of this run, not the user's ~/.cache;
     the `triageboard` subprocesses inherit it."""
     import tempfile
 
@@ -218,7 +218,7 @@ def db(db_url: str):
 @pytest.fixture
 def config():
     """The repository's own config.yaml (the complete, commented example)."""
-    from app.config import load_config
+    from app.config.settings import load_config
 
     return load_config(ROOT / "config.yaml")
 

@@ -1,6 +1,6 @@
 """The triage panel: the selected ticket's answers, what is missing, and the key that edits each.
 
-Attributes down: the board screen computes the rows (`app.triage.panel_rows`,
+Attributes down: the board screen computes the rows (`app.triage.rules.panel_rows`,
 pure rules) and what blocks the move to Ready, and sets `view`; the panel
 only paints them. It has a fixed width and paints with `render()`, so a new
 view repaints the panel alone, never the layout (the board repaints it on
@@ -21,7 +21,7 @@ from widgets.safe_text import shown
 
 
 class Row(Protocol):
-    """What the panel reads from a row (app.triage.PanelRow has these)."""
+    """What the panel reads from a row (app.triage.rules.PanelRow has these)."""
 
     question: str
     answer: str

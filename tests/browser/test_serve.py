@@ -82,8 +82,8 @@ def board_db(tmp_path_factory) -> Iterator[tuple[str, str]]:
     textual-serve gives its own board process, as it does for people.
     """
     tmp_path = tmp_path_factory.mktemp("served")
-    from app.config import load_config
-    from app.service import Service
+    from app.config.settings import load_config
+    from app.service.core import Service
     from data.db import open_database
     from data.models import Ticket
 

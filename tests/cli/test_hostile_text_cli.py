@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.templates import DEFAULTS
+from app.notify.templates import DEFAULTS
 
 HOSTILE = "clear\x1b[2Jscreen osc\x1b]0;pwned\x07t \x1b]8;;http://evil\x1b\\link\u202eRTL\x9b"
 RAW = ("\x1b", "\x07", "\u202e", "\x9b")

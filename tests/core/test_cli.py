@@ -45,7 +45,7 @@ def test_bad_usage_and_bad_config_exit_2(run_cli, tmp_path):
 
 
 def test_opening_the_board_with_a_bad_config_or_database_exits_2_with_one_line(run_cli, tmp_path):
-    """No command: the board opens without click (app.launch), and fails exactly as a command does."""
+    """No command: the board opens without click (app.cli.launch), and fails exactly as a command does."""
     broken = tmp_path / "broken.yaml"
     broken.write_text("board:\n  key: SET\n  colour: red\n")
     result = run_cli(config=broken)

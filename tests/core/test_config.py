@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from app.config import load_config
-from app.yamlnodes import ConfigError
+from app.config.settings import load_config
+from app.config.yamlnodes import ConfigError
 
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
         load_config(tmp_path / "absent.yaml")
 
 
-# -- the parse cache (app.parse_cache) ------------------------------------------
+# -- the parse cache (app.config.parse_cache) ------------------------------------------
 
 def load_in_a_new_process(path, cache) -> str:
     """Load `path` in a fresh interpreter: 'KEY yaml' or 'KEY -' (whether PyYAML was imported), or the error."""
@@ -85,7 +85,7 @@ def load_in_a_new_process(path, cache) -> str:
     import subprocess
     import sys
 
-    code = ("import sys\nfrom app.config import load_config\nfrom app.yamlnodes import ConfigError\n"
+    code = ("import sys\nfrom app.config.settings import load_config\nfrom app.config.yamlnodes import ConfigError\n"
             f"try:\n    c = load_config({str(path)!r})\nexcept ConfigError as e:\n    print(e)\n"
             "else:\n    print(c.board.key, 'yaml' if 'yaml' in sys.modules else '-')")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGEBOARD_CACHE": str(cache)}
@@ -129,7 +129,7 @@ def test_a_planted_pickle_in_the_cache_never_runs(tmp_path):
     import os
     import pickle
 
-    from app import parse_cache
+    from app.config import parse_cache
 
     cache = tmp_path / "cache"
     path = write(tmp_path, "board: {key: ABC, timezone: UTC}\n" + GOOD_TAIL)
@@ -168,8 +168,8 @@ def test_a_cache_directory_others_can_write_is_not_used(tmp_path):
 def test_the_cache_keeps_lines_dates_and_big_numbers(tmp_path):
     from datetime import date
 
-    from app import parse_cache
-    from app.yaml_loader import parse_yaml
+    from app.config import parse_cache
+    from app.config.yaml_loader import parse_yaml
 
     text = "a:\n  - 1\n  - {x: 2026-01-02, y: 2026-01-02T03:04:05Z, big: 99999999999999999999, on: 1.5}\n"
     data = parse_yaml(tmp_path / "c.yaml", text)

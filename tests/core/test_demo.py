@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
-from app.demo import seed
-from app.sla_board import card_sla
-from app.sla_source import open_statuses
-from app.stale import is_stale, stale_rule
+from app.board.demo import seed
+from app.sla.labels import card_sla
+from app.sla.source import open_statuses
+from app.board.stale import is_stale, stale_rule
 from data.models import History, Ticket
 
 DAYS = {"a Tuesday afternoon": dt.datetime(2026, 11, 3, 14, 0),  # naive UTC, as the service keeps instants

@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
-from app import cli_serve
-from app.cli import cli
+from app.cli import serve as cli_serve
+from app.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -112,7 +112,7 @@ def test_a_nul_character_is_refused_with_its_line_on_every_backend(run_cli, tmp_
 
 
 def test_safe_cell_covers_tab_and_carriage_return():
-    from app.transfer import safe_cell
+    from app.board.transfer import safe_cell
 
     assert [safe_cell(v) for v in ("\tx", "\rx", "a=b", "")] == ["'\tx", "'\rx", "a=b", ""]
 

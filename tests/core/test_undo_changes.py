@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.service import COALESCE_SECONDS, Refused
+from app.service.core import COALESCE_SECONDS, Refused
 from data.models import History, Ticket
 
 

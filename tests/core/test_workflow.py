@@ -2,7 +2,7 @@
 
 import msgspec
 
-from app.workflow import check_move, default_reason, support_status
+from app.board.workflow import check_move, default_reason, support_status
 
 
 def test_status_follows_state_and_hold_reason(config):

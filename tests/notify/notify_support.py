@@ -22,8 +22,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from app.config import load_config
-from app.service import Service
+from app.config.settings import load_config
+from app.service.core import Service
 from data.db import open_database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import msgspec
 import pytest
 
-from app.delivery import Deliverer
-from app.webhook import WebhookRefused, forbidden_address, post_webhook
+from app.notify.delivery import Deliverer
+from app.notify.webhook import WebhookRefused, forbidden_address, post_webhook
 from data import outbox as outbox_data
 from data.models import Notification, utcnow
 
@@ -45,7 +45,7 @@ def test_two_notifiers_on_a_slow_server_send_every_message_exactly_once(tmp_path
     mail_server.delay = 0.05  # 30 messages take 1.5 s, past the 0.5 s lease
     queue_mails(30)
     lease = dt.timedelta(seconds=0.5)
-    monkeypatch.setattr("app.delivery.LEASE", lease)  # the lease as the code before the fix knew it
+    monkeypatch.setattr("app.notify.delivery.LEASE", lease)  # the lease as the code before the fix knew it
     first = threading.Thread(target=lambda: Deliverer(service.config, lease=lease).run_once())
     first.start()
     time.sleep(0.7)  # the second notifier starts after the first one's claims have lapsed

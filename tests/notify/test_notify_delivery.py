@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from app.delivery import Deliverer, build_message, one_line
-from app.service import Service
+from app.notify.delivery import Deliverer, build_message, one_line
+from app.service.core import Service
 from data import outbox as outbox_data
 from data.models import Notification, Ticket
 
@@ -173,7 +173,7 @@ def test_header_injection_in_a_name_or_title_cannot_forge_headers(service: Servi
 
 
 def test_a_forged_recipient_address_is_refused_for_good(service: Service, mail_server: MailServer, clock: Clock):
-    # Refused at the door now (app.addresses); a row written before that check still must not mail.
+    # Refused at the door now (app.notify.addresses); a row written before that check still must not mail.
     ticket = new_ticket(service, requester_email="rita@customer.example")
     Ticket.update(requester_email="rita@customer.example\r\nBcc: evil@attacker.example").where(
         Ticket.id == ticket.id).execute()

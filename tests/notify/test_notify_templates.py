@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app import outbox
-from app.config import load_config
-from app.templates import DEFAULTS
-from app.yamlnodes import ConfigError
+from app.notify import drafts as outbox
+from app.config.settings import load_config
+from app.notify.templates import DEFAULTS
+from app.config.yamlnodes import ConfigError
 
 from notify_support import write_config
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_config
-from app.service import Service
-from app.sla_source import statuses
+from app.config.settings import load_config
+from app.service.core import Service
+from app.sla.source import statuses
 from data.models import Ticket, utcnow
 
 from notify_support import MailServer, make_service, run_cli

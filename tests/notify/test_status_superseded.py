@@ -6,8 +6,8 @@ was undelivered, and the requester got both, to end where they started.
 
 from __future__ import annotations
 
-from app.delivery import Deliverer
-from app.service import Service
+from app.notify.delivery import Deliverer
+from app.service.core import Service
 from data.models import Notification
 
 from notify_support import Clock, MailServer

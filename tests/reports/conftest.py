@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_config
+from app.config.settings import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from report_history import write_import
 
-from app.cli_report import choose_period
+from app.cli.report import choose_period
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from textual.app import App
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from app.screens.reports import ReportsScreen
-from app.service import Service
-from app.transfer import import_file
+from app.tui.screens.reports import ReportsScreen
+from app.service.core import Service
+from app.board.transfer import import_file
 from data.db import open_database
 from tests.tui.screen import settle
 
@@ -107,7 +107,7 @@ async def test_escape_goes_back(host):
 @pytest.fixture
 def board(report_config, report_db, tmp_path):
     """TriageApp on the imported history, plus one card created just now (never stale)."""
-    from app.tui import TriageApp
+    from app.tui.app import TriageApp
 
     database = open_database(report_db)
     service = Service(report_config, clock=lambda: NOW)

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from app.cycles import cycle_period
-from app.reports import gather, report_json
-from app.service import Service
+from app.reports.cycles import cycle_period
+from app.reports.report import gather, report_json
+from app.service.core import Service
 
 
 def test_closed_tickets_met_or_missed_their_first_response(report_config, db):
@@ -28,7 +28,7 @@ def test_closed_tickets_met_or_missed_their_first_response(report_config, db):
 
 def test_the_reports_screen_shows_the_same_compliance_beside_the_charts(report_config, db):
     """The figures panel of `r` says what `triageboard report` says (one met, one missed)."""
-    from app.screens.reports import figures_text
+    from app.tui.screens.reports import figures_text
 
     config = report_config
     now = {"t": dt.datetime(2026, 11, 16, 10, 0)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.stale import is_stale, stale_cutoff, stale_rule
+from app.board.stale import is_stale, stale_cutoff, stale_rule
 
 
 def test_five_working_days_skip_the_weekend(report_config):

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from app.sla_board import card_sla
-from app.sla_source import statuses
+from app.sla.labels import card_sla
+from app.sla.source import statuses
 from data.models import History, Notification
 from data.sla_inputs import iter_open_rows, sla_rows
 

@@ -26,9 +26,9 @@ import traceback
 
 
 def main(url: str, config_path: str, worker: int, moves: int, tickets: int, seed: int, go_file: str) -> None:
-    from app.config import load_config
-    from app.service import Conflict, Refused, Service
-    from app.workflow import HOLD_REASONS
+    from app.config.settings import load_config
+    from app.service.core import Conflict, Refused, Service
+    from app.board.workflow import HOLD_REASONS
     from data.db import open_database
 
     report: dict = {"worker": worker, "accepted": [], "conflicts": 0, "refused": [], "errors": []}
@@ -63,8 +63,8 @@ def main(url: str, config_path: str, worker: int, moves: int, tickets: int, seed
 def wip(url: str, config_path: str, worker: int, rounds: int, target: str, folder: str) -> None:
     from pathlib import Path
 
-    from app.config import load_config
-    from app.service import Refused, Service
+    from app.config.settings import load_config
+    from app.service.core import Refused, Service
     from data.db import open_database
 
     report: dict = {"worker": worker, "rounds": [], "errors": []}

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.config import load_config
-from app.service import Service
+from app.config.settings import load_config
+from app.service.core import Service
 from data.db import open_database
 from data.models import database_proxy
 
@@ -85,10 +85,10 @@ def test_the_demo_moved_to_postgres_shows_every_ticket_the_same(tmp_path, pg_url
     """
     import datetime as dt
 
-    from app.demo import seed
-    from app.serialize import ticket_dict
-    from app.sla_board import sla_json
-    from app.sla_source import statuses
+    from app.board.demo import seed
+    from app.board.serialize import ticket_dict
+    from app.sla.labels import sla_json
+    from app.sla.source import statuses
     from data.models import Notification, Ticket
 
     config = load_config(CONFIG)

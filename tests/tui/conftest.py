@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from app.service import Service
+from app.service.core import Service
 from data.models import Ticket
 
 NOW = dt.datetime(2026, 11, 3, 10, 0)
@@ -37,7 +37,7 @@ def seed(service):
 
 @pytest.fixture
 def make_app(config, db, db_url):
-    from app.tui import TriageApp
+    from app.tui.app import TriageApp
 
     def build(**kwargs):
         kwargs.setdefault("user", "alice")

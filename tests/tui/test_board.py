@@ -7,7 +7,7 @@ import dataclasses
 import msgspec
 from textual.widgets import DataTable, OptionList
 
-from app.screens import CardDetailScreen, HelpScreen, HoldReasonPicker, MovePicker
+from app.tui.screens import CardDetailScreen, HelpScreen, HoldReasonPicker, MovePicker
 from data.models import History, Ticket
 from widgets import Column
 from widgets.status_line import StatusLine
@@ -290,7 +290,7 @@ async def test_wip_limit_refuses_by_default(make_app, seed):
 
 
 async def test_wip_limit_warns_when_configured_to(config, db_url, seed):
-    from app.tui import TriageApp
+    from app.tui.app import TriageApp
 
     warn = dataclasses.replace(config, workflow=msgspec.structs.replace(config.workflow, wip_policy="warn"))
     for n in range(5):
@@ -356,8 +356,8 @@ def config_with_keys(tmp_path, keys: str):
 
 
 async def test_keys_in_config_yaml_remap_a_binding(tmp_path, db_url, seed):
-    from app.config import load_config
-    from app.tui import TriageApp
+    from app.config.settings import load_config
+    from app.tui.app import TriageApp
 
     path, _ = config_with_keys(tmp_path, "  board.move_right: ctrl+l\n")
     ticket = seed("Remapped from the file")
@@ -371,9 +371,9 @@ async def test_keys_in_config_yaml_remap_a_binding(tmp_path, db_url, seed):
 def test_a_mistyped_binding_id_in_keys_names_the_file_line_and_key(tmp_path, db_url):
     import pytest
 
-    from app.config import load_config
-    from app.tui import TriageApp
-    from app.yamlnodes import ConfigError
+    from app.config.settings import load_config
+    from app.tui.app import TriageApp
+    from app.config.yamlnodes import ConfigError
 
     path, line = config_with_keys(tmp_path, "  board.reports: R\n  board.mvoe_right: ctrl+l\n")
     with pytest.raises(ConfigError) as caught:
@@ -405,7 +405,7 @@ async def test_q_quits(make_app):
 
 async def test_columns_are_virtual(make_app, service, wide_columns):
     """A column of 300 cards is one widget that paints only what is on screen."""
-    from app.config import KINDS  # noqa: F401  (the config module loads; rows go in raw)
+    from app.config.settings import KINDS  # noqa: F401  (the config module loads; rows go in raw)
     import datetime as dt
 
     now = dt.datetime(2026, 11, 3)
@@ -443,7 +443,7 @@ def test_detail_times_are_on_the_boards_wall_clock(config, db, service):
     """London is an hour ahead of UTC in July: the detail shows 11:00 for a move stored at 10:00 UTC."""
     import datetime as dt
 
-    from app.screens.detail import load_detail
+    from app.tui.screens.detail import load_detail
 
     service.clock = lambda: dt.datetime(2026, 7, 1, 10, 0)  # naive UTC, as stored
     ticket = service.create(title="Summer", by="alice")
@@ -458,8 +458,8 @@ async def test_a_bad_holiday_region_found_after_the_first_paint_closes_the_board
     command line would: status 2 and the file, line and key, never a traceback."""
     from pathlib import Path
 
-    from app.config import load_config
-    from app.tui import TriageApp
+    from app.config.settings import load_config
+    from app.tui.app import TriageApp
 
     text = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
     assert "country: GB" in text
@@ -483,7 +483,7 @@ async def test_a_bad_holiday_region_found_after_the_first_paint_closes_the_board
 
 
 def test_the_counts_read_as_the_board_opens_are_taken_once_and_never_under_a_filter(seed, config):
-    from app.board_source import BoardSource
+    from app.board.source import BoardSource
     from data.board_queries import start_counting
 
     seed("Login page is blank")
@@ -624,9 +624,9 @@ def test_a_key_given_to_two_bindings_of_one_screen_names_the_file_line_and_key(t
     """Issue 19.5: `board.reports: t` took `t` from triage mode without a word."""
     import pytest
 
-    from app.config import load_config
-    from app.tui import TriageApp
-    from app.yamlnodes import ConfigError
+    from app.config.settings import load_config
+    from app.tui.app import TriageApp
+    from app.config.yamlnodes import ConfigError
 
     path, line = config_with_keys(tmp_path, "  board.move_right: ctrl+l\n  board.reports: t\n")
     with pytest.raises(ConfigError) as caught:
@@ -637,8 +637,8 @@ def test_a_key_given_to_two_bindings_of_one_screen_names_the_file_line_and_key(t
 
 async def test_remapped_bindings_stay_in_the_key_bar(tmp_path, db_url, seed):
     """Issue 19.5: remapped bindings were in `?` but not in the key bar."""
-    from app.config import load_config
-    from app.tui import TriageApp
+    from app.config.settings import load_config
+    from app.tui.app import TriageApp
     from widgets.key_bar import KeyBar
 
     path, _ = config_with_keys(tmp_path, '  board.reports: R\n  board.move_right: "L,>"\n')
@@ -677,7 +677,7 @@ async def test_a_filtered_column_shows_its_cards_in_view_and_its_whole_wip_count
 
 async def test_a_read_only_database_is_one_toast_and_the_board_stays_usable(config, db, db_url, db_backend, seed):
     """Issue 22.6: the board on a read-only database shows its cards; a move says so in one line."""
-    from app.tui import TriageApp
+    from app.tui.app import TriageApp
     from tests.tui.conftest import NOW
 
     ticket = seed("Read me")

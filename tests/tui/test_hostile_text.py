@@ -7,7 +7,7 @@ escape sequences, so the test looks for the title's, which only a raw ESC would 
 
 from __future__ import annotations
 
-from app.screens import CardDetailScreen
+from app.tui.screens import CardDetailScreen
 from widgets.status_line import StatusLine
 
 from tests.tui.screen import lines, settle
@@ -71,7 +71,7 @@ async def test_a_field_prefilled_with_hostile_text_shows_it_escaped_and_saving_i
     not write the escaped form back over the original either."""
     from textual.widgets import Input
 
-    from app.screens.triage_dialogs import IntakeForm
+    from app.tui.screens.triage_dialogs import IntakeForm
 
     stored = "steps \x1b]0;pwned\x07 here"
     ticket = seed("Printer", description=stored)

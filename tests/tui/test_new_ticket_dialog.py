@@ -6,7 +6,7 @@ import pytest
 from textual.widget import Widget
 from textual.widgets import Button, Select
 
-from app.screens.triage_dialogs import NewTicketDialog
+from app.tui.screens.triage_dialogs import NewTicketDialog
 from data.models import Ticket
 
 from tests.tui.screen import settle

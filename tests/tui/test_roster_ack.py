@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 from textual.widgets import DataTable
 
-from app.inbound import parse_reply
-from app.screens import CardDetailScreen
+from app.notify.inbound import parse_reply
+from app.tui.screens import CardDetailScreen
 from data import outbox
 from data.models import History, Notification, Ticket
 from widgets.outbox_badge import OutboxBadge

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.service import Service
-from app.tui import TriageApp
+from app.service.core import Service
+from app.tui.app import TriageApp
 from tests.tui.screen import workers_done
 
 SIZE = (160, 45)
@@ -168,8 +168,8 @@ async def test_a_countdown_stays_on_the_card_after_a_triage_answer_and_an_assign
 async def test_a_move_that_tells_the_requester_shows_the_countdown_ticket_show_gives(config, db, db_url):
     """Issue 19.11: a move into In Progress mails the requester (the first response, met late); the card
     kept its old 'overdue' countdown while `ticket show` said 'met late … left'."""
-    from app.sla_board import card_sla
-    from app.sla_source import statuses
+    from app.sla.labels import card_sla
+    from app.sla.source import statuses
     from data.models import Ticket
 
     clock = Clock(MONDAY_9)

@@ -1,6 +1,6 @@
 """Snapshots of the board as a user sees it (issue 19, "Cards you can read"): pytest-textual-snapshot.
 
-The board is the demo's day of work (`app.demo.seed`, its fixed random seed) at a fixed
+The board is the demo's day of work (`app.board.demo.seed`, its fixed random seed) at a fixed
 instant, on the board's own clock, so the pictures are the same on any day and on both
 backends; the cursor does not blink (tests/tui/conftest.py) and the preferences file is
 the test's own (tests/conftest.py `ui_state`). The tests are synchronous, as the plugin
@@ -20,7 +20,7 @@ import random
 
 import pytest
 
-from app.demo import seed
+from app.board.demo import seed
 
 from tests.tui.screen import settle
 

@@ -7,8 +7,8 @@ import json
 
 from textual.widgets import DataTable
 
-from app.screens import HelpScreen
-from app.screens.triage_dialogs import AssignDialog, NewTicketDialog, PriorityPicker, TextPrompt
+from app.tui.screens import HelpScreen
+from app.tui.screens.triage_dialogs import AssignDialog, NewTicketDialog, PriorityPicker, TextPrompt
 from data.models import History, Ticket
 
 from tests.tui.test_board import SIZE, state_of

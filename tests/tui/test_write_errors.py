@@ -15,7 +15,7 @@ import pytest
 from peewee import OperationalError
 from playhouse.db_url import parse
 
-from app.service import Service
+from app.service.core import Service
 from data.models import Ticket
 from tests.conftest import pg_admin_url
 from tests.tui.screen import settle, toasts
@@ -49,7 +49,7 @@ async def test_a_terminated_postgresql_session_is_reconnected_and_the_move_saved
                                                                                  seed):
     if db_backend != "postgres":
         pytest.skip("an SQLite file has no server session to lose")
-    from app.tui import TriageApp
+    from app.tui.app import TriageApp
 
     card = seed("alpha")
     name = f"board_{uuid.uuid4().hex[:12]}"

@@ -1,6 +1,6 @@
 """Fair assignment (2i2c, Sourcegraph): least open work, not the last one asked, ties alphabetical."""
 
-from app.assignment import suggest_assignee
+from app.triage.assignment import suggest_assignee
 
 
 def test_five_suggestions_in_a_row_spread_across_the_team():

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.calendar import BusinessCalendar, parse_working_hours
-from app.durations import parse_duration
+from app.sla.calendar import BusinessCalendar, parse_working_hours
+from app.config.durations import parse_duration
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from app.config import load_config
-from app.durations import Duration
-from app.escalation import EscalationStep, due_steps, next_due_at, step_due_at
+from app.config.settings import load_config
+from app.config.durations import Duration
+from app.oncall.escalation import EscalationStep, due_steps, next_due_at, step_due_at
 
 LONDON = ZoneInfo("Europe/London")
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from app.config import load_config
-from app.ics import export_ics, roster_shifts
+from app.config.settings import load_config
+from app.oncall.ics import export_ics, roster_shifts
 
 LONDON = ZoneInfo("Europe/London")
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"

@@ -1,10 +1,10 @@
-"""Which processes load the PostgreSQL driver (app.launch): a wrong "no" would leave a team's board without one."""
+"""Which processes load the PostgreSQL driver (app.cli.launch): a wrong "no" would leave a team's board without one."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.launch import board_options, may_use_postgresql
+from app.cli.launch import board_options, may_use_postgresql
 
 
 @pytest.mark.parametrize("args, env", [

@@ -10,10 +10,10 @@ import datetime as dt
 
 import pytest
 
-from app.cycles import Period, ReportSettings, current_cycle, cycle_number, cycle_period
-from app.durations import Duration
-from app.metrics import UNASSIGNED, Move, TicketFacts, compute_report, nearest_rank, summarize
-from app.workflow import Column, Workflow
+from app.reports.cycles import Period, ReportSettings, current_cycle, cycle_number, cycle_period
+from app.config.durations import Duration
+from app.reports.metrics import UNASSIGNED, Move, TicketFacts, compute_report, nearest_rank, summarize
+from app.board.workflow import Column, Workflow
 
 WORKFLOW = Workflow(
     columns=(Column("todo", "To Do", "Open"), Column("ready", "Ready", "Open"),

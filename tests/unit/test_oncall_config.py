@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.config import load_config
-from app.durations import Duration
-from app.yamlnodes import ConfigError
+from app.config.settings import load_config
+from app.config.durations import Duration
+from app.config.yamlnodes import ConfigError
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 BASE = REPO_CONFIG.read_text(encoding="utf-8").split("\nrotations:")[0] + "\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_config
-from app.cycles import DEFAULT_WORK_TYPES, ReportSettings
-from app.durations import Duration
-from app.yamlnodes import ConfigError
+from app.config.settings import load_config
+from app.reports.cycles import DEFAULT_WORK_TYPES, ReportSettings
+from app.config.durations import Duration
+from app.config.yamlnodes import ConfigError
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from app.cycles import Period, ReportSettings
-from app.metrics import Move, TicketFacts, compute_report
-from app.workflow import Column, Workflow
+from app.reports.cycles import Period, ReportSettings
+from app.reports.metrics import Move, TicketFacts, compute_report
+from app.board.workflow import Column, Workflow
 from data import History, Ticket, open_database
 from data.reporting import fetch_period
 

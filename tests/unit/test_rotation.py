@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.config import load_config
-from app.durations import Duration
-from app.rotation import (Override, Rotation, covering, next_handoffs, on_duty, seat_holders, shift_index,
+from app.config.settings import load_config
+from app.config.durations import Duration
+from app.oncall.rotation import (Override, Rotation, covering, next_handoffs, on_duty, seat_holders, shift_index,
                           shift_start, shifts, wall_clock)
 
 LONDON = ZoneInfo("Europe/London")

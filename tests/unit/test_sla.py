@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.calendar import BusinessCalendar
-from app.config import load_config
-from app.durations import parse_duration
-from app.sla import ClockPeriods, Move, TicketTimes, clock_periods, evaluate, from_db, reminders_due
-from app.sla_config import SlaPolicy, Targets
+from app.sla.calendar import BusinessCalendar
+from app.config.settings import load_config
+from app.config.durations import parse_duration
+from app.sla.targets import ClockPeriods, Move, TicketTimes, clock_periods, evaluate, from_db, reminders_due
+from app.sla.settings import SlaPolicy, Targets
 
 LONDON = ZoneInfo("Europe/London")
 ROOT = Path(__file__).resolve().parents[2]

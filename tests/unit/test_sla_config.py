@@ -6,9 +6,9 @@ from textwrap import dedent
 
 import pytest
 
-from app.config import load_config
-from app.durations import Duration
-from app.yamlnodes import ConfigError
+from app.config.settings import load_config
+from app.config.durations import Duration
+from app.config.yamlnodes import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

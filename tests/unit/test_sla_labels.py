@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.board_sla import CardSla, SlaLabels
+from app.sla.countdown import CardSla, SlaLabels
 
 
 def label(text: str, version: int = 1) -> CardSla:

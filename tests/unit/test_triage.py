@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import triage
-from app.config import load_config
-from app.yamlnodes import ConfigError
+from app.triage import rules as triage
+from app.config.settings import load_config
+from app.config.yamlnodes import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,375 @@
+"""Import and export of tickets as CSV (a spreadsheet's view) and JSON (everything).
+
+Import validates the whole file before it writes a row: a bad row is
+reported with its line number and nothing is imported. The rows then go in
+batched inserts in one transaction, so 100,000 rows take seconds.
+Export as JSON carries the history, so exporting from one database and
+importing into an empty one (SQLite to a team's PostgreSQL) keeps keys and
+history.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+import msgspec
+from peewee import fn
+
+from app.notify.addresses import address_problem, nul_problem
+from app.config.settings import KINDS, Config
+from app.board.ordering import BUG_CLASSES, parse_priority, sort_key
+from app.board.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
+from app.service.core import WORK_TYPES, Refused, Service
+from app.board.workflow import HOLD_REASONS
+from data.models import History, Notification, Ticket, utcnow
+
+NOTIFICATION_FIELDS = ("kind", "recipient", "subject", "body", "message_id", "created", "attempts",
+                       "next_attempt", "last_error", "sent_at", "status")
+NOTIFICATION_TIMES = ("created", "next_attempt", "sent_at")
+"""The outbox rows a JSON export carries: the SLA (a first response, a pause) and the detail read them."""
+
+CSV_COLUMNS = ("title", "key", "state", "priority", "kind", "service", "requester", "requester_name",
+               "assignee", "description", "created")
+
+
+class ImportError_(Refused):
+    """A row of the file is wrong; the message starts with its line number."""
+
+
+class _Rows(msgspec.Struct):
+    tickets: list[dict[str, Any]]
+    histories: dict[str, list[dict[str, Any]]]
+    notifications: dict[str, list[dict[str, Any]]] = {}
+
+
+def export_json(service: Service, out: TextIO) -> int:
+    """Write every ticket with its history; streams, so memory stays flat."""
+    out.write('{"format": "triageboard", "version": 1, "tickets": [\n')
+    count = 0
+    histories: dict[int, list[History]] = {}
+    tickets = Ticket.select().order_by(Ticket.number)
+    for chunk_start in range(0, tickets.count(), 2000):
+        chunk = list(tickets.offset(chunk_start).limit(2000))
+        histories = {}
+        for entry in History.select().where(History.ticket.in_([t.id for t in chunk])).order_by(History.id):
+            histories.setdefault(entry.ticket_id, []).append(entry)
+        outbox: dict[int, list[dict[str, Any]]] = {}
+        for row in (Notification.select().where(Notification.ticket.in_([t.id for t in chunk]))
+                    .order_by(Notification.id)):
+            outbox.setdefault(row.ticket_id, []).append(
+                {name: iso(getattr(row, name)) if name in NOTIFICATION_TIMES else getattr(row, name)
+                 for name in NOTIFICATION_FIELDS})
+        for ticket in chunk:
+            data = ticket_dict(ticket, support_status=service.status_of(ticket),
+                               history=histories.get(ticket.id, []))
+            data["notifications"] = outbox.get(ticket.id, [])
+            out.write((",\n" if count else "") + json.dumps(data, ensure_ascii=False))
+            count += 1
+    out.write("\n]}\n")
+    return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by spreadsheets (OWASP's CSV injection list)."""
+MAX_FIELD = 100_000
+"""The longest CSV field import reads; a longer one is refused with its line."""
+MAX_NUMBER = 2 ** 31 - 1
+"""The largest ticket number a key may carry (the column is a 32-bit integer on PostgreSQL)."""
+
+
+def safe_cell(value: str) -> str:
+    """`value` prefixed with `'` when a spreadsheet would run it as a formula; import does not strip it."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def export_csv(service: Service, out: TextIO) -> int:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for ticket in Ticket.select().order_by(Ticket.number).iterator():
+        writer.writerow([safe_cell(cell) for cell in (
+            ticket.title, ticket.key, ticket.state, f"P{ticket.priority}" if ticket.priority else "",
+            ticket.kind, ticket.service or "", ticket.requester_email, ticket.requester_name,
+            ticket.assignee or "", ticket.description, iso(ticket.created))])
+        count += 1
+    return count
+
+
+def import_file(service: Service, path: Path, fmt: str | None = None, *, page_open_p1: bool = False) -> int:
+    """Validate all of `path`, then insert it in one transaction. Returns the count.
+
+    Import never pages: an open P1 that nobody acknowledged comes in outside the
+    escalation clock (`needs_ack` false), since the ticket may be months old,
+    unless `page_open_p1` keeps it waiting for acknowledgement as it was.
+    """
+    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "json")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Refused(f"{path}: cannot read: {exc}") from None
+    rows = _read_csv(service.config, text, str(path)) if fmt == "csv" else _read_json(service.config, text, str(path))
+    _check_keys_free(rows, str(path))
+    if not page_open_p1:
+        for row in rows.tickets:
+            if row.get("needs_ack") and row.get("ack_at") is None:
+                row["needs_ack"] = False
+    return service.bulk_insert(rows.tickets, rows.histories, notifications=rows.notifications)
+
+
+def _check_keys_free(rows: _Rows, name: str) -> None:
+    keys = [r["key"] for r in rows.tickets]
+    for start in range(0, len(keys), 900):
+        taken = Ticket.select(Ticket.key).where(Ticket.key.in_(keys[start:start + 900])).first()
+        if taken is not None:
+            line = next(r["_line"] for r in rows.tickets if r["key"] == taken.key)
+            raise ImportError_(f"{name}:{line}: ticket {taken.key} already exists in the database; nothing imported")
+    for row in rows.tickets:
+        row.pop("_line", None)
+
+
+class _RowChecker:
+    """Checks one value at a time and numbers keys; errors carry the line."""
+
+    def __init__(self, config: Config, name: str):
+        self.config = config
+        self.name = name
+        self.prefix = config.board.key
+        self.next_number = (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
+        self.seen: dict[str, int] = {}
+        self.now = utcnow()
+        self.rank: dict[str, float] = {}
+
+    def fail(self, line: int, message: str) -> ImportError_:
+        return ImportError_(f"{self.name}:{line}: {message}; nothing imported")
+
+    def choice(self, line: int, column: str, value: Any, allowed: Iterable[str], empty_ok: bool = True) -> Any:
+        if value in (None, "") and empty_ok:
+            return None
+        allowed = tuple(allowed)
+        if value not in allowed:
+            raise self.fail(line, f"{column}: {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def ticket(self, line: int, values: dict[str, Any]) -> dict[str, Any]:
+        workflow = self.config.workflow
+        for column, value in values.items():
+            problem = nul_problem(value)
+            if problem:
+                raise self.fail(line, f"{column}: {problem}")
+        problem = address_problem(str(values.get("requester_email") or "").strip())
+        if problem:
+            raise self.fail(line, f"requester: {problem}")
+        title = str(values.get("title") or "").strip()
+        if not title:
+            raise self.fail(line, "title is required")
+        key = str(values.get("key") or "").strip().upper()
+        if key:
+            head, _, tail = key.partition("-")
+            if head != self.prefix or not tail.isdigit():
+                raise self.fail(line, f"key {key[:40]!r} does not match the board's prefix ({self.prefix}-N)")
+            if len(tail) > 10 or int(tail) > MAX_NUMBER:
+                raise self.fail(line, f"key {key[:40]!r}: the number is larger than {MAX_NUMBER}")
+            number = int(tail)
+        else:
+            number = self.next_number
+            key = f"{self.prefix}-{number}"
+        if key in self.seen:
+            raise self.fail(line, f"duplicate key {key} (also on line {self.seen[key]})")
+        self.seen[key] = line
+        self.next_number = max(self.next_number, number + 1)
+        state = self.choice(line, "state", values.get("state") or workflow.initial, workflow.keys)
+        hold = self.choice(line, "hold_reason", values.get("hold_reason"), HOLD_REASONS)
+        if workflow.column(state).is_hold and hold is None:
+            hold = "external"
+        priority = values.get("priority")
+        if priority not in (None, ""):
+            try:
+                priority = parse_priority(priority)
+            except ValueError as exc:
+                raise self.fail(line, str(exc)) from None
+        else:
+            priority = None
+        kind = self.choice(line, "kind", values.get("kind") or "bug", KINDS)
+        bug_class = self.choice(line, "bug_class", values.get("bug_class"), BUG_CLASSES)
+        service = values.get("service") or None
+        if service is not None and self.config.services and service not in self.config.services:
+            raise self.fail(line, f"service: {service!r} is not one of {', '.join(self.config.services)}")
+        assignee = values.get("assignee") or None
+        if assignee is not None and self.config.member(assignee) is None:
+            raise self.fail(line, f"assignee: {assignee!r} is not on the team ({', '.join(self.config.handles)})")
+        self.choice(line, "work_type", values.get("work_type"), WORK_TYPES)
+        times: dict[str, Any] = {}
+        for name in TICKET_TIMES:
+            raw = values.get(name)
+            if raw in (None, ""):
+                continue
+            try:
+                times[name] = parse_iso(str(raw))
+            except ValueError:
+                raise self.fail(line, f"{name}: {raw!r} is not an ISO 8601 date-time") from None
+        created = times.get("created", self.now)
+        rank = values.get("rank")
+        if rank in (None, ""):
+            rank = self.rank.get(state, 0.0) + 1.0
+        self.rank[state] = max(self.rank.get(state, 0.0), float(rank))
+        row = {name: values[name] for name in TICKET_FIELDS if name in values and values[name] is not None}
+        row["version"] = int(values.get("version") or 1)
+        row.update(key=key, number=number, title=title, state=state, hold_reason=hold, priority=priority,
+                   kind=kind, bug_class=bug_class, service=service, assignee=assignee, rank=float(rank),
+                   sort_key=sort_key(kind, bug_class, priority), created=created,
+                   updated=times.get("updated", created), state_entered=times.get("state_entered", created),
+                   needs_ack=bool(values.get("needs_ack", priority == 1)), _line=line)
+        for name in ("ack_at", "page_started", "first_response", "last_requester_update"):
+            if name in times:
+                row[name] = times[name]
+        row.setdefault("requester_email", "")
+        return row
+
+
+def _read_csv(config: Config, text: str, name: str) -> _Rows:
+    previous = csv.field_size_limit(MAX_FIELD)
+    try:
+        return _read_csv_rows(config, text, name)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _read_csv_rows(config: Config, text: str, name: str) -> _Rows:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportError_(f"{name}:1: the file is empty; nothing imported") from None
+    except csv.Error as exc:
+        raise ImportError_(f"{name}:1: not valid CSV: {exc}; nothing imported") from None
+    header = [h.strip() for h in header]
+    for column in header:
+        if column not in CSV_COLUMNS:
+            raise ImportError_(f"{name}:1: unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)}); "
+                               "nothing imported")
+    if "title" not in header:
+        raise ImportError_(f"{name}:1: the column 'title' is required; nothing imported")
+    checker = _RowChecker(config, name)
+    tickets = []
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            limit = f" (at most {MAX_FIELD:,} characters)" if "field limit" in str(exc) else ""
+            raise checker.fail(reader.line_num, f"not valid CSV: {exc}{limit}") from None
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            raise checker.fail(line, f"expected {len(header)} fields, found {len(record)}")
+        values = dict(zip(header, (cell.strip() for cell in record)))
+        values["requester_email"] = values.pop("requester", "")
+        tickets.append(checker.ticket(line, values))
+    return _Rows(tickets, {})
+
+
+def _read_json(config: Config, text: str, name: str) -> _Rows:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportError_(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}; nothing imported") from None
+    items = data.get("tickets") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ImportError_(f"{name}:1: expected a list of tickets (or {{\"tickets\": [...]}}); nothing imported")
+    lines = _item_lines(text, len(items))
+    checker = _RowChecker(config, name)
+    tickets, histories, notifications = [], {}, {}
+    workflow = config.workflow
+    for index, item in enumerate(items):
+        line = lines[index]
+        if not isinstance(item, dict):
+            raise checker.fail(line, "a ticket is an object")
+        unknown = set(item) - set(TICKET_FIELDS) - set(TICKET_TIMES) - {"priority", "history", "support_status",
+                                                                        "parent", "id", "triage_missing",
+                                                                        "notifications"}
+        if unknown:
+            raise checker.fail(line, f"unknown field(s) {', '.join(sorted(unknown))}")
+        row = checker.ticket(line, item)
+        if "history" in item:
+            entries = []
+            for entry in item["history"] or []:
+                if not isinstance(entry, dict) or "kind" not in entry or "at" not in entry:
+                    raise checker.fail(line, f"{row['key']}: each history entry needs kind and at")
+                for state_field in ("from_state", "to_state"):
+                    if entry.get(state_field) not in (None, *workflow.keys):
+                        raise checker.fail(line, f"{row['key']}: history {state_field} "
+                                                 f"{entry.get(state_field)!r} is not a column")
+                try:
+                    at = parse_iso(str(entry["at"]))
+                except ValueError:
+                    raise checker.fail(line, f"{row['key']}: history time {entry['at']!r} is not ISO 8601") from None
+                record = {name: entry.get(name) for name in HISTORY_FIELDS}
+                # History ids are the database's; an undo's link to the move it undoes is
+                # carried by the exported ids and renumbered when the rows are inserted.
+                record.update(at=at, by=record["by"] or "", reason=record["reason"] or "", undoes=None,
+                              detail=json.dumps(entry["detail"]) if entry.get("detail") else "",
+                              _id=entry.get("id"), _undoes=entry.get("undoes"))
+                entries.append(record)
+            histories[row["key"]] = entries
+        if item.get("notifications"):
+            notifications[row["key"]] = _notifications(checker, line, row["key"], item["notifications"])
+        tickets.append(row)
+    return _Rows(tickets, histories, notifications)
+
+
+def _notifications(checker: _RowChecker, line: int, key: str, items: Any) -> list[dict[str, Any]]:
+    """The outbox rows of one exported ticket, checked like the rest (all or nothing)."""
+    if not isinstance(items, list):
+        raise checker.fail(line, f"{key}: notifications is a list")
+    rows = []
+    for item in items:
+        if not isinstance(item, dict) or not {"kind", "message_id"} <= set(item):
+            raise checker.fail(line, f"{key}: each notification needs kind and message_id")
+        row = {}
+        for name in NOTIFICATION_FIELDS:
+            value = item.get(name)
+            if nul_problem(value):
+                raise checker.fail(line, f"{key}: notification {name}: {nul_problem(value)}")
+            if name in NOTIFICATION_TIMES and value is not None:
+                try:
+                    value = parse_iso(str(value))
+                except ValueError:
+                    raise checker.fail(line, f"{key}: notification {name} {value!r} is not ISO 8601") from None
+            field = Notification._meta.fields[name]
+            if value is None and not field.null:
+                value = field.default() if callable(field.default) else (field.default if field.default is not None else "")
+            row[name] = value
+        rows.append(row)
+    return rows
+
+
+def _item_lines(text: str, count: int) -> list[int]:
+    """The line each top-level ticket object starts on, for error messages."""
+    lines, depth, line, in_string, escape = [], 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escape:
+                escape = False
+            elif char == "\\":
+                escape = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            if char == "{" and depth == (3 if text.lstrip().startswith("{") else 2):
+                lines.append(line)
+        elif char in "}]":
+            depth -= 1
+    return lines + [1] * (count - len(lines))
+

@@ -1,0 +1,336 @@
+"""The command line: what scripts (the support desk, a mail pipe, cron) call.
+
+The names are a contract (see the README). Exit status 0 on success, 1 when
+the request was refused (a forbidden move, an unknown key), 2 for bad usage or
+bad configuration; a refusal is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import sys
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.config.settings import KINDS
+from app.cli.launch import started
+from app.board.ordering import BUG_CLASSES, parse_priority, priority_label
+from app.board.serialize import ticket_dict
+from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
+from app.sla.source import open_statuses, statuses
+from app.cli.runtime import Runtime, open_board, refuse, run_guarded
+from app.board.workflow import HOLD_REASONS
+from data.models import Ticket
+from widgets.safe_text import json_safe, shown
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def local_time(value: dt.datetime, tz: tzinfo) -> dt.datetime:
+    """A stored naive-UTC instant on the board's wall clock."""
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(tz)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+
+
+class LazyGroup(click.Group):
+    """Commands whose modules are imported when one of them is used (click's lazily loaded subcommands).
+
+    Opening the board imports none of them: the calendar export alone
+    (icalendar) cost the board's start a tenth of a second.
+    """
+
+    LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
+            "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
+            "notify": "app.cli.notify", "inbound": "app.cli.notify",
+            "report": "app.cli.report", "serve": "app.cli.serve"}
+    """Command name -> the module that defines it (and registers it on import or via `register`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.LAZY:
+            module = importlib.import_module(self.LAZY[name])
+            register = getattr(module, "register", None)
+            if register is not None and name not in self.commands:
+                register(self)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="TRIAGEBOARD_CONFIG", metavar="PATH",
+              help="config.yaml to use [env TRIAGEBOARD_CONFIG; default ./config.yaml]")
+@click.option("--db", "db_url", envvar="TRIAGEBOARD_DB", metavar="URL",
+              help="sqlite:///FILE or postgresql://user@host/db [env TRIAGEBOARD_DB; "
+                   "default an SQLite file beside the config]")
+@click.version_option(package_name="triageboard", message="triageboard %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_url: str | None) -> None:
+    """triageboard: a keyboard-driven Kanban board for support rotations.
+
+    Without a command, opens the board.
+    """
+    ctx.obj = Runtime(config_path, db_url)
+    if ctx.invoked_subcommand is None:
+        open_board(ctx.obj)
+    elif ctx.invoked_subcommand != "demo":  # the demo opens a board, which says when it has started
+        started()
+
+
+@cli.command()
+@click.option("--fresh/--keep", default=True, help="start from an empty demo database (default) or keep the last one")
+@click.option("--tickets", default=60, show_default=True, help="how many demo tickets")
+@pass_runtime
+def demo(runtime: Runtime, fresh: bool, tickets: int) -> None:
+    """Open the board on a demo database with realistic tickets in every column.
+
+    The demo always uses its own file (triageboard-demo.db beside the config),
+    whatever --db or TRIAGEBOARD_DB say: trying the demo never writes demo
+    tickets into a real board.
+    """
+    from app.board.demo import demo_database
+
+    runtime.db_option = demo_database(runtime.config, fresh=fresh, count=tickets)
+    open_board(runtime, demo=True)
+
+
+# -- tickets ---------------------------------------------------------------
+
+@cli.group()
+def ticket() -> None:
+    """Create, list and show tickets."""
+
+
+@ticket.command("add")
+@click.argument("title")
+@click.option("--description", default="")
+@click.option("--requester", "requester_email", default="", help="the requester's e-mail")
+@click.option("--requester-name", default="")
+@click.option("--service")
+@click.option("--kind", type=click.Choice(KINDS), default="bug", show_default=True)
+@click.option("--bug-class", type=click.Choice(BUG_CLASSES))
+@click.option("--priority", help="P1..P4")
+@click.option("--assignee", help="a team handle")
+@click.option("--by", help="who files it [default $TRIAGEBOARD_USER or $USER]")
+@click.option("--json", "as_json", is_flag=True, help="print the new ticket as JSON")
+@pass_runtime
+def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | None, as_json: bool,
+               **fields: Any) -> None:
+    """Create a ticket in the first column."""
+    service = runtime.service
+    try:
+        level = parse_priority(priority) if priority else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--priority") from None
+    created = service.create(title=title, priority=level, by=runtime.user(by), **fields)
+    if as_json:
+        emit_json(ticket_dict(created, support_status=service.status_of(created)))
+    else:
+        click.echo(created.key)
+
+
+@ticket.command("list")
+@click.option("--state", help="a column key")
+@click.option("--assignee")
+@click.option("--limit", type=int, default=None, help="at most this many")
+@click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
+@click.option("--sla", "sla_filter", type=click.Choice(list(FILTERS)),
+              help="only open tickets whose next response target is breached, in warning, or either (at-risk)")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
+                sla_filter: str | None, as_json: bool) -> None:
+    """List tickets, in board order (column, then priority of work)."""
+    service = runtime.service
+    workflow = service.workflow
+    if state is not None and state not in workflow.keys:
+        refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
+    at_risk: dict[int, Any] = {}
+    if sla_filter is not None:
+        # Every open ticket's targets, a chunk at a time; only the matching ones are kept.
+        keep = FILTERS[sla_filter]
+        at_risk = {row.id: status for row, status in open_statuses(runtime.config, service.clock())
+                   if card_state(status) in keep}
+    query = Ticket.select()
+    if state:
+        query = query.where(Ticket.state == state)
+    if assignee:
+        query = query.where(Ticket.assignee == assignee)
+    if untriaged:
+        from data.triage import untriaged_condition
+        query = query.where(untriaged_condition(workflow.initial))
+    order = {key: index for index, key in enumerate(workflow.keys)}
+    if sla_filter is not None:
+        query = query.where(Ticket.state != workflow.final)
+    tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
+                     key=lambda t: order.get(t.state, len(order)))
+    if sla_filter is not None:
+        tickets = [t for t in tickets if t.id in at_risk]
+    if limit is not None:
+        tickets = tickets[:limit]
+    if as_json:
+        emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
+                    **({"sla": sla_json(at_risk[t.id])} if sla_filter else {})} for t in tickets])
+        return
+    for t in tickets:
+        sla = f"{card_sla(at_risk[t.id])[0]:<14} " if sla_filter else ""
+        click.echo(shown(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
+                         f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}"))
+
+
+@ticket.command("show")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="the ticket with its history")
+@pass_runtime
+def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
+    """Show one ticket and its history."""
+    service = runtime.service
+    found = service.get(key)
+    history = service.history(found)
+    sla = statuses(runtime.config, [found.id], service.clock())[found.id]
+    if as_json:
+        emit_json({**ticket_dict(found, support_status=service.status_of(found), history=history),
+                   "sla": sla_json(sla)})
+        return
+    workflow = service.workflow
+    click.echo(shown(f"{found.key}  {found.title}"))
+    click.echo(f"  state: {workflow.column(found.state).title}   status: {service.status_of(found)}   "
+               f"priority: {priority_label(found.priority)}   assignee: {shown(found.assignee or '-')}")
+    if found.requester_email:
+        click.echo(shown(f"  requester: {found.requester_name} <{found.requester_email}>"))
+    if found.description:
+        click.echo(f"  {shown(found.description, multiline=True)}")
+    click.echo("response targets:")
+    for target in sla.targets:
+        due = target.due.astimezone(runtime.config.board.tz)
+        click.echo(f"  {TARGET_TITLES[target.name]:<24} due {due:%a %Y-%m-%d %H:%M %Z}  {target.state:<8} "
+                   f"{target_text(target)}")
+    click.echo("history:")
+    for entry in history:
+        arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
+        at = local_time(entry.at, runtime.config.board.tz)
+        click.echo(shown(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}"))
+        if entry.kind == "held":  # mail from an unknown sender, waiting for a person
+            click.echo(f"      held #{entry.id}: accept with `triageboard inbound accept {found.key} {entry.id}`")
+
+
+# -- moves -----------------------------------------------------------------
+
+@cli.command()
+@click.argument("key")
+@click.argument("state")
+@click.option("--reason", help="why (recorded in the history and told to the requester)")
+@click.option("--hold-reason", type=click.Choice(HOLD_REASONS), help="for On Hold: requester (Pending) or external")
+@click.option("--by", help="who moves it [default $TRIAGEBOARD_USER or $USER]")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def move(runtime: Runtime, key: str, state: str, reason: str | None, hold_reason: str | None, by: str | None,
+         as_json: bool) -> None:
+    """Move KEY to STATE (a column key, or `solved` once Closed)."""
+    service = runtime.service
+    result = service.move(key, state, by=runtime.user(by), reason=reason, hold_reason=hold_reason)
+    for warning in result.warnings:
+        click.echo(f"triageboard: warning: {shown(warning)}", err=True)
+    if as_json:
+        emit_json(ticket_dict(result.ticket, support_status=service.status_of(result.ticket)))
+    else:
+        h = result.history
+        click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.status_before} -> {h.status_after})")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--by", help="who undoes it")
+@pass_runtime
+def undo(runtime: Runtime, key: str, by: str | None) -> None:
+    """Undo KEY's last move with a compensating move back."""
+    result = runtime.service.undo(key, by=runtime.user(by))
+    h = result.history
+    if h.kind == "move":
+        click.echo(f"{result.ticket.key}: {h.from_state} -> {h.to_state} ({h.reason})")
+    else:  # a triage answer, an assignment or Solved put back
+        click.echo(f"{result.ticket.key}: {h.reason}")
+
+
+# -- response targets ------------------------------------------------------
+
+@cli.command()
+@click.option("--once", is_flag=True, help="check once and exit (for cron), instead of looping")
+@click.option("--every", "interval", type=click.IntRange(min=1), default=60, show_default=True, metavar="SECONDS",
+              help="seconds between checks when looping")
+@pass_runtime
+def remind(runtime: Runtime, once: bool, interval: int) -> None:
+    """Remind the assignee of tickets whose response target has entered its warning margin.
+
+    One reminder per target (written to the outbox with a history entry), so
+    running it again, or from cron, sends nothing twice. Loops until Ctrl+C
+    unless --once.
+    """
+    from app.cli.rounds import run_rounds
+
+    service = runtime.service
+
+    def round_() -> float:
+        for reminder in service.remind_due():
+            due = reminder.due.astimezone(runtime.config.board.tz)
+            click.echo(f"{reminder.key}: reminded {reminder.recipient} of the "
+                       f"{TARGET_TITLES[reminder.target]} ({reminder.state}, due {due:%a %Y-%m-%d %H:%M %Z})")
+        return interval
+
+    if once:
+        round_()
+        return
+    try:
+        run_rounds("remind", round_)
+    except KeyboardInterrupt:
+        return
+
+
+# -- import / export --------------------------------------------------------
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="default: from the file's extension")
+@click.option("--page-open-p1", is_flag=True, help="keep unacknowledged P1s waiting for acknowledgement (escalate pages them)")
+@pass_runtime
+def import_(runtime: Runtime, file: Path, fmt: str | None, page_open_p1: bool) -> None:
+    """Import tickets from CSV or JSON: all rows or none. Import never pages unless --page-open-p1."""
+    from app.board.transfer import import_file
+
+    count = import_file(runtime.service, file, fmt, page_open_p1=page_open_p1)
+    click.echo(f"imported {count} ticket{'' if count == 1 else 's'}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="default: standard output")
+@pass_runtime
+def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
+    """Export every ticket (JSON includes the history)."""
+    from app.board.transfer import export_csv, export_json
+
+    writer = export_json if fmt == "json" else export_csv
+    if output is None:
+        writer(runtime.service, sys.stdout)
+        return
+    with output.open("w", encoding="utf-8", newline="") as out:
+        count = writer(runtime.service, out)
+    click.echo(f"exported {count} tickets to {output}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: click parses the line; the domain's errors become exit codes and one line each."""
+    run_guarded(lambda: cli.main(args=argv, prog_name="triageboard", standalone_mode=True))
+
+
+if __name__ == "__main__":
+    main()

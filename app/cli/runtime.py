@@ -1,0 +1,127 @@
+"""What every `triageboard` command stands on: the configuration and database it runs against, opening the
+board, and turning the domain's errors into exit codes.
+
+Kept apart from `app.cli.main`, and free of click, so that `triageboard` with no
+command (or only `--config`/`--db`) opens the board without importing the
+command-line framework (`app.cli.launch`): 8 ms of a start that is measured
+against an empty Textual app's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, NoReturn
+
+from app.config.settings import Config, load_config, resolve_config_path
+from app.service.core import Refused, Service
+from app.config.yamlnodes import ConfigError
+from data.board_queries import start_counting
+from data.db import DatabaseError, open_database, storage_problem
+from widgets.safe_text import shown
+
+
+class Runtime:
+    """Configuration and database, opened on first use so `--help` needs neither."""
+
+    def __init__(self, config_path: str | None, db_url: str | None):
+        self.config_path = resolve_config_path(config_path)
+        self.db_option = db_url
+        self.defer_checks = False
+        """Opening the board: the checks that cost imports run after its first paint (the board exits 2 on one)."""
+        self._config: Config | None = None
+        self._service: Service | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, defer_checks=self.defer_checks)
+        return self._config
+
+    @property
+    def db_url(self) -> str:
+        return self.db_option or self.config.db_default
+
+    @property
+    def service(self) -> Service:
+        if self._service is None:
+            config = self.config
+            open_database(self.db_url)
+            service = Service(config)
+            if os.environ.get("TRIAGEBOARD_NOW"):
+                # Every command, not only the on-call ones, then runs at that instant (stamps,
+                # targets, reminders); one reading of the variable: no offset = the board's zone.
+                from app.cli.oncall import now
+
+                fixed = now(self).replace(tzinfo=None)
+                service.clock = lambda: fixed
+            self._service = service
+        return self._service
+
+    def user(self, by: str | None) -> str:
+        """The team handle a write is by (`--by`, else TRIAGEBOARD_USER, else $USER if a handle); exit 2 otherwise."""
+        from app.config.identity import UnknownIdentity, required_user
+
+        try:
+            return required_user(self.config, by)
+        except UnknownIdentity as exc:
+            refuse(str(exc), 2)
+
+
+def open_board(runtime: Runtime, *, demo: bool = False) -> None:
+    if runtime._config is None:
+        runtime.defer_checks = True
+    # The database is opened and migrated before the screen takes over (a bad URL or database is
+    # one plain line from `main`, like every command's), and before Textual is imported: the
+    # columns are counted meanwhile, in a thread.
+    service = runtime.service
+    first_counts = start_counting()
+    from app.tui.app import TriageApp  # Textual is only imported when a board is opened
+
+    from app.config.identity import UnknownIdentity, resolve_user
+
+    try:
+        user = resolve_user(runtime.config)
+    except UnknownIdentity as exc:
+        refuse(str(exc), 2)
+    if user is None and demo:
+        user = runtime.config.team[0].handle  # the demo is a playground: it writes as its first team member
+    app = TriageApp(runtime.config, runtime.db_url, user=user or "", demo=demo, service=service,
+                    first_counts=first_counts)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed
+
+
+def refuse(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, then exit with `code` (1 refused, 2 bad usage or configuration)."""
+    print(f"triageboard: {shown(message)}", file=sys.stderr)  # it may quote a title or a mail
+    sys.exit(code)
+
+
+def run_guarded(command: Callable[[], object]) -> None:
+    """Run a command; a refusal or a bad config or database is one line on stderr and an exit status.
+
+    1: refused (a forbidden move, an unknown key); 2: bad configuration or
+    database; never a traceback, unless TRIAGEBOARD_DEBUG asks for one.
+    """
+    try:
+        command()
+    except ConfigError as exc:
+        refuse(str(exc), 2)
+    except DatabaseError as exc:
+        refuse(str(exc), 2)
+    except Refused as exc:
+        refuse(str(exc), 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        if os.environ.get("TRIAGEBOARD_DEBUG"):
+            raise
+        problem = storage_problem(exc)  # a write outside the write path (the outbox's claims)
+        if problem is not None:
+            refuse(f"{problem}: {str(exc).strip() or type(exc).__name__}", 1)
+        refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
+
+
+__all__ = ["Runtime", "open_board", "refuse", "run_guarded"]

@@ -1,0 +1,250 @@
+"""`triageboard serve`: the same board in a web browser, through textual-serve.
+
+textual-serve starts one board process per browser tab (its `command`), so each
+tab is a full, independent session on the same config and database: there is
+no second UI to keep in step with the terminal one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # app.cli.main imports this module to register the command
+    from app.cli.main import Runtime
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The directory that holds the `app` package, so the child finds the same code."""
+
+NO_LOGIN_WARNING = ("triageboard: warning: serving on {host}, which is not loopback; the board has no login "
+                    "of its own: put it behind the team's reverse proxy (with authentication) or an SSH tunnel")
+
+# What a Host / X-Forwarded-Host header may hold before it is written into the page.
+_SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def absolute_db_url(url: str) -> str:
+    """An SQLite URL with an absolute path, so the child opens the very same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix):
+        path = url[len(prefix):]
+        if path and path != ":memory:" and not path.startswith("/"):
+            return prefix + str(Path(path).resolve())
+    return url
+
+
+def board_command(config_path: Path, db_url: str) -> str:
+    """The shell command textual-serve runs for each browser tab: this board, this config, this database."""
+    parts = [sys.executable, "-m", "app", "--config", str(config_path.resolve()), "--db", absolute_db_url(db_url)]
+    return shlex.join(parts)
+
+
+SESSION_TOKEN_TTL = 120.0
+"""Seconds a page's session token stays good for opening its web socket (it is used once)."""
+MAX_SESSIONS = 4
+"""Board processes served at once unless `--max-sessions` says otherwise (each is a full board, ~50 MB)."""
+TOO_MANY = ("triageboard: too many boards open: this server runs at most {count} at once (--max-sessions); "
+            "close another tab and reload this page")
+
+
+def make_server(command: str, host: str, port: int, public_url: str | None = None, *,
+                max_sessions: int = MAX_SESSIONS) -> Any:
+    """A textual-serve `Server` whose page addresses work however it is reached.
+
+    textual-serve writes absolute URLs (scripts, the websocket) into the page,
+    built from `public_url`, which defaults to `http://HOST:PORT`. That breaks
+    twice for a team: bound to 0.0.0.0 the page points browsers at
+    `ws://0.0.0.0:PORT`, and behind a TLS proxy it points them at plain `ws://`
+    on a port they cannot reach. Unless `public_url` is given, the URLs are
+    instead taken from the request itself (Host, or the proxy's
+    X-Forwarded-Proto / X-Forwarded-Host), which is right for a direct visit, an
+    SSH tunnel and a proxy alike. A header that is not a plain host[:port] is
+    ignored, so nothing odd is written into the page.
+
+    The web socket drives a board as the user who started `serve`, so it is
+    guarded (textual-serve accepts any): its `Origin` must be the page's own
+    (a page on another site cannot open it), its path must carry the one-use
+    session token minted for the page that opens it (a client that never
+    loaded the page cannot either), and at most `max_sessions` boards run at
+    once; the next tab is told so on its screen and closed.
+    """
+    import secrets
+    import time
+
+    import aiohttp_jinja2
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    class BoardServer(Server):
+        def __init__(self) -> None:
+            super().__init__(command, host=host, port=port, title="triageboard", public_url=public_url)
+            self.fixed_public_url = public_url.rstrip("/") if public_url else None
+            if self.fixed_public_url:
+                self.public_url = self.fixed_public_url
+            self.max_sessions = max_sessions
+            self.sessions = 0
+            self.tokens: dict[str, float] = {}
+
+        async def _make_app(self) -> Any:
+            app = await super()._make_app()
+            app.router.add_get("/ws/{token}", self.handle_websocket, name="session_websocket")
+            return app
+
+        def new_token(self) -> str:
+            now = time.monotonic()
+            for token, expires in list(self.tokens.items()):
+                if expires < now:
+                    del self.tokens[token]
+            token = secrets.token_urlsafe(32)
+            self.tokens[token] = now + SESSION_TOKEN_TTL
+            return token
+
+        def foreign_host(self, request: Any) -> str:
+            """On loopback, a Host that is not loopback: a DNS-rebound name of an outside page, or ''.
+
+            A page at evil.example whose name is made to resolve to 127.0.0.1
+            would otherwise be same-origin with the board: its Host and Origin
+            agree. Behind a proxy (`--public-url`, or bound elsewhere) the
+            proxy decides which names reach us.
+            """
+            if self.fixed_public_url or not is_loopback(host):
+                return ""
+            name = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") \
+                else (request.host or "").split("]")[0] + "]"
+            return "" if is_loopback(name) else f"host {name[:100]!r} is not loopback"
+
+        def refusal(self, request: Any) -> str:
+            """Why this web socket may not open, or ''; the token is used up either way."""
+            expires = self.tokens.pop(request.match_info.get("token", ""), None)
+            foreign = self.foreign_host(request)
+            if foreign:
+                return foreign
+            origin = request.headers.get("Origin", "")
+            expected = _origin(self.base_url(request))
+            if not origin or origin.rstrip("/").lower() != expected:
+                return f"origin {origin[:100]!r} is not this board's ({expected})"
+            if expires is None or expires < time.monotonic():
+                return "no valid session token: open the board's page again"
+            return ""
+
+        async def handle_websocket(self, request: Any) -> Any:
+            refused = self.refusal(request)
+            if refused:
+                click.echo(f"triageboard: serve: web socket refused: {refused}", err=True)
+                raise web.HTTPForbidden(text=f"triageboard: web socket refused: {refused}\n")
+            if self.sessions >= self.max_sessions:
+                click.echo(f"triageboard: serve: refused a board: {self.max_sessions} already open", err=True)
+                websocket = web.WebSocketResponse()
+                await websocket.prepare(request)
+                await websocket.send_bytes(TOO_MANY.format(count=self.max_sessions).encode() + b"\r\n")
+                await websocket.close(code=1013, message=b"too many boards open")  # 1013: try again later
+                return websocket
+            self.sessions += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.sessions -= 1
+
+        def base_url(self, request: Any) -> str:
+            if self.fixed_public_url:
+                return self.fixed_public_url
+            proto = _first(request.headers.get("X-Forwarded-Proto")) or request.scheme
+            if proto not in ("http", "https"):
+                proto = request.scheme
+            forwarded_host = _first(request.headers.get("X-Forwarded-Host"))
+            host_header = forwarded_host if forwarded_host and _SAFE_HOST.match(forwarded_host) else request.host
+            if not host_header or not _SAFE_HOST.match(host_header):
+                return self.public_url
+            return f"{proto}://{host_header}"
+
+        async def handle_index(self, request: Any) -> Any:
+            foreign = self.foreign_host(request)
+            if foreign:
+                click.echo(f"triageboard: serve: page refused: {foreign}", err=True)
+                raise web.HTTPForbidden(text=f"triageboard: {foreign}: open the board at http://127.0.0.1:{port}/\n")
+            return await self.render_index(request)
+
+        @aiohttp_jinja2.template("app_index.html")
+        async def render_index(self, request: Any) -> dict[str, Any]:
+            base = self.base_url(request)
+            router = request.app.router
+            font_size = _to_int(request.query.get("fontsize", "16"), 16)
+            static_url = f"{base}{router['static'].url_for(filename='/')}".rstrip("/") + "/"
+            websocket_url = f"{base}{router['session_websocket'].url_for(token=self.new_token())}"
+            scheme, rest = websocket_url.split(":", 1)
+            return {
+                "font_size": font_size,
+                "app_websocket_url": ("wss:" if scheme == "https" else "ws:") + rest,
+                "config": {"static": {"url": static_url}},
+                "application": {"name": self.title},
+            }
+
+    return BoardServer()
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser writes it in `Origin`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _first(value: str | None) -> str | None:
+    """The client-nearest value of a header a chain of proxies may have appended to."""
+    if not value:
+        return None
+    return value.split(",")[0].strip() or None
+
+
+def _to_int(value: str, default: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return default
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to bind; anything but loopback needs a proxy or tunnel in front")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="port to bind")
+@click.option("--public-url", metavar="URL",
+              help="the address browsers use, e.g. https://board.example.org/triage when a proxy "
+                   "serves it under a path [default: taken from each request]")
+@click.option("--max-sessions", default=MAX_SESSIONS, show_default=True, type=click.IntRange(1, 1000),
+              help="boards (browser tabs) served at once; each is a board process of its own")
+@click.pass_obj
+def serve(runtime: Runtime, host: str, port: int, public_url: str | None, max_sessions: int) -> None:
+    """Serve the board in a web browser: each tab gets its own board on this config and database."""
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://", param_hint="--public-url")
+    runtime.service  # open and migrate now, so a bad config or database is one line here, not per tab
+    if not is_loopback(host):
+        click.echo(NO_LOGIN_WARNING.format(host=host), err=True)
+    # The child runs `python -m app`; make sure it imports this very tree even when not installed.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url,
+                max_sessions=max_sessions).serve()
+
+
+def register(group: click.Group) -> None:
+    """Add `serve` to the command line (app.cli.main imports this module when it is used)."""
+    group.add_command(serve)

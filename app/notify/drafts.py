@@ -1,0 +1,117 @@
+"""What people are told when a ticket changes, drafted for the outbox.
+
+A notification is owed the moment its cause commits, so each kind is drafted
+here as plain values by a pure function and written by the service in the
+same transaction as the change (seed 000: "the requester is notified by
+email"; "requester replies - the developer is notified"). One function per
+kind; the words come from `app.notify.templates`, overridable in `config.yaml`.
+
+Callers pass `templates` and `domain` from `config.notify` (the service does
+it through `Service.mail_options`); the defaults serve tests and scripts.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+
+from app.notify.templates import DEFAULTS, Templates
+
+DEFAULT_DOMAIN = "triageboard.local"
+
+WEBHOOK = "webhook"
+"""The recipient of a notification that is posted to the configured webhook instead of mailed."""
+
+
+class Draft(msgspec.Struct, frozen=True):
+    kind: str
+    recipient: str
+    subject: str
+    body: str
+    message_id: str
+
+
+def new_message_id(key: str, domain: str = DEFAULT_DOMAIN) -> str:
+    """A stable, unique Message-ID: stored once, reused by every retry."""
+    return f"<{key.lower()}.{uuid.uuid4().hex}@{domain}>"
+
+
+def thread_id(key: str, domain: str = DEFAULT_DOMAIN, token: str = "") -> str:
+    """The ticket's thread: every mail about it is In-Reply-To this id, so replies thread and match.
+
+    `token` (the ticket's random `thread_token`) makes it unguessable; without
+    one it is the old `<key.thread@domain>` form, which mails already sent carry.
+    """
+    return f"<{key.lower()}.{token}.thread@{domain}>" if token else f"<{key.lower()}.thread@{domain}>"
+
+
+def _draft(kind: str, key: str, recipient: str, templates: Templates | None, domain: str,
+           **values: str) -> Draft:
+    subject, body = (templates or DEFAULTS).render(kind, key=key, **values)
+    return Draft(kind=kind, recipient=recipient, subject=subject, body=body,
+                 message_id=new_message_id(key, domain))
+
+
+def status_change(*, key: str, title: str, requester_email: str, before: str, after: str,
+                  reason: str = "", requester_name: str = "", templates: Templates | None = None,
+                  domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """The requester's mail for a support-status change; None when there is no one to tell or nothing changed."""
+    if before == after or not requester_email:
+        return None
+    return _draft("status", key, requester_email, templates, domain, title=title, before=before, after=after,
+                  reason=reason, requester=requester_name or "there")
+
+
+def escalation_page(*, key: str, title: str, recipient: str, name: str, handle: str, step: str,
+                    priority: str = "P1", since: str = "", templates: Templates | None = None,
+                    domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """A page to the on-call person at one escalation step (`step`: the rotation's name)."""
+    if not recipient:
+        return None
+    return _draft("page", key, recipient, templates, domain, title=title, name=name or handle, handle=handle,
+                  step=step, priority=priority, since=since)
+
+
+def response_reminder(*, key: str, title: str, recipient: str, name: str, target: str, due: str,
+                      last_update: str = "never", templates: Templates | None = None,
+                      domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """A reminder to the assignee that a response target (`target`, e.g. "a first response") is near."""
+    if not recipient:
+        return None
+    return _draft("reminder", key, recipient, templates, domain, title=title, name=name, target=target, due=due,
+                  last_update=last_update)
+
+
+def reply_received(*, key: str, title: str, recipient: str, name: str, sender: str, subject: str, text: str,
+                   status: str, sender_name: str = "", templates: Templates | None = None,
+                   domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """Tells the assignee the requester replied; `status` is the support status after the reply.
+
+    `sender` is the bare address, `sender_name` the display name from the reply's From.
+    """
+    if not recipient:
+        return None
+    return _draft("reply", key, recipient, templates, domain, title=title, name=name,
+                  sender=f"{sender_name} <{sender}>" if sender_name else sender, sender_name=sender_name or sender,
+                  reply_subject=subject, text=text, status=status)
+
+
+def solved(*, key: str, title: str, recipient: str, name: str, requester_name: str = "",
+           templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """Tells the assignee the requester confirmed the fix (Released -> Solved)."""
+    if not recipient:
+        return None
+    return _draft("solved", key, recipient, templates, domain, title=title, name=name,
+                  requester=requester_name or "the requester")
+
+
+def webhook_copy(draft: Draft, key: str, domain: str = DEFAULT_DOMAIN) -> Draft:
+    """The same news for the chat webhook: its own Message-ID, so each channel is retried on its own."""
+    return Draft(kind=draft.kind, recipient=WEBHOOK, subject=draft.subject, body=draft.body,
+                 message_id=new_message_id(f"{key}.webhook", domain))
+
+
+def wants_webhook(kind: str, priority: int | None) -> bool:
+    """Pages and anything about a P1 also go to the chat webhook (when one is configured)."""
+    return kind == "page" or priority == 1

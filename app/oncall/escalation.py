@@ -1,0 +1,100 @@
+"""When an unacknowledged page moves up the chain: primary, backup, lead.
+
+Mattermost's SET pages the primary, then the backup, then the lead when
+nobody acknowledges in time (seed 003). This module only decides *which steps
+are due*; the caller records each one on the ticket and writes the
+notification. It is idempotent by construction: the caller passes the steps
+it has already sent and they are never due again, so running the clock twice
+pages nobody twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable, Collection
+
+import msgspec
+
+from app.config.durations import Duration
+from app.oncall.rotation import on_duty
+
+if TYPE_CHECKING:
+    from app.oncall.settings import OnCall
+
+AddWorking = Callable[[datetime, Duration], datetime]
+"""Adds working time on the business calendar (app/sla/calendar.py provides one)."""
+
+
+class EscalationStep(msgspec.Struct, frozen=True):
+    """Page whoever is on duty in `rotation` once the page is `after` old."""
+
+    index: int
+    """Position in the config's list: the step's identity when recording it."""
+    rotation: str
+    after: Duration
+
+
+class DueStep(msgspec.Struct, frozen=True):
+    """A step to send now, with the people to page."""
+
+    step: EscalationStep
+    due_at: datetime
+    """When the step fell due (UTC); may be earlier than now if the clock was not running."""
+    paged: tuple[str, ...]
+    """Who was on duty in the step's rotation at `due_at`, longest-serving first."""
+
+
+def step_due_at(step: EscalationStep, paged_at: datetime,
+                add_working: AddWorking | None = None) -> datetime:
+    """The instant `step` falls due for a page that started at `paged_at`.
+
+    Working-time delays ("1 working hour") need the business calendar, which
+    the caller injects; without one they are refused rather than guessed.
+    """
+    if paged_at.tzinfo is None:
+        raise ValueError(f"an instant needs a time zone, got {paged_at.isoformat()}")
+    paged_at = paged_at.astimezone(timezone.utc)
+    if step.after.working:
+        if add_working is None:
+            raise ValueError(f"escalation step {step.index + 1} ({step.rotation}) waits {step.after}, "
+                             "which needs the business calendar; none was given")
+        return add_working(paged_at, step.after).astimezone(timezone.utc)
+    return paged_at + step.after.as_timedelta()
+
+
+def due_steps(oncall: "OnCall", paged_at: datetime, acked_at: datetime | None,
+              sent: Collection[int], now: datetime, *,
+              add_working: AddWorking | None = None) -> list[DueStep]:
+    """The escalation steps to send at `now`, in configured order.
+
+    `sent` holds the indexes of steps already sent for this page. Once the
+    page is acknowledged (at or before `now`) nothing more is due, even a step
+    that fell due before the acknowledgement but was never sent: the person
+    who acknowledged is already on it, and paging the lead late helps nobody.
+    """
+    if now.tzinfo is None:
+        raise ValueError(f"an instant needs a time zone, got {now.isoformat()}")
+    now = now.astimezone(timezone.utc)
+    if acked_at is not None and acked_at.astimezone(timezone.utc) <= now:
+        return []
+    result: list[DueStep] = []
+    for step in oncall.escalation:
+        if step.index in sent:
+            continue
+        due = step_due_at(step, paged_at, add_working)
+        if due <= now:
+            rotation = oncall.rotation(step.rotation)
+            result.append(DueStep(step, due, tuple(on_duty(rotation, oncall.overrides, due))))
+    return result
+
+
+def next_due_at(oncall: "OnCall", paged_at: datetime, acked_at: datetime | None,
+                sent: Collection[int], *, add_working: AddWorking | None = None) -> datetime | None:
+    """When the next unsent step falls due, or None when the chain is finished.
+
+    Lets a running escalation clock sleep until there is something to do.
+    """
+    if acked_at is not None:
+        return None
+    pending = [step_due_at(s, paged_at, add_working) for s in oncall.escalation if s.index not in sent]
+    return min(pending, default=None)

@@ -1,0 +1,227 @@
+"""The on-call part of `config.yaml`: rotations, overrides and escalation.
+
+Parsed here, beside the rules that use it, so each check can say exactly what
+the lead wrote wrong: every error names the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, Callable
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from app.config.durations import Duration, check_year, parse_duration
+from app.oncall.escalation import EscalationStep
+from app.oncall.rotation import ORDERS, WEEKDAYS, Override, Rotation, wall_clock
+from app.config.yamlnodes import ConfigError, LineList, Section
+
+if TYPE_CHECKING:
+    from app.config.settings import Config
+
+
+class OnCall(msgspec.Struct, frozen=True):
+    """Everything the roster and the escalation clock need, from the config."""
+
+    rotations: tuple[Rotation, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    escalation: tuple[EscalationStep, ...] = ()
+
+    def rotation(self, name: str) -> Rotation:
+        for rotation in self.rotations:
+            if rotation.name == name:
+                return rotation
+        raise KeyError(f"no rotation named {name!r}")
+
+
+def parse_oncall(config: "Config") -> OnCall:
+    """Read the `rotations`, `overrides` and `escalation` sections of `config`."""
+    handles = set(config.handles)
+    tz = config.board.timezone
+    rotations = _parse_rotations(config.sections.get("rotations"), handles, tz)
+    by_name = {r.name: r for r in rotations}
+    overrides = _parse_overrides(config.sections.get("overrides"), by_name, handles, tz)
+    escalation = _parse_escalation(config.sections.get("escalation"), by_name,
+                                   config.sla.calendar.check_fits if config.sla else lambda d: d)
+    return OnCall(rotations=rotations, overrides=overrides, escalation=escalation)
+
+
+def _list_section(section: Section | None, name: str) -> Section | None:
+    """The wrapper `load_config` builds around a top-level list, or an error."""
+    if section is not None and section.key == name:
+        raise section.fail(None, f"'{name}' is a list (each item starts with '- '), not a mapping")
+    return section
+
+
+_HANDOFF_RE = re.compile(r"^\s*([A-Za-z]+)\s+(\d{1,2}):(\d{2})\s*$")
+
+
+def _handoff(value: str) -> tuple[int, time]:
+    match = _HANDOFF_RE.match(value)
+    if match:
+        day = match.group(1).lower()
+        weekday = next((i for i, name in enumerate(WEEKDAYS) if name == day or name[:3] == day), None)
+        hour, minute = int(match.group(2)), int(match.group(3))
+        if weekday is not None and hour < 24 and minute < 60:
+            return weekday, time(hour, minute)
+    raise ValueError(f"expected a weekday and a 24-hour time, such as 'monday 09:00', got {value!r}")
+
+
+def _start_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"expected a date such as 2026-11-02, got a date and time {value.isoformat()}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date such as 2026-11-02, got {value!r}")
+
+
+def _shift(value: Any) -> Duration:
+    duration = parse_duration(value, allow_working=False, units="dw")
+    if duration.amount < 1 or duration.unit not in ("days", "weeks"):
+        raise ValueError(f"a shift is at least one day (Nd or Nw), got {value!r}")
+    return duration
+
+
+def _parse_rotations(section: Section | None, handles: set[str], tz: str) -> tuple[Rotation, ...]:
+    section = _list_section(section, "rotations")
+    if section is None:
+        return ()
+    rotations: list[Rotation] = []
+    lines: dict[str, int] = {}
+    for index, _, item, line in section.items("rotations"):
+        if item is None:
+            raise section.item_error("rotations", index, "a rotation is a mapping {name, members, shift, handoff, start}")
+        item.only("name", "members", "order", "shift", "handoff", "start", "seats")
+        name = item.require("name", str).strip()
+        if name in lines:
+            raise item.fail("name", f"rotation {name!r} is already defined at line {lines[name]}")
+        lines[name] = item.line_of("name")
+        members = _members(item, handles)
+        order = item.get("order", str, "listed")
+        if order not in ORDERS:
+            raise item.fail("order", f"expected one of {', '.join(ORDERS)}, got {order!r}")
+        shift = item.require("shift", (str, int), convert=_shift)
+        weekday, at = item.require("handoff", str, convert=_handoff)
+        start = item.require("start", convert=lambda value: check_year(_start_date(value)))
+        seats = item.get("seats", int, 1)
+        if not 1 <= seats <= len(members):
+            raise item.fail("seats", f"seats must be between 1 and the number of members ({len(members)}), got {seats}")
+        rotations.append(Rotation(name=name, members=members, shift=shift, handoff_weekday=weekday,
+                                  handoff_time=at, start=start, timezone=tz, seats=seats, order=order))
+    return tuple(rotations)
+
+
+def _members(item: Section, handles: set[str]) -> tuple[str, ...]:
+    value = item.require("members", list)
+    if not value:
+        raise item.fail("members", "a rotation needs at least one member")
+    members: list[str] = []
+    for i, handle in enumerate(value):
+        if not isinstance(handle, str):
+            raise _member_error(item, value, i, f"a member is a handle from the team, got {handle!r}")
+        if handle not in handles:
+            raise _member_error(item, value, i, f"unknown member {handle!r} (not listed under team:)")
+        if handle in members:
+            raise _member_error(item, value, i, f"{handle!r} is listed twice")
+        members.append(handle)
+    return tuple(members)
+
+
+def _member_error(item: Section, value: Any, i: int, message: str) -> ConfigError:
+    if isinstance(value, LineList):
+        return item.item_error("members", i, message)
+    return item.fail("members", message)
+
+
+def _instant(tz: str) -> Any:
+    """Convert an override's `from`/`to`; without an offset it is board time."""
+    zone = ZoneInfo(tz)
+
+    def convert(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, date):
+            moment = datetime.combine(value, time())
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}") from None
+        else:
+            raise ValueError(f"expected a date and time such as 2026-12-21T09:00, got {value!r}")
+        check_year(moment)
+        if moment.tzinfo is None:
+            return wall_clock(moment.date(), moment.time(), zone)
+        return moment
+
+    return convert
+
+
+def _parse_overrides(section: Section | None, rotations: dict[str, Rotation], handles: set[str],
+                     tz: str) -> tuple[Override, ...]:
+    section = _list_section(section, "overrides")
+    if section is None:
+        return ()
+    overrides: list[tuple[Override, int]] = []
+    for index, _, item, _ in section.items("overrides"):
+        if item is None:
+            raise section.item_error("overrides", index, "an override is a mapping {rotation, member, from, to}")
+        item.only("rotation", "member", "replaces", "from", "to")
+        name = item.require("rotation", str)
+        rotation = rotations.get(name)
+        if rotation is None:
+            raise item.fail("rotation", f"unknown rotation {name!r} (rotations: {', '.join(rotations) or 'none'})")
+        member = item.require("member", str)
+        if member not in handles:
+            raise item.fail("member", f"unknown member {member!r} (not listed under team:)")
+        replaces = item.get("replaces", str)
+        if replaces is None and rotation.seats > 1:
+            raise item.fail(None, f"missing 'replaces': {name!r} has {rotation.seats} seats, "
+                                  f"so say whose seat {member} covers")
+        if replaces is not None and replaces not in rotation.members:
+            raise item.fail("replaces", f"{replaces!r} is not a member of rotation {name!r}")
+        if replaces == member:
+            raise item.fail("replaces", f"{member!r} cannot replace themselves")
+        start = item.require("from", convert=_instant(tz))
+        end = item.require("to", convert=_instant(tz))
+        if end <= start:
+            raise item.fail("to", "must be after 'from'")
+        override = Override(rotation=name, member=member, replaces=replaces, start=start, end=end)
+        for other, other_line in overrides:
+            if other.rotation == name and _same_seat(rotation, other, override) \
+                    and other.start < override.end and override.start < other.end:
+                seat = f"{replaces}'s seat" if rotation.seats > 1 else "the seat"
+                raise item.fail("from", f"overlaps the override at line {other_line}, which covers "
+                                        f"{seat} in {name!r} at the same time")
+        overrides.append((override, item.data.line))
+    return tuple(o for o, _ in overrides)
+
+
+def _same_seat(rotation: Rotation, a: Override, b: Override) -> bool:
+    return rotation.seats == 1 or a.replaces == b.replaces
+
+
+def _parse_escalation(section: Section | None, rotations: dict[str, Rotation],
+                      fits: Callable[[Duration], Duration]) -> tuple[EscalationStep, ...]:
+    section = _list_section(section, "escalation")
+    if section is None:
+        return ()
+    steps: list[EscalationStep] = []
+    for index, _, item, _ in section.items("escalation"):
+        if item is None:
+            raise section.item_error("escalation", index, "a step is a mapping {rotation, after}")
+        item.only("rotation", "after")
+        name = item.require("rotation", str)
+        if name not in rotations:
+            raise item.fail("rotation", f"unknown rotation {name!r} (rotations: {', '.join(rotations) or 'none'})")
+        # Working time is accepted here; the escalation clock asks the business calendar.
+        after = item.require("after", (str, int), convert=lambda value: fits(parse_duration(value)))
+        steps.append(EscalationStep(index=index, rotation=name, after=after))
+    return tuple(steps)
