@@ -592,6 +592,9 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
             self.post_message(self.CardSelected(self, card))
 
     def on_click(self, event: events.Click) -> None:
+        if self.collapsed:  # a strip shows no cards to pick: the click takes the column, its cursor stays
+            self.post_message(self.Clicked(self))
+            return
         index = (event.y + round(self.scroll_offset.y)) // self.card_height
         if index < self.count:
             self.post_message(self.Clicked(self))

@@ -127,3 +127,15 @@ async def test_the_triage_panel_in_a_narrow_terminal_leaves_the_cursors_column_r
         await pilot.press("escape")
         await settle(pilot)
         assert all(c.outer_size.width == 9 for c in board.columns if c is not todo)
+
+
+async def test_a_click_on_a_strip_makes_it_the_wide_column_with_its_cursor_where_it_was(make_app, seed):
+    seed(TITLE)
+    cards = [seed(f"Ready card {n}", state="ready") for n in range(4)]
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        board = pilot.app.board
+        await pilot.click("#column-ready", offset=(3, 6))  # the row of card 2, were the column wide
+        await settle(pilot)
+        assert wide(board) == {"ready"} and board.current_card.key == board.column("ready").card_at(0).key
+        assert board.current_card.key in {card.key for card in cards}
