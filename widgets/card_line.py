@@ -196,4 +196,5 @@ def card_segments(card: Card, part: int, width: int, style: StyleOf, base: Style
     return segments
 
 
-__all__ = ["COMPACT_TITLE", "card_pieces", "card_segments", "compact_label", "compact_pieces", "corner", "fit", "shown_status", "title_text"]
+__all__ = ["COMPACT_TITLE", "card_pieces", "card_segments", "compact_label", "compact_pieces", "corner", "fit",
+           "shown_status", "title_text"]

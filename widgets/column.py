@@ -329,10 +329,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
 
     def watch_card_height(self) -> None:
         """The density changed: the same cards in other rows, the cursor's kept in view."""
-        self._rows.clear()
         self._update_virtual_size()
         self.scroll_to_card(self.cursor)
-        self._update_position()
         self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -538,8 +536,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         card = self.card_at(index)
         if card is None:
             return (None, width, base)
-        return (card.id, card.version, card.stale, (height, part), cursor if index == cursor_index else None, width, base,
-                theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
+        return (card.id, card.version, card.stale, (height, part), cursor if index == cursor_index else None, width,
+                base, theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
 
     def render_line(self, y: int) -> Strip:
         """Textual's path (styles `render_lines` does not draw): the content line alone, cached as the rows are."""
