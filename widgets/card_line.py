@@ -1,4 +1,5 @@
-"""The two lines of a card as styled segments, cut and padded to the column's width.
+"""The lines of a card as styled segments, cut and padded to the column's width: two lines a card,
+or one in the compact density.
 
 A column paints every card line it shows from this, so the first paint of
 a board (six columns of 20-odd cards) builds some 250 of them. Rich's `Text`
@@ -126,24 +127,74 @@ def card_pieces(card: Card, part: int, width: int, style: StyleOf) -> list[Piece
     return line + [(" " * (width - cells), _NO_STYLE)] if cells < width else line
 
 
+COMPACT_TITLE = 12
+"""Cells of title a compact line keeps before its countdown is cut: the title is why the line is there."""
+
+
+def compact_label(card: Card) -> str:
+    """The countdown of a compact line: "3h 13m" for "3h 13m left" (its colour and "overdue" say the rest),
+    five cells more for the title."""
+    return card.sla_label.removesuffix(" left")
+
+
+def compact_pieces(card: Card, width: int, style: StyleOf) -> list[Piece]:
+    """The one line of `card` in the compact density, exactly `width` cells.
+
+    The key, then the title as far as it fits, then the marks and the
+    countdown (`compact_label`, or the people paged) at the right edge. The priority,
+    status and assignee are left to the status line, which describes the
+    card under the cursor in full. Where the line is short, the title gives
+    way first (down to `COMPACT_TITLE` cells), then the countdown; the key
+    stays whatever the width.
+    """
+    if width <= 0:
+        return []
+    key: Piece = (shown(card.key), style("column--key"))
+    title: Piece = (title_text(card), _NO_STYLE)
+    right: list[Piece] = []
+    if card.needs_ack:
+        right.append(("⚑", style("column--ack")))
+    if card.stale:
+        right.append(("!", style("column--stale")))
+    if card.answered:
+        right.append(("✉", style("column--ack")))
+    paged = card.needs_ack and card.paged
+    extra = corner(card) if paged else compact_label(card)
+    if extra:
+        right.append((extra, style("column--ack") if paged else style(f"column--sla-{card.sla_style or 'ok'}")))
+    spaced: list[Piece] = []
+    for piece in right:  # one space between the marks and the countdown
+        spaced += [(" ", _NO_STYLE), piece] if spaced else [piece]
+    key_cells = cell_len(key[0])
+    title_room = min(COMPACT_TITLE, cell_len(title[0])) + 1 if title[0] else 0
+    right, right_cells = fit(spaced, max(width - key_cells - 1 - title_room, 0))
+    left, left_cells = fit([key, (" ", _NO_STYLE), title], max(width - right_cells - (1 if right else 0), 0))
+    gap = width - left_cells - right_cells
+    return [*left, (" " * gap, _NO_STYLE), *right] if gap > 0 else [*left, *right]
+
+
 def card_segments(card: Card, part: int, width: int, style: StyleOf, base: Style,
-                  over: Style | None = None, keep_right: Style | None = None) -> list[Segment]:
+                  over: Style | None = None, keep_right: Style | None = None, *,
+                  compact: bool = False) -> list[Segment]:
     """The line as segments: `base` under every piece, `over` (the cursor) on top of them.
 
     `keep_right` is laid over the last piece if it is the countdown, so a
     target at risk keeps its colour under the cursor, where the user looks.
+    `compact`: the card's one line (`compact_pieces`), `part` is then 0.
     """
-    pieces = card_pieces(card, part, width, style)
+    pieces = compact_pieces(card, width, style) if compact else card_pieces(card, part, width, style)
+    label = compact_label(card) if compact else card.sla_label
     segments = []
     last = len(pieces) - 1
     for index, (text, piece_style) in enumerate(pieces):
         combined = base + piece_style
         if over is not None:
             combined = combined + over
-        if keep_right is not None and index == last and text == card.sla_label:
+        if keep_right is not None and index == last and text == label:
             combined = combined + keep_right
         segments.append(Segment(text, combined))
     return segments
 
 
-__all__ = ["card_pieces", "card_segments", "corner", "fit", "shown_status", "title_text"]
+__all__ = ["COMPACT_TITLE", "card_pieces", "card_segments", "compact_label", "compact_pieces", "corner", "fit",
+           "shown_status", "title_text"]

@@ -31,7 +31,10 @@ from widgets.textual_internals import (DirtyRows, border_label, border_label_sty
                                        render_border_label, render_row, set_virtual_size_quietly, styles_version)
 
 CARD_HEIGHT = 2
-"""Lines per card: key, priority, status, assignee and countdown; then the title."""
+"""Lines per card in the comfortable density: key, priority, status, assignee and countdown; then the title."""
+
+LINES_PER_CARD = {"comfortable": CARD_HEIGHT, "compact": 1}
+"""Lines per card in each density (app.ui_state.DENSITIES): compact is key, title and countdown on one."""
 
 PAGE_SIZE = 32
 """Cards per query: a screenful and some (a 45-line terminal shows 20 a column), so scrolling a little
@@ -85,6 +88,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     """The column the board's keys act on (shown by its border and a bright cursor)."""
     collapsed: reactive[bool] = reactive(False, repaint=False)
     """Shown as a narrow strip with only its count (`z`); its cards are still there for the keys."""
+    card_height: reactive[int] = reactive(CARD_HEIGHT, repaint=False)
+    """Lines per card (`LINES_PER_CARD`): 1 in the compact density, twice the cards in view."""
 
     class CardHighlighted(Message):
         """The cursor landed on a card (or on nothing: an empty column)."""
@@ -280,6 +285,7 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
 
     def on_resize(self) -> None:
         self._update_virtual_size()
+        self.scroll_to_card(self.cursor)  # a shorter terminal, a strip widened: the cursor's card stays in view
 
     def _update_virtual_size(self) -> None:
         """Set the scrollable height without a layout pass.
@@ -288,20 +294,44 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         the whole screen, and a move changes two counts. Only this column's
         scrolling depends on it, so set it quietly.
         """
-        set_virtual_size_quietly(self, Size(self.scrollable_content_region.width, self.count * CARD_HEIGHT))
+        set_virtual_size_quietly(self, Size(self.scrollable_content_region.width, self.count * self.card_height))
         self._update_position()
 
     def _update_position(self) -> None:
         """The bottom border: which cards are in view, once there are more than fit."""
-        shown = max(1, self.scrollable_content_region.height // CARD_HEIGHT)
-        if self.count <= shown:
+        shown = self.cards_shown()
+        if self.count <= shown or self.collapsed:  # a strip says its count, at the top
             position = ""
         else:
-            first = round(self.scroll_offset.y) // CARD_HEIGHT + 1
+            first = round(self.scroll_offset.y) // self.card_height + 1
             position = f"{first:,}–{min(self.count, first + shown - 1):,} of {self.count:,}"
         shown = border_label(self, top=False)
         if shown is None or shown.plain != position:
             self.border_subtitle = Content(position)  # text, not markup: nothing to parse
+
+    def cards_shown(self) -> int:
+        """How many cards the column has room for (at least one: a page key always moves)."""
+        return max(1, self.scrollable_content_region.height // self.card_height)
+
+    def pages_in_view(self, index: int | None = None) -> list[int]:
+        """The pages of the cards in view, once the column has scrolled to show card `index` (default: as it
+        is): what a repaint will ask for, so a worker can read them first. A compact column shows twice
+        the cards, more than one page of a tall terminal."""
+        shown = self.cards_shown()
+        first = round(self.scroll_offset.y) // self.card_height
+        if index is not None:
+            if index < first:
+                first = index
+            elif index >= first + shown:
+                first = index - shown + 1
+        last = max(first, first + shown - 1)
+        return list(range(first // PAGE_SIZE, last // PAGE_SIZE + 1))
+
+    def watch_card_height(self) -> None:
+        """The density changed: the same cards in other rows, the cursor's kept in view."""
+        self._update_virtual_size()
+        self.scroll_to_card(self.cursor)
+        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -333,6 +363,7 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     def watch_collapsed(self, collapsed: bool) -> None:
         self.set_class(collapsed, "-collapsed")
         self._update_header()
+        self._update_position()
         self.refresh()
 
     def watch_total(self) -> None:
@@ -345,11 +376,13 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         self.post_message(self.CardHighlighted(self, self.current_card))
 
     def _refresh_card(self, index: int) -> None:
-        top = index * CARD_HEIGHT - round(self.scroll_offset.y)
-        self.refresh(Region(0, top, self.size.width, CARD_HEIGHT))
+        height = self.card_height
+        top = index * height - round(self.scroll_offset.y)
+        self.refresh(Region(0, top, self.size.width, height))
 
     def scroll_to_card(self, index: int) -> None:
-        self.scroll_to_region(Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT), animate=False, immediate=True)
+        height = self.card_height
+        self.scroll_to_region(Region(0, index * height, 1, height), animate=False, immediate=True)
 
     def watch_active(self, active: bool) -> None:
         self._paint_border()
@@ -498,12 +531,13 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         scroll_y, cursor_index, cursor, width, base, theme = view
         if self.collapsed:
             return ("collapsed", width, base)
-        index, part = divmod(y + scroll_y, CARD_HEIGHT)
+        height = self.card_height
+        index, part = divmod(y + scroll_y, height)
         card = self.card_at(index)
         if card is None:
             return (None, width, base)
-        return (card.id, card.version, card.stale, part, cursor if index == cursor_index else None, width, base,
-                theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
+        return (card.id, card.version, card.stale, (height, part), cursor if index == cursor_index else None, width,
+                base, theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
 
     def render_line(self, y: int) -> Strip:
         """Textual's path (styles `render_lines` does not draw): the content line alone, cached as the rows are."""
@@ -517,7 +551,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     def _segments(self, y: int, key: tuple, view: tuple) -> list[Segment]:
         """Content line `y` (`key` is its `_line_key`): a card's line, or blank below the last card."""
         width, base = view[3], view[4]
-        index, part = divmod(y + view[0], CARD_HEIGHT)
+        height = self.card_height
+        index, part = divmod(y + view[0], height)
         card = None if key[0] == "collapsed" else self.card_at(index)
         if card is None:
             return [Segment(" " * width, base)]
@@ -528,7 +563,7 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
             if part == 0 and card.sla_style in ("warning", "breached"):
                 # A countdown at risk keeps its colour under the cursor, where the user is looking.
                 keep = Style(color=self._style(f"column--sla-{card.sla_style}").color, bold=True)
-        return card_segments(card, part, width, self._style, base, over, keep)
+        return card_segments(card, part, width, self._style, base, over, keep, compact=height == 1)
 
     # -- actions ---------------------------------------------------------
 
@@ -536,7 +571,7 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         self.cursor = self.validate_cursor(self.cursor + step)
 
     def action_page(self, direction: int) -> None:
-        step = max(1, self.scrollable_content_region.height // CARD_HEIGHT)
+        step = self.cards_shown()
         self.cursor = self.validate_cursor(self.cursor + direction * step)
 
     def action_jump(self, index: int) -> None:
@@ -555,10 +590,13 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
             self.post_message(self.CardSelected(self, card))
 
     def on_click(self, event: events.Click) -> None:
-        index = (event.y + round(self.scroll_offset.y)) // CARD_HEIGHT
+        if self.collapsed:  # a strip shows no cards to pick: the click takes the column, its cursor stays
+            self.post_message(self.Clicked(self))
+            return
+        index = (event.y + round(self.scroll_offset.y)) // self.card_height
         if index < self.count:
             self.post_message(self.Clicked(self))
             self.cursor = index
 
 
-__all__ = ["CARD_HEIGHT", "Column", "PAGE_SIZE"]
+__all__ = ["CARD_HEIGHT", "Column", "LINES_PER_CARD", "PAGE_SIZE"]

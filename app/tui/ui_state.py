@@ -1,4 +1,4 @@
-"""A user's board preferences kept between sessions: which columns are collapsed.
+"""A user's board preferences kept between sessions: which columns are collapsed, and the card density.
 
 A small JSON file in the user's state directory (`$XDG_STATE_HOME/triageboard/state.json`, else
 `~/.local/state/…`), or wherever `TRIAGEBOARD_STATE` points (tests do). Preferences, not data: they
@@ -12,6 +12,9 @@ import json
 import os
 from pathlib import Path
 
+DENSITIES = ("comfortable", "compact")
+"""Card densities, in the order `D` cycles them: two lines a card, or one."""
+
 
 def state_path() -> Path:
     """Where the preferences live: `TRIAGEBOARD_STATE`, else the XDG state directory."""
@@ -22,26 +25,31 @@ def state_path() -> Path:
     return Path(base) / "triageboard" / "state.json"
 
 
-def load_collapsed(board: str) -> set[str] | None:
-    """The columns collapsed on board `board` last time; None: never chosen (the config's default holds)."""
+def _chosen(board: str, name: str):
+    """Preference `name` of board `board` as last saved; None when never chosen or unreadable."""
     try:
         data = json.loads(state_path().read_text(encoding="utf-8"))
-        chosen = data["boards"][board]["collapsed"]
+        return data["boards"][board][name]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return {str(key) for key in chosen} if isinstance(chosen, list) else None
 
 
-def save_collapsed(board: str, collapsed: set[str]) -> None:
-    """Keep the collapsed columns of board `board` (other boards' choices are left as they are)."""
+def _save(board: str, name: str, value) -> None:
+    """Keep one preference of board `board`, the others (and other boards') as they are."""
     path = state_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
     except (OSError, ValueError):
         data = {}
-    data.setdefault("boards", {}).setdefault(board, {})["collapsed"] = sorted(collapsed)
+    if not isinstance(data, dict):
+        data = {}
+    boards = data.get("boards")
+    if not isinstance(boards, dict):
+        boards = data["boards"] = {}
+    mine = boards.get(board)
+    if not isinstance(mine, dict):
+        mine = boards[board] = {}
+    mine[name] = value
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
@@ -51,4 +59,25 @@ def save_collapsed(board: str, collapsed: set[str]) -> None:
         pass  # a read-only home: the choice lasts this session
 
 
-__all__ = ["load_collapsed", "save_collapsed", "state_path"]
+def load_collapsed(board: str) -> set[str] | None:
+    """The columns collapsed on board `board` last time; None: never chosen (the config's default holds)."""
+    chosen = _chosen(board, "collapsed")
+    return {str(key) for key in chosen} if isinstance(chosen, list) else None
+
+
+def save_collapsed(board: str, collapsed: set[str]) -> None:
+    """Keep the collapsed columns of board `board` (other boards' choices are left as they are)."""
+    _save(board, "collapsed", sorted(collapsed))
+
+
+def load_density(board: str) -> str:
+    """The card density chosen on board `board` last time; "comfortable" if none (or one this version lacks)."""
+    chosen = _chosen(board, "density")
+    return chosen if chosen in DENSITIES else DENSITIES[0]
+
+
+def save_density(board: str, density: str) -> None:
+    _save(board, "density", density)
+
+
+__all__ = ["DENSITIES", "load_collapsed", "load_density", "save_collapsed", "save_density", "state_path"]

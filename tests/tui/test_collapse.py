@@ -15,7 +15,7 @@ async def test_closed_starts_collapsed_and_z_widens_it_for_next_time(make_app, s
         await settle(pilot)
         board = pilot.app.board
         closed, todo = board.column("closed"), board.column("todo")
-        assert closed.collapsed and closed.outer_size.width <= 8  # config.yaml: collapsed: true
+        assert closed.collapsed and closed.outer_size.width <= 9  # config.yaml: collapsed: true
         assert closed.border_title == "1"
         assert todo.outer_size.width > 20
         for _ in range(len(board.columns)):

@@ -57,3 +57,14 @@ def test_board_with_the_triage_panel(snap_compare, demo_app):
 
 def test_board_with_the_roster(snap_compare, demo_app):
     assert snap_compare(demo_app, terminal_size=(160, 45), run_before=after("o"))
+
+
+def test_board_compact(snap_compare, demo_app):
+    """`D`: one line a card, twice the cards in view."""
+    assert snap_compare(demo_app, terminal_size=(160, 45), run_before=after("D"))
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_board_narrow_after_a_step_right(snap_compare, demo_app, size):
+    """A narrow terminal: the wide column follows the cursor (here to Ready)."""
+    assert snap_compare(demo_app, terminal_size=size, run_before=after("l"))

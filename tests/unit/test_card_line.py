@@ -94,3 +94,37 @@ def test_an_answered_card_is_marked_on_its_first_line():
     """Issue 19.9: the requester replied and nobody has looked: a mark the card line shows."""
     assert text(card(answered=True), 0, 40).startswith("✉ ")
     assert "✉" not in text(card(), 0, 40)
+
+
+def compact(line: Card, width: int) -> str:
+    from widgets.card_line import compact_pieces
+
+    return "".join(piece for piece, _ in compact_pieces(line, width, STYLES.__getitem__))
+
+
+def test_a_compact_card_is_its_key_title_and_countdown_on_one_line():
+    long = card(title="The export to CSV drops every other row", sla_label="8h left", sla_style="ok")
+    assert compact(long, 40) == "SET-42 The export to CSV drops every… 8h"
+    assert compact(card(sla_label="overdue 2h"), 40) == "SET-42 Login fails" + " " * 12 + "overdue 2h"
+    assert compact(card(stale=True, answered=True, sla_label="paused"), 30) == "SET-42 Login fails  ! ✉ paused"
+    flagged = card(needs_ack=True, paged=("frank",), sla_label="1h left")
+    assert compact(flagged, 30).endswith("⚑ → frank") and compact(flagged, 30).startswith("SET-42 Login")
+
+
+def test_a_narrow_compact_line_cuts_the_title_then_the_countdown_and_keeps_the_key():
+    long = card(title="The export to CSV drops every other row", sla_label="overdue 12h 30m")
+    assert compact(long, 30) == "SET-42 The export … overdue 1…"  # the title keeps 12 cells, the countdown the rest
+    assert compact(long, 20) == "SET-42 The export t…"  # no room for both: the title's
+    for width in range(0, 50):
+        line = compact(long, width)
+        assert cell_len(line) == width, width
+        if width >= 7:
+            assert line.startswith("SET-42"), (width, line)
+
+
+def test_a_compact_at_risk_countdown_keeps_its_colour_under_the_cursor():
+    at_risk = card(sla_label="overdue 2h", sla_style="breached")
+    keep = Style(color="red", bold=True)
+    segments = card_segments(at_risk, 0, 30, STYLES.__getitem__, Style(), STYLES["column--cursor"], keep,
+                             compact=True)
+    assert segments[-1].text == "overdue 2h" and segments[-1].style.color.name == "red"

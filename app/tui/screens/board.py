@@ -34,11 +34,11 @@ from app.tui.commands import BoardCommands, PaletteCommand, move_command
 from app.tui.screens.board_oncall import OnCallBoard, paged_text
 from app.tui.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
 from app.service.core import Conflict, MoveResult, Refused, Service, write_error
-from app.tui.ui_state import load_collapsed, save_collapsed
+from app.tui.ui_state import DENSITIES, load_collapsed, load_density, save_collapsed, save_density
 from app.config.yamlnodes import ConfigError
 from widgets.card import Card
 from widgets.card_styles import CardStyles
-from widgets.column import PAGE_SIZE, Column
+from widgets.column import LINES_PER_CARD, PAGE_SIZE, Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
 from widgets.textual_internals import on_event_loop
@@ -48,6 +48,14 @@ from widgets.title_bar import TitleBar
 MIN_SIZE = (40, 12)
 """The smallest terminal the board draws in (columns, lines): below it, it says so."""
 TOO_SMALL = f"terminal too small: triageboard needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]}"
+
+NARROW = 100
+"""A terminal this many columns wide or narrower shows the cursor's column wide and the others as strips:
+six columns of 16 cells showed a cut key and three letters of title."""
+STRIP_WIDTHS = (9, 5, 3)
+"""Strip widths in a narrow terminal, widest first (triageboard.tcss: `-strips-N`): the widest that
+leaves the wide column `WIDE_ROOM` cells."""
+WIDE_ROOM = 30
 
 
 class MoveOutcome(msgspec.Struct):
@@ -86,6 +94,7 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         Binding("S", "sort_time_left", "Sort at-risk by time left", show=False, id="board.sort_time_left"),
         Binding("r", "reports", "Reports", id="board.reports"),
         Binding("z", "collapse", "Collapse", id="board.collapse"),
+        Binding("D", "density", "Density", show=False, id="board.density"),
         Binding("question_mark", "help", "Help", key_display="?", id="board.help"),
         *OnCallBoard.ONCALL_BINDINGS,
         *TRIAGE_BOARD_BINDINGS,
@@ -188,17 +197,24 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
     # -- layout ----------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        chosen = load_collapsed(self.service.config.board.key)
+        board = self.service.config.board.key
+        chosen = load_collapsed(board)
         self._collapsed = chosen if chosen is not None else {c.key for c in self.workflow.columns if c.collapsed}
+        """The user's `z` choices (saved): what a wide terminal shows, whatever a narrow one did meanwhile."""
+        self._density = load_density(board)
+        self._width = self.app.size.width
         counts = self.source.counts()  # one grouped query; the first paint needs it anyway
         yield TitleBar()
         yield self.card_styles
         with Horizontal(id="columns"):
-            for column in self.workflow.columns:
+            for index, column in enumerate(self.workflow.columns):
                 widget = Column(column.key, column.title, self.source, self.card_styles, count=counts[column.key],
                                 limit=column.wip_limit, id=f"column-{column.key}")
-                widget.set_reactive(Column.collapsed, column.key in self._collapsed)
-                widget.set_class(column.key in self._collapsed, "-collapsed")
+                # The first column is the cursor's (on_mount): a narrow terminal shows it wide, from the first frame.
+                folded = index > 0 if self.narrow else column.key in self._collapsed
+                widget.set_reactive(Column.collapsed, folded)
+                widget.set_class(folded, "-collapsed")
+                widget.set_reactive(Column.card_height, LINES_PER_CARD[self._density])
                 yield widget
         yield self.roster_panel()
         yield StatusLine(id="status")
@@ -206,17 +222,63 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         yield Static(TOO_SMALL, id="too-small", markup=False)
 
     def action_collapse(self) -> None:
-        """`z`: the column under the cursor becomes a strip with its count, or wide again; kept for next time."""
+        """`z`: the column under the cursor becomes a strip with its count, or wide again; kept for next time.
+
+        In a narrow terminal the cursor's column is wide whatever the choice: `z` then records it for
+        when the terminal is wide again, and says so.
+        """
         column = self.focused_column
-        column.collapsed = not column.collapsed
-        self._collapsed = {c.state for c in self.columns if c.collapsed}
+        fold = column.state not in self._collapsed
+        self._collapsed = self._collapsed | {column.state} if fold else self._collapsed - {column.state}
         save_collapsed(self.service.config.board.key, self._collapsed)
-        self._status(f"{column.title} collapsed: z widens it" if column.collapsed else f"{column.title} widened")
+        if self.narrow:
+            self._status(f"{column.title} will be {'a strip' if fold else 'wide'} above {NARROW} columns: "
+                         f"this narrow terminal shows the cursor's column wide and the others as strips")
+            return
+        column.collapsed = fold
+        self._status(f"{column.title} collapsed: z widens it" if fold else f"{column.title} widened")
+
+    def action_density(self) -> None:
+        """`D`: one line a card (key, title, countdown), twice the cards in view; or two again. Kept for next time."""
+        self._density = DENSITIES[(DENSITIES.index(self._density) + 1) % len(DENSITIES)]
+        save_density(self.service.config.board.key, self._density)
+        for column in self.columns:
+            column.card_height = LINES_PER_CARD[self._density]
+        lines = "one line" if LINES_PER_CARD[self._density] == 1 else "two lines"
+        self._status(f"density: {self._density}, {lines} a card (D switches)")
+
+    @property
+    def narrow(self) -> bool:
+        """The terminal is too narrow for every column: only the cursor's is wide."""
+        return self._width <= NARROW
+
+    def _lay_out(self) -> None:
+        """Which columns are strips: in a narrow terminal every one but the cursor's, else the user's `z`
+        choices (never changed here, so they come back when the terminal widens)."""
+        narrow = self.narrow
+        focused = self.focused_column
+        for column in self.columns:
+            column.collapsed = column is not focused if narrow else column.state in self._collapsed
+        room = self._width
+        if self.triage_on:
+            room -= self.triage_panel.styles.width.cells or 0
+        strips = len(self.columns) - 1
+        width = next((w for w in STRIP_WIDTHS if room - w * strips >= WIDE_ROOM), STRIP_WIDTHS[-1])
+        columns = self.query_one("#columns")
+        for each in STRIP_WIDTHS[1:]:
+            columns.set_class(narrow and width == each, f"-strips-{each}")
 
     def on_resize(self, event: events.Resize) -> None:
-        """Below what the board can draw, it says so instead (and draws again once the terminal grows)."""
+        """Below what the board can draw, it says so instead (and draws again once the terminal grows).
+        Across `NARROW` columns, the strips change, both ways."""
         width, height = MIN_SIZE
         self.set_class(event.size.width < width or event.size.height < height, "-too-small")
+        self._width = event.size.width
+        self._lay_out()
+
+    def action_toggle_triage(self) -> None:
+        super().action_toggle_triage()
+        self._lay_out()  # the panel takes room from the columns: a narrow board's strips may thin
 
     def on_mount(self) -> None:
         self.title = f"triageboard · {self.user}" if self.user else "triageboard · read-only"
@@ -287,6 +349,8 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
         if current is not column:
             current.active = False
             column.active = True
+            if self.narrow:
+                self._lay_out()  # the wide column follows the cursor
 
     async def action_column(self, action: str) -> None:
         """Run a column key (cursor, move, detail) on the active column."""
@@ -470,11 +534,14 @@ class BoardScreen(OnCallBoard, TriageMode, Screen[None]):
             risky = [msgspec.structs.replace(entry, state=target)] if entry is not None else []
         position = self.source.position_of(target, ticket.id)
         # Read the pages the repaint will need here, in the worker, not in render_line on the event loop.
-        wanted = {target: self.column(target).page_number(position or 0),
-                  source: self.column(source).page_number()}
+        # Every page in view (a compact column shows more than one of a tall terminal), as it will scroll.
+        wanted = {target: {*self.column(target).pages_in_view(position or 0)}}
+        wanted.setdefault(source, set()).update(
+            {self.column(source).page_number(), *self.column(source).pages_in_view()})
         pages: dict[str, dict[int, list[Card]]] = {}
-        for state, number in wanted.items():
-            pages.setdefault(state, {})[number] = self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)
+        for state, numbers in wanted.items():
+            for number in sorted(numbers):
+                pages.setdefault(state, {})[number] = self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)
         self._label_pages(pages)
         outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
                               position=position, warnings=result.warnings, undo=undo, pages=pages,
