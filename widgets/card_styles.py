@@ -35,6 +35,7 @@ class CardStyles(Widget):
         & > .column--sla-warning { color: $warning; text-style: bold; }
         & > .column--sla-breached { color: $error; text-style: bold reverse; }
         & > .column--sla-paused { color: $text-muted; text-style: italic; }
+        & > .column--strip-title { color: $text-muted; }
     }
     """
 
@@ -42,7 +43,8 @@ class CardStyles(Widget):
                          "column--key", "column--status", "column--assignee",
                          "column--p1", "column--p2", "column--untriaged", "column--stale",
                          "column--ack",
-                         "column--sla-ok", "column--sla-warning", "column--sla-breached", "column--sla-paused"}
+                         "column--sla-ok", "column--sla-warning", "column--sla-breached", "column--sla-paused",
+                         "column--strip-title"}
 
     def style(self, name: str) -> Style:
         """A class's Rich style, over the board's background (a column has none of its own)."""

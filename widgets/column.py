@@ -529,15 +529,16 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     def _line_key(self, y: int, view: tuple) -> tuple:
         """What content line `y` shows, as a cache key: the card, which of its lines, how it is highlighted."""
         scroll_y, cursor_index, cursor, width, base, theme = view
-        if self.collapsed:
-            return ("collapsed", width, base)
+        if self.collapsed:  # a strip names its column down its body, a word a line: the border has room for the count only
+            words = self.title.split()
+            return ("collapsed", width, base, words[y] if y < len(words) else "")
         height = self.card_height
         index, part = divmod(y + scroll_y, height)
         card = self.card_at(index)
         if card is None:
             return (None, width, base)
         return (card.id, card.version, card.stale, (height, part), cursor if index == cursor_index else None, width,
-                base, theme, card.needs_ack, card.paged, card.sla_label, card.sla_style)
+                base, theme, card.needs_ack, card.paged, card.answered, card.sla_label, card.sla_style)
 
     def render_line(self, y: int) -> Strip:
         """Textual's path (styles `render_lines` does not draw): the content line alone, cached as the rows are."""
@@ -553,7 +554,10 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         width, base = view[3], view[4]
         height = self.card_height
         index, part = divmod(y + view[0], height)
-        card = None if key[0] == "collapsed" else self.card_at(index)
+        if key[0] == "collapsed":
+            word = key[3][:width] if len(key[3]) <= width else key[3][: max(width - 1, 0)] + "…"
+            return [Segment(word.center(width)[:width], base + self._style("column--strip-title"))] if word else [Segment(" " * width, base)]
+        card = self.card_at(index)
         if card is None:
             return [Segment(" " * width, base)]
         cursor = key[4]

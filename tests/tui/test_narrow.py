@@ -139,3 +139,17 @@ async def test_a_click_on_a_strip_makes_it_the_wide_column_with_its_cursor_where
         await settle(pilot)
         assert wide(board) == {"ready"} and board.current_card.key == board.column("ready").card_at(0).key
         assert board.current_card.key in {card.key for card in cards}
+
+
+async def test_a_strip_names_its_column_down_its_body(make_app, seed):
+    """Strips said only their count: at 80 columns five bare numbers, and nothing said which was Ready."""
+    seed(TITLE)
+    async with make_app().run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = screen_rows(pilot.app)
+        board = pilot.app.board
+        progress = board.column("in_progress").region
+        body = [row[progress.x:progress.right] for row in rows[progress.y + 1:progress.y + 3]]
+        assert body[0].strip("│ ") == "In" and body[1].strip("│ ") == "Progress"[:6] + "…"
+        ready = board.column("ready").region
+        assert rows[ready.y + 1][ready.x:ready.right].strip("│ ") == "Ready"
