@@ -204,8 +204,9 @@ class TriageApp(FrameWatch, App[None]):
 
     def check_shown(self, screen, attempt: int = 1) -> None:
         """`screen` came to the top a moment ago: repaint it if no whole frame of it reached the terminal since."""
-        if screen is not self.screen:
-            return  # gone, or under another screen (which has its own check)
+        stack = self.screen_stack
+        if not stack or stack[-1] is not screen:
+            return  # gone (the app too, on the way out), or under another screen, which has its own check
         frame_reached = self._top_shown is not None and self._top_shown[0] is screen and self._top_shown[1]
         if frame_reached and getattr(screen, "shown_on_screen", True):
             return

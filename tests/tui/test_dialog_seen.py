@@ -74,3 +74,12 @@ async def test_a_dialog_painted_at_once_takes_enter_at_once_and_is_not_redrawn(m
         await settle(pilot)
         assert not any("drawn again" in toast or "nothing was done" in toast for toast in toasts(pilot.app))
     assert (Ticket.get_by_id(ticket.id).state, Ticket.get_by_id(ticket.id).hold_reason) == ("on_hold", "external")
+
+
+async def test_quitting_with_a_dialog_just_opened_leaves_without_a_traceback(make_app, seed):
+    seed("Undecided")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        picker = app.screen
+    app.check_shown(picker)  # the repaint check of a dialog opened just before the app closed
