@@ -1,11 +1,12 @@
 """Dialogs whose answer writes or mails act only once they have been on the screen.
 
-A pushed screen can take the keys before the terminal shows it: Textual works out the
-screen's first frame, clearing what it had to repaint, and then drops that frame while a
-batch of updates is open (`App.batch_update`, `delay_update`); nothing repaints the screen
-until something else on it changes. The board stays on the terminal, the dialog has the
-keys, and enter picks whatever is highlighted (the hold reason that mails the requester),
-unseen. So such a dialog ignores its confirming key until a whole frame with it in has
+A pushed screen takes the keys as soon as it is on the stack, whether or not the terminal
+shows it. One way it goes unshown in Textual 8.2.8: the screen's first frame is worked out,
+clearing what had to be repainted, and then dropped while a batch of updates is open
+(`App.batch_update`, `delay_update`), and nothing repaints it until something else on it
+changes. The board stays on the terminal, the dialog has the keys, and enter picks whatever
+is highlighted (the hold reason that mails the requester), unseen. The On Hold case of
+issue 19 was not reproduced, so the guard does not rely on knowing the cause: such a dialog ignores its confirming key until a whole frame with it in has
 gone to the terminal (`TriageApp.frame_shown`, through `widgets.textual_internals.FrameWatch`),
 and the app repaints a screen that has not been shown soon after it was pushed
 (`TriageApp.check_shown`).
