@@ -32,6 +32,12 @@ What is used, and why:
 - `DOMNode._bindings.key_to_bindings`: a screen's bindings after `keys:` remapping, key by
   key, for the keys the triage panel and the help name (the public `active_bindings` holds
   only the bindings live in the current mode).
+- `App._display` and `App._batch_count` (`FrameWatch`): the one place a composited frame
+  goes to the terminal, and the count that makes it drop the frame (`batch_update`). A
+  dialog that writes acts only once a whole frame of it was handed to the terminal: Textual
+  can lose a screen's first frame (the compositor clears its dirty regions, then `_display`
+  drops the frame while a batch is open) and nothing repaints it until something else
+  changes; the modal then takes the keys while the board is still what the terminal shows.
 """
 
 from __future__ import annotations
@@ -40,13 +46,15 @@ import threading
 from typing import Any
 
 from textual._border import get_box, render_border_label, render_row
+from textual._compositor import LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 
-__all__ = ["DirtyRows", "border_label", "border_label_style", "frame_cells", "get_box", "inner_outer", "key_to_bindings",
-           "on_event_loop", "render_border_label", "render_row", "set_virtual_size_quietly", "styles_version"]
+__all__ = ["DirtyRows", "FrameWatch", "border_label", "border_label_style", "frame_cells", "frames_held", "get_box",
+           "inner_outer", "key_to_bindings", "on_event_loop", "render_border_label", "render_row",
+           "set_virtual_size_quietly", "styles_version"]
 
 
 class DirtyRows:
@@ -109,3 +117,27 @@ def on_event_loop(app) -> bool:
     """True when called on the app's event-loop thread (not from a worker)."""
     return threading.get_ident() == app._thread_id
 
+
+
+class FrameWatch:
+    """Mixed into the App (before `App`): `frame_shown(screen)` after each whole frame handed to the terminal.
+
+    A whole frame (`LayoutUpdate`: every cell of the screen) rather than a partial one, so
+    that what is reported shown is all of the screen, a dialog's border and text included.
+    Headless (a test's pilot) counts as handed over: the frame went as far as it can go.
+    """
+
+    def _display(self, screen, renderable) -> None:
+        handed = (renderable is not None and not self._batch_count  # type: ignore[attr-defined]
+                  and self._driver is not None and not self._closed)  # type: ignore[attr-defined]
+        super()._display(screen, renderable)  # type: ignore[misc]
+        if handed and isinstance(renderable, LayoutUpdate):
+            self.frame_shown(screen)
+
+    def frame_shown(self, screen) -> None:  # pragma: no cover - overridden
+        """Called on the event loop after a whole frame of `screen` went to the terminal."""
+
+
+def frames_held(app) -> bool:
+    """True while a batch of updates is open: Textual drops every frame until it closes."""
+    return bool(app._batch_count)

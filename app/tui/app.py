@@ -33,6 +33,7 @@ from data.db import open_database
 from data.live import Change, ChangeListener
 from data.models import utcnow
 from widgets.safe_text import shown
+from widgets.textual_internals import FrameWatch, frames_held
 
 
 def default_user(config: Config | None = None) -> str:
@@ -128,8 +129,12 @@ def keymap_of(config: Config) -> dict[str, str]:
     return keymap
 
 
-class TriageApp(App[None]):
+class TriageApp(FrameWatch, App[None]):
     """The board. Opening the database happens in the constructor, so a bad URL fails before the screen."""
+
+    SHOWN_WITHIN = 0.3
+    """Seconds a screen that has just come to the top has to reach the terminal before it is repainted
+    (`check_shown`): a modal that is open is visible, never a board drawn over one that takes the keys."""
 
     CSS_PATH = Path(__file__).parent / "triageboard.tcss"  # absolute: subclasses elsewhere find it too
     TITLE = "triageboard"
@@ -158,6 +163,8 @@ class TriageApp(App[None]):
         """Hears changes committed by any session (team mode); started once the board is up."""
         self.last_input = 0.0
         """`time.monotonic()` of the last key or click: background walks give way for a second after it."""
+        self._top_shown: tuple[Any, bool] | None = None
+        """The screen that last came to the top, and whether a whole frame of it has reached the terminal since."""
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -179,6 +186,42 @@ class TriageApp(App[None]):
     def on_mount(self) -> None:
         self.call_after_refresh(started)  # after the first paint: the collector runs again (app.cli.launch)
         self.call_after_refresh(self._listen, asyncio.get_running_loop())
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+
+    # -- what the terminal shows ------------------------------------------
+
+    def _screen_changed(self, screen) -> None:
+        self._top_shown = (screen, False)
+        self.set_timer(self.SHOWN_WITHIN, lambda: self.check_shown(screen))
+
+    def frame_shown(self, screen) -> None:
+        """A whole frame of `screen` went to the terminal (`FrameWatch`): it, and the dialog in it, were seen."""
+        if self._top_shown is not None and self._top_shown[0] is screen:
+            self._top_shown = (screen, True)
+        seen_by = getattr(screen, "frame_shown", None)
+        if seen_by is not None:
+            seen_by()
+
+    def check_shown(self, screen, attempt: int = 1) -> None:
+        """`screen` came to the top a moment ago: repaint it if no whole frame of it reached the terminal since."""
+        stack = self.screen_stack
+        if not stack or stack[-1] is not screen:
+            return  # gone (the app too, on the way out), or under another screen, which has its own check
+        frame_reached = self._top_shown is not None and self._top_shown[0] is screen and self._top_shown[1]
+        if frame_reached and getattr(screen, "shown_on_screen", True):
+            return
+        self.repaint_unshown(screen, f"not on the terminal {attempt * self.SHOWN_WITHIN:.1f}s after it came up")
+        if attempt == 1 and hasattr(screen, "shown_on_screen"):  # a dialog that writes: the user is told, once
+            self.notify("the dialog had not reached the screen and has been drawn again: read it before you "
+                        "press enter", title="Redrawn", severity="warning", timeout=8)
+        if attempt < 10:
+            self.set_timer(self.SHOWN_WITHIN, lambda: self.check_shown(screen, attempt + 1))
+
+    def repaint_unshown(self, screen, why: str) -> None:
+        """Repaint the whole of `screen` (it is on top but not on the terminal), and say so in the log."""
+        held = " (frames held by an open batch update)" if frames_held(self) else ""
+        self.log.warning(f"repainting {type(screen).__name__}: {why}{held}")
+        screen.refresh(layout=True)
 
     def config_failed(self, error: ConfigError) -> None:
         """A check of config.yaml run after the first paint failed: leave as the command line would."""

@@ -22,6 +22,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.style import Style
 from textual.widget import Widget
+from textual.widgets import Label
 
 from widgets import textual_internals
 
@@ -95,11 +96,38 @@ async def test_the_widget_internals_exist_and_behave():
         assert isinstance(textual_internals.key_to_bindings(app), dict)
 
 
+async def test_frame_watch_reports_each_whole_frame_that_reaches_the_terminal_and_none_held_back():
+    """`App._display` is where a frame goes out; `_batch_count` makes it drop the frame (`batch_update`)."""
+    assert parameters(App._display) == ["self", "screen", "renderable"]
+    shown: list = []
+
+    class Watched(textual_internals.FrameWatch, App):
+        def compose(self):
+            yield Label("hello")
+
+        def frame_shown(self, screen):
+            shown.append(screen)
+
+    app = Watched()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        assert app.screen in shown and not textual_internals.frames_held(app)
+        shown.clear()
+        with app.batch_update():
+            assert textual_internals.frames_held(app)
+            app.screen.refresh()
+            await pilot.pause(0.1)
+            assert shown == []  # the frame was worked out and dropped
+        app.screen.refresh()
+        await pilot.pause(0.1)
+        assert shown and shown[-1] is app.screen
+
+
 def test_no_other_module_uses_textuals_private_api():
     """Every `textual._…` import and every private Textual attribute stays in widgets/textual_internals.py."""
     private_attributes = {"_set_dirty", "_scroll_update", "_border_title", "_border_subtitle", "_cache_key",
                           "_styles_cache", "_get_title_style_information", "_get_subtitle_style_information",
-                          "_thread_id", "_bindings", "_compositor", "_batch_count"}
+                          "_thread_id", "_bindings", "_compositor", "_batch_count", "_display"}
     found = []
     for path in [*ROOT.glob("app/**/*.py"), *ROOT.glob("widgets/**/*.py")]:
         if path.name == "textual_internals.py":

@@ -2,7 +2,8 @@
 
 Each is a `ModalScreen[T]` that dismisses with its answer (None when the
 user backs out with escape), as posting's `widgets/confirmation.py` does; the
-board screen decides what to do with the answer.
+board screen decides what to do with the answer. A picker's answer writes, so
+it takes enter only once it has been on the screen (`app.screens.seen`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from app.board.workflow import HOLD_REASONS, Workflow
+from app.tui.screens.seen import SeenFirst
 from widgets.safe_text import shown
 
 
-class _Picker(ModalScreen[str]):
+class _Picker(SeenFirst, ModalScreen[str]):
     """A titled list of options; enter picks one, escape cancels. `highlight` is the option first under the cursor."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
@@ -46,7 +48,8 @@ class _Picker(ModalScreen[str]):
     @on(OptionList.OptionSelected)
     def picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        if self.seen():
+            self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

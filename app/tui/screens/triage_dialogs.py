@@ -1,7 +1,9 @@
 """The triage dialogs: free-text answers, the intake texts, a priority override, whom to assign, a new ticket.
 
 Each is a `ModalScreen[T]` that dismisses with its answer, or None when the
-user backs out with escape; the board screen decides what to write.
+user backs out with escape; the board screen decides what to write. Each answer
+writes, so each takes its confirming key only once it has been on the screen
+(`app.screens.seen`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from app.tui.screens.pickers import _Picker
+from app.tui.screens.seen import SeenFirst
 from widgets.safe_text import shown
 
 
@@ -30,7 +33,7 @@ def kept(edited: str, stored: str) -> str:
     return stored if edited == shown(stored) else edited
 
 
-class TextPrompt(ModalScreen[str]):
+class TextPrompt(SeenFirst, ModalScreen[str]):
     """One free-text answer (ETA, event date). Enter keeps it; an empty answer clears it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
@@ -49,7 +52,8 @@ class TextPrompt(ModalScreen[str]):
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(kept(event.value, self.value).strip())
+        if self.seen():
+            self.dismiss(kept(event.value, self.value).strip())
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -64,7 +68,7 @@ INTAKE_LABELS = (
 """Sourcegraph's intake fields, as `Service.triage` names them."""
 
 
-class IntakeForm(ModalScreen[dict]):
+class IntakeForm(SeenFirst, ModalScreen[dict]):
     """The four intake texts in one form: tab between them, enter saves all four."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
@@ -85,6 +89,8 @@ class IntakeForm(ModalScreen[dict]):
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if not self.seen():
+            return
         answers = {name: kept(self.query_one(f"#intake-{name}", Input).value, self.values.get(name) or "").strip()
                    for name, _ in INTAKE_LABELS}
         self.dismiss({name: value for name, value in answers.items() if value != (self.values.get(name) or "")})
@@ -141,7 +147,7 @@ class _Form(VerticalScroll, can_focus=False):
     """A scrolling form that is no tab stop itself: tab goes from field to field."""
 
 
-class NewTicketDialog(ModalScreen[NewTicket]):
+class NewTicketDialog(SeenFirst, ModalScreen[NewTicket]):
     """`n`: title, requester e-mail, kind and service; enter in a text field, ctrl+s or Create creates it.
 
     One line per field (compact widgets), so the whole form fits a 60x20
@@ -190,6 +196,8 @@ class NewTicketDialog(ModalScreen[NewTicket]):
         self.action_create()
 
     def action_create(self) -> None:
+        if not self.seen():
+            return
         title = self.query_one("#new-title", Input).value.strip()
         if not title:
             self.notify("a ticket needs a title", severity="error")
