@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.config.settings import Config
 from app.notify.inbound import Reply
-from app.service.core import Service
+from app.service import Service
 from data.db import open_database
 from data.models import Ticket, utcnow
 

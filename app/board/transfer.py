@@ -23,7 +23,8 @@ from app.notify.addresses import address_problem, nul_problem
 from app.config.settings import KINDS, Config
 from app.board.ordering import BUG_CLASSES, parse_priority, sort_key
 from app.board.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
-from app.service.core import WORK_TYPES, Refused, Service
+from app.service import Refused, Service
+from app.service.fields import WORK_TYPES
 from app.board.workflow import HOLD_REASONS
 from data.models import History, Notification, Ticket, utcnow
 

@@ -14,7 +14,7 @@ import sys
 from typing import Callable, NoReturn
 
 from app.config.settings import Config, load_config, resolve_config_path
-from app.service.core import Refused, Service
+from app.service import Refused, Service
 from app.config.yamlnodes import ConfigError
 from data.board_queries import start_counting
 from data.db import DatabaseError, open_database, storage_problem

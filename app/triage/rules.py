@@ -7,7 +7,7 @@ events raise urgency; Sourcegraph (seed 004) names the intake fields a request
 needs before anyone can act on it and reviews a P1 immediately.
 
 Everything here is a pure function over plain values: no database, no
-Textual. The service (`app.service.core.Service.triage`) applies these rules and
+Textual. The service (`app.service.triage.Triage.triage`) applies these rules and
 stores the result; the triage panel renders `panel_rows`.
 """
 

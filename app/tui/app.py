@@ -27,7 +27,7 @@ from app.cli.launch import started
 from app.config.yamlnodes import ConfigError
 from app.board.stale import stale_rule
 from app.tui.screens.board import BoardScreen
-from app.service.core import Service
+from app.service import Service
 from data.board_queries import start_counting
 from data.db import open_database
 from data.live import Change, ChangeListener

@@ -83,7 +83,7 @@ def board_db(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """
     tmp_path = tmp_path_factory.mktemp("served")
     from app.config.settings import load_config
-    from app.service.core import Service
+    from app.service import Service
     from data.db import open_database
     from data.models import Ticket
 

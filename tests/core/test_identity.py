@@ -26,7 +26,7 @@ def test_with_no_identity_a_write_exits_2_saying_how_to_set_it(run_cli, cli_env,
 
 
 async def test_a_board_without_a_team_handle_is_read_only_and_says_so(config, db, db_url, monkeypatch):
-    from app.service.core import Service
+    from app.service import Service
     from app.tui.app import TriageApp
     from tests.tui.screen import settle, toasts
 

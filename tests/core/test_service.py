@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.service.core import Conflict, Refused
+from app.service import Conflict, Refused
 from data.models import History, Notification, Ticket
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.service.core import Refused
+from app.service import Refused
 from data.models import Ticket
 from tests.core.conftest import triaged
 

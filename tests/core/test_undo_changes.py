@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.service.core import COALESCE_SECONDS, Refused
+from app.service import Refused
+from app.service.triage import COALESCE_SECONDS
 from data.models import History, Ticket
 
 

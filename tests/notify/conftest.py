@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.service.core import Service
+from app.service import Service
 from notify_support import Clock, MailServer, make_service
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from app.config.settings import load_config
-from app.service.core import Service
+from app.service import Service
 from data.db import open_database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.service.core import Service
+from app.service import Service
 from data.models import History
 
 from notify_support import run_cli

@@ -11,7 +11,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from app.service.core import Service
+from app.service import Service
 from data.models import History, Notification, Ticket
 
 from notify_support import REPO, Clock, MailServer, make_service, run_cli, write_config

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app.notify.delivery import Deliverer, build_message, one_line
-from app.service.core import Service
+from app.service import Service
 from data import outbox as outbox_data
 from data.models import Notification, Ticket
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.config.settings import load_config
-from app.service.core import Service
+from app.service import Service
 from app.sla.source import statuses
 from data.models import Ticket, utcnow
 

@@ -7,7 +7,7 @@ was undelivered, and the requester got both, to end where they started.
 from __future__ import annotations
 
 from app.notify.delivery import Deliverer
-from app.service.core import Service
+from app.service import Service
 from data.models import Notification
 
 from notify_support import Clock, MailServer

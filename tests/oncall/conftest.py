@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.service.core import Service
+from app.service import Service
 from tests.clock import Clock
 
 

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from app.oncall.rotation import on_duty
-from app.service.core import Conflict, Refused
+from app.service import Conflict, Refused
 from data.models import History, Notification, Ticket
 
 UTC = dt.timezone.utc
@@ -212,7 +212,7 @@ def test_a_working_time_delay_waits_on_the_business_calendar(config, db, clock):
     import msgspec
 
     from app.config.durations import Duration
-    from app.service.core import Service
+    from app.service import Service
 
     oncall = config.oncall
     backup = msgspec.structs.replace(oncall.escalation[1], after=Duration(1, "hours", working=True))

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from app.tui.screens.reports import ReportsScreen
-from app.service.core import Service
+from app.service import Service
 from app.board.transfer import import_file
 from data.db import open_database
 from tests.tui.screen import settle

@@ -4,7 +4,7 @@ import datetime as dt
 
 from app.reports.cycles import cycle_period
 from app.reports.report import gather, report_json
-from app.service.core import Service
+from app.service import Service
 
 
 def test_closed_tickets_met_or_missed_their_first_response(report_config, db):

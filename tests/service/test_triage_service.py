@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.config.settings import load_config
-from app.service.core import Conflict, Refused, Service
+from app.service import Conflict, Refused, Service
 from data.models import History, Ticket
 from data.triage import column_order, untriaged_condition, untriaged_count
 

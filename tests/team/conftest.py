@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.config.settings import Config, load_config
-from app.service.core import Service
+from app.service import Service
 
 CONFIG = Path(__file__).with_name("config.yaml")
 TRIAGED = {"actionable": "yes", "acknowledged": True, "priority": 3, "impact": "medium", "urgency": "normal"}

@@ -27,7 +27,7 @@ import traceback
 
 def main(url: str, config_path: str, worker: int, moves: int, tickets: int, seed: int, go_file: str) -> None:
     from app.config.settings import load_config
-    from app.service.core import Conflict, Refused, Service
+    from app.service import Conflict, Refused, Service
     from app.board.workflow import HOLD_REASONS
     from data.db import open_database
 
@@ -64,7 +64,7 @@ def wip(url: str, config_path: str, worker: int, rounds: int, target: str, folde
     from pathlib import Path
 
     from app.config.settings import load_config
-    from app.service.core import Refused, Service
+    from app.service import Refused, Service
     from data.db import open_database
 
     report: dict = {"worker": worker, "rounds": [], "errors": []}

@@ -9,7 +9,7 @@ import pytest
 
 from playhouse.migrations import Runner
 
-from app.service.core import NotFound, Refused, Service
+from app.service import NotFound, Refused, Service
 from data.db import MIGRATIONS, open_database, schema_is_current
 from data.models import History, Notification, Ticket
 

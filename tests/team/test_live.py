@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.service.core import Refused, Service
+from app.service import Refused, Service
 from data.db import open_database
 from data.live import Change, ChangeListener, channel_name
 from data.models import database_proxy

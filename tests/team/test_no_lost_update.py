@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app.service.core import Conflict, Refused, Service
+from app.service import Conflict, Refused, Service
 from data.models import History, Ticket
 
 

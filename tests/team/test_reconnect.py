@@ -9,7 +9,7 @@ import pytest
 from peewee import OperationalError
 from playhouse.db_url import parse
 
-from app.service.core import DatabaseUnavailable
+from app.service import DatabaseUnavailable
 from data.db import open_database
 from data.models import Ticket
 from tests.conftest import pg_admin_url

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.config.settings import load_config
-from app.service.core import Service
+from app.service import Service
 from data.db import open_database
 from data.models import database_proxy
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from app.service.core import Service
+from app.service import Service
 from data.models import Ticket
 
 NOW = dt.datetime(2026, 11, 3, 10, 0)

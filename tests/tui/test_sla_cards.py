@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.service.core import Service
+from app.service import Service
 from app.tui.app import TriageApp
 from tests.tui.screen import workers_done
 

@@ -15,7 +15,7 @@ import pytest
 from peewee import OperationalError
 from playhouse.db_url import parse
 
-from app.service.core import Service
+from app.service import Service
 from data.models import Ticket
 from tests.conftest import pg_admin_url
 from tests.tui.screen import settle, toasts

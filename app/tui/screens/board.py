@@ -33,7 +33,7 @@ from app.board.source import BoardSource
 from app.tui.commands import BoardCommands, PaletteCommand, move_command
 from app.tui.screens.board_oncall import OnCallBoard, paged_text
 from app.tui.screens.triage_mode import TRIAGE_BOARD_BINDINGS, TRIAGE_MODE_BINDINGS, TriageMode
-from app.service.core import Conflict, MoveResult, Refused, Service, write_error
+from app.service import Conflict, MoveResult, Refused, Service, write_error
 from app.tui.ui_state import DENSITIES, load_collapsed, load_density, save_collapsed, save_density
 from app.config.yamlnodes import ConfigError
 from widgets.card import Card

@@ -20,7 +20,7 @@ from textual.widget import MountError
 
 from app.tui.commands import PaletteCommand
 from app.oncall.roster import RosterRow, roster_rows
-from app.service.core import Conflict, Refused, write_error
+from app.service import Conflict, Refused, write_error
 from data.outbox import outbox_counts
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column

@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from app.board.ordering import priority_label
-from app.service.core import Service
+from app.service import Service
 from data.outbox import notifications_for
 from widgets.safe_text import shown
 

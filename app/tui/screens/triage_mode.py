@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 
 from app.tui.commands import PaletteCommand
 from app.config.settings import KINDS
-from app.service.core import Conflict, Refused, write_error
+from app.service import Conflict, Refused, write_error
 from app.triage.rules import PANEL_KEYS, PanelRow, panel_rows, suggested_priority
 from widgets.card import Card
 from widgets.column import PAGE_SIZE
