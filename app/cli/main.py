@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from app.config.settings import KINDS
-from app.cli.launch import started
+from app.cli.collector import started
 from app.board.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.board.serialize import ticket_dict
 from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text

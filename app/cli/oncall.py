@@ -5,7 +5,7 @@ last). The roster needs only the config; `ack` and `escalate` write through
 the service like every other change.
 
 For tests, `TRIAGEBOARD_NOW` (ISO 8601; without an offset it is the board's
-time zone) fixes the clock these commands use: the roster's default instant,
+time zone) fixes the clock (`app.cli.runtime.now`) these commands use: the roster's default instant,
 the export's default range, the time of an acknowledgement and of each page.
 """
 
@@ -20,28 +20,12 @@ from zoneinfo import ZoneInfo
 import click
 
 from app.cli.main import Runtime, cli, emit_json, pass_runtime, refuse
+from app.cli.runtime import NOW_ENV, now, parse_instant
 from app.oncall.ics import export_ics, roster_shifts
 from app.oncall.roster import RosterRow, roster_rows
 from app.cli.rounds import run_rounds
-from app.oncall.rotation import wall_clock
 
-NOW_ENV = "TRIAGEBOARD_NOW"
 EXPORT_WEEKS = 8
-
-
-def parse_instant(text: str, tz: ZoneInfo, what: str) -> dt.datetime:
-    """An ISO 8601 date or date-time as an aware UTC instant; no offset means the board's zone.
-
-    A bad value is bad usage: exit 2 with one line.
-    """
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        refuse(f"{what}: expected an ISO 8601 date and time such as 2026-12-21T09:00 or "
-               f"2026-12-21T09:00+00:00, got {text!r}", 2)
-    if moment.tzinfo is None:
-        return wall_clock(moment.date(), moment.time(), tz)
-    return moment.astimezone(dt.timezone.utc)
 
 
 def parse_date(text: str, what: str) -> dt.date:
@@ -49,14 +33,6 @@ def parse_date(text: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         refuse(f"{what}: expected a date such as 2026-12-21, got {text!r}", 2)
-
-
-def now(runtime: Runtime) -> dt.datetime:
-    """The current instant (aware UTC, whole seconds), or `TRIAGEBOARD_NOW` when set."""
-    fixed = os.environ.get(NOW_ENV)
-    if fixed:
-        return parse_instant(fixed, runtime.config.board.tz, NOW_ENV)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
 def service_with_clock(runtime: Runtime):

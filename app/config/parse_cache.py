@@ -67,7 +67,7 @@ def _dir_trusted(directory: Path) -> bool:
 
 def _encode(value: Any) -> Any:
     """A tree msgpack can carry; every list in it is a tag, since scalars are never lists."""
-    from app.config.yamlnodes import LineDict, LineList
+    from app.config.lines import LineDict, LineList
 
     if isinstance(value, LineDict):
         return ["d", value.line, [[_encode(k), value.key_lines.get(str(k), 0), _encode(v)] for k, v in value.items()]]
@@ -85,7 +85,7 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    from app.config.yamlnodes import LineDict, LineList
+    from app.config.lines import LineDict, LineList
 
     if not isinstance(value, list):
         if value is None or isinstance(value, (bool, int, float, str)):
