@@ -45,7 +45,11 @@ class LazyGroup(click.Group):
     """Commands whose modules are imported when one of them is used (click's lazily loaded subcommands).
 
     Opening the board imports none of them: the calendar export alone
-    (icalendar) cost the board's start a tenth of a second.
+    (icalendar) cost the board's start a tenth of a second (commit "Start-up:
+    command-line modules load with the command that needs them"). What would
+    break it: a module-level import of a command module here or in
+    `app.cli.runtime`. A new command group goes in its own module, listed in
+    `LAZY` by each command name it defines, with a `register(group)` function.
     """
 
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
