@@ -1,7 +1,6 @@
 """On-call commands: `oncall`, `oncall export`, `ack` and `escalate`.
 
-Registered on the `cli` group by importing this module (app/cli/main.py does it
-last). The roster needs only the config; `ack` and `escalate` write through
+Added to the `cli` group by `register` when one of them is used (app/cli/main.py, `LazyGroup`). The roster needs only the config; `ack` and `escalate` write through
 the service like every other change.
 
 For tests, `TRIAGEBOARD_NOW` (ISO 8601; without an offset it is the board's
@@ -19,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from app.cli.main import Runtime, cli, emit_json, pass_runtime, refuse
-from app.cli.runtime import NOW_ENV, now, parse_instant
+from app.cli.common import emit_json, pass_runtime
+from app.cli.runtime import NOW_ENV, Runtime, now, parse_instant, refuse
 from app.oncall.ics import export_ics, roster_shifts
 from app.oncall.roster import RosterRow, roster_rows
 from app.cli.rounds import run_rounds
@@ -46,7 +45,7 @@ def service_with_clock(runtime: Runtime):
 
 # -- the roster ------------------------------------------------------------
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @click.option("--at", "at_text", metavar="ISO-8601",
               help="the instant to ask about [default: now; without an offset, the board's time zone]")
 @click.option("--json", "as_json", is_flag=True, help='print {"at": ..., "rotations": {name: [handles]}}')
@@ -123,7 +122,7 @@ def oncall_export(runtime: Runtime, ics_file: Path, from_text: str | None, to_te
 
 # -- acknowledgement and escalation ----------------------------------------
 
-@cli.command()
+@click.command()
 @click.argument("key")
 @click.option("--by", metavar="HANDLE", help="who takes the page [default $TRIAGEBOARD_USER or $USER]")
 @pass_runtime
@@ -133,7 +132,7 @@ def ack(runtime: Runtime, key: str, by: str | None) -> None:
     click.echo(f"{ticket.key} acknowledged by {ticket.ack_by}")
 
 
-@cli.command()
+@click.command()
 @click.option("--once", is_flag=True, help="send every step due now and exit")
 @click.option("--poll", default=15.0, show_default=True, metavar="SECONDS",
               help="the longest sleep between checks (new pages are found this often)")
@@ -168,3 +167,10 @@ def escalate(runtime: Runtime, once: bool, poll: float) -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def register(group: click.Group) -> None:
+    """Add `oncall`, `ack` and `escalate` to the top-level group."""
+    group.add_command(oncall)
+    group.add_command(ack)
+    group.add_command(escalate)

@@ -82,12 +82,16 @@ def describe(graph: grimp.ImportGraph, component: list[str]) -> str:
     for importer in component:
         for imported in sorted(graph.find_modules_directly_imported_by(importer) & set(component)):
             where = ", ".join(str(d["line_number"]) for d in graph.get_import_details(importer=importer, imported=imported))
-            lines.append(f"  {importer} -> {imported} (line {where})")
+            lines.append(f"  {importer} -> {imported} ({f'line {where}' if where else 'by name'})")
     return "\n".join(lines)
 
 
 def test_no_import_cycle_among_the_modules():
+    from app.cli.main import LazyGroup
+
     graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    for module in set(LazyGroup.LAZY.values()):  # imported by name when a command is used: grimp cannot see it
+        graph.add_import(importer="app.cli.main", imported=module)
     for importer, imported in sorted(KNOWN):
         assert graph.direct_import_exists(importer=importer, imported=imported), (
             f"{importer} no longer imports {imported}: take it out of KNOWN")
