@@ -99,7 +99,7 @@ async def _painted(screen) -> None:
 
 async def run(db_url: str, moves: int) -> tuple[list[float], list[float], list[float]]:
     # As `triageboard` runs (app.cli.launch.main): the collector is off until the board's first paint, which
-    # then freezes what start-up made and turns it back on (app.cli.launch.started), so later collections
+    # then freezes what start-up made and turns it back on (app.cli.collector.started), so later collections
     # never walk the board's modules, styles and first pages; without this the moves would be timed
     # with a collector the real process does not have.
     gc.disable()

@@ -13,6 +13,20 @@ A slot is a `Value(…, converter=False)`: Peewee copies it into the
 statement's parameters as it is, so the values must be passed as Peewee
 would pass them to the driver (`Field.db_value`; text, numbers, booleans,
 datetimes and None pass unchanged).
+
+What it saves: a move's ticket fetch took 1.6 ms, 1.3 of it building SQL, and
+takes 0.3 (commit "Prepared statements: hot Peewee queries build their SQL once
+per backend"); the write path's guarded UPDATE went from 0.57 to 0.10 ms.
+
+What would break it: a value written into the query rather than passed as a
+parameter (the SQL is reused, so a later run would silently use the first
+value: `_build` refuses any constant it finds), or an argument that changes the
+SQL passed as a parameter instead of as `shape`. A value that needs converting
+(an enum, a JSON field) must be passed already converted (`Field.db_value`).
+
+Adding a query does not need any of this: write it as a plain Peewee query in
+`data/` (`data/board_queries.py` for the board's). Wrap it in `Prepared` only
+when it runs on every move or page and a profile shows its SQL building.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The command line: the `triageboard` entry point and its click commands, one module per group.
 
-`launch` (the process's start, without the garbage collector), `runtime` (the config and database a
+`launch` (the process's start), `collector` (the garbage collector off during start-up), `runtime` (the config and database a
 command runs against), `main` (the `cli` group and the ticket commands), `triage`, `oncall`,
 `notify`, `report`, `serve`, and `rounds` (the loop of the long-running commands).
 
@@ -9,4 +9,4 @@ an `__init__` that imported them all would load every dependency on paths that n
 (start-up imports only what the first frame needs) and would tie the submodules into cycles.
 """
 
-__all__ = ['launch', 'main', 'notify', 'oncall', 'report', 'rounds', 'runtime', 'serve', 'triage']
+__all__ = ['collector', 'launch', 'main', 'notify', 'oncall', 'report', 'rounds', 'runtime', 'serve', 'triage']

@@ -1,16 +1,7 @@
-"""The `triageboard` process's entry point: start-up without the garbage collector.
+"""The `triageboard` process's entry point: the start-up choices made before the first import.
 
-Opening the board allocates some 75,000 objects that live as long as the
-process does (modules, classes, styles, the first pages of cards). While they
-are being created Python's cyclic collector keeps walking them, and finds
-nothing to free: its passes took 50-70 ms of a board's start (timed with
-`gc.callbacks`; an empty Textual app's, 14 ms), and turning it off took some
-25 ms off the first paint (`bench/bench_startup.py`). So the collector
-is off from the first import until the process has started, i.e. the board
-has painted or a command is about to do its work. `started` then freezes
-what exists (`gc.freeze`: the objects move to a permanent generation no
-collection walks again, which also keeps the full collections during a long
-session short) and turns the collector back on.
+The collector is off from here until the process has started (`app.cli.collector`:
+50-70 ms of collector passes over start-up's objects, 25 ms of the first paint).
 
 A process whose database is an SQLite file also never loads the PostgreSQL
 driver, which Peewee imports whenever it is installed: psycopg2 brings libpq
@@ -20,15 +11,16 @@ board (no command) skips click, whose import is another 8 ms of it.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from typing import Mapping
 
+from app.cli.collector import pause
+
 
 def main(argv: list[str] | None = None) -> None:
-    """`triageboard …`: the command line, with the collector off until `started`."""
-    gc.disable()
+    """`triageboard …`: the command line, with the collector off until `app.cli.collector.started`."""
+    pause()
     args = sys.argv[1:] if argv is None else argv
     if not may_use_postgresql(args, os.environ):
         sys.modules.setdefault("psycopg2", None)  # Peewee's `import psycopg2` fails: it then has no PostgreSQL
@@ -74,15 +66,4 @@ def may_use_postgresql(args: list[str], environ: Mapping[str, str]) -> bool:
     return any("postgres" in arg for arg in args) or "postgres" in environ.get("TRIAGEBOARD_DB", "")
 
 
-def started() -> None:
-    """Start-up is over: keep what exists out of every later collection and collect again.
-
-    Does nothing where the collector was not turned off by `main` (a test, a
-    library user): freezing their objects would keep them alive for good.
-    """
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
-
-
-__all__ = ["board_options", "main", "may_use_postgresql", "started"]
+__all__ = ["board_options", "main", "may_use_postgresql"]

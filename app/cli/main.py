@@ -7,52 +7,42 @@ bad configuration; a refusal is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
-import json
 import sys
-from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 import click
 
 from app.config.settings import KINDS
-from app.cli.launch import started
+from app.cli.collector import started
 from app.board.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.board.serialize import ticket_dict
 from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
 from app.sla.source import open_statuses, statuses
+from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
 from app.board.workflow import HOLD_REASONS
 from data.models import Ticket
-from widgets.safe_text import json_safe, shown
-
-
-pass_runtime = click.make_pass_decorator(Runtime)
-
-
-def local_time(value: dt.datetime, tz: tzinfo) -> dt.datetime:
-    """A stored naive-UTC instant on the board's wall clock."""
-    return value.replace(tzinfo=dt.timezone.utc).astimezone(tz)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
+from widgets.safe_text import shown
 
 
 class LazyGroup(click.Group):
     """Commands whose modules are imported when one of them is used (click's lazily loaded subcommands).
 
     Opening the board imports none of them: the calendar export alone
-    (icalendar) cost the board's start a tenth of a second.
+    (icalendar) cost the board's start a tenth of a second (commit "Start-up:
+    command-line modules load with the command that needs them"). What would
+    break it: a module-level import of a command module here or in
+    `app.cli.runtime`. A new command group goes in its own module, listed in
+    `LAZY` by each command name it defines, with a `register(group)` function.
     """
 
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
             "notify": "app.cli.notify", "inbound": "app.cli.notify",
             "report": "app.cli.report", "serve": "app.cli.serve"}
-    """Command name -> the module that defines it (and registers it on import or via `register`)."""
+    """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.LAZY))

@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from app.cli.main import Runtime, emit_json, pass_runtime, refuse
+from app.cli.common import emit_json, pass_runtime
+from app.cli.runtime import Runtime, refuse
 from app.notify.delivery import Deliverer, Report
 from app.notify import quarantine
 from app.notify.inbound import MAX_BYTES, NotAMessage, TooCostly, parse_reply

@@ -1,11 +1,10 @@
 """On-call commands: `oncall`, `oncall export`, `ack` and `escalate`.
 
-Registered on the `cli` group by importing this module (app/cli/main.py does it
-last). The roster needs only the config; `ack` and `escalate` write through
+Added to the `cli` group by `register` when one of them is used (app/cli/main.py, `LazyGroup`). The roster needs only the config; `ack` and `escalate` write through
 the service like every other change.
 
 For tests, `TRIAGEBOARD_NOW` (ISO 8601; without an offset it is the board's
-time zone) fixes the clock these commands use: the roster's default instant,
+time zone) fixes the clock (`app.cli.runtime.now`) these commands use: the roster's default instant,
 the export's default range, the time of an acknowledgement and of each page.
 """
 
@@ -19,29 +18,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from app.cli.main import Runtime, cli, emit_json, pass_runtime, refuse
+from app.cli.common import emit_json, pass_runtime
+from app.cli.runtime import NOW_ENV, Runtime, now, parse_instant, refuse
 from app.oncall.ics import export_ics, roster_shifts
 from app.oncall.roster import RosterRow, roster_rows
 from app.cli.rounds import run_rounds
-from app.oncall.rotation import wall_clock
 
-NOW_ENV = "TRIAGEBOARD_NOW"
 EXPORT_WEEKS = 8
-
-
-def parse_instant(text: str, tz: ZoneInfo, what: str) -> dt.datetime:
-    """An ISO 8601 date or date-time as an aware UTC instant; no offset means the board's zone.
-
-    A bad value is bad usage: exit 2 with one line.
-    """
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        refuse(f"{what}: expected an ISO 8601 date and time such as 2026-12-21T09:00 or "
-               f"2026-12-21T09:00+00:00, got {text!r}", 2)
-    if moment.tzinfo is None:
-        return wall_clock(moment.date(), moment.time(), tz)
-    return moment.astimezone(dt.timezone.utc)
 
 
 def parse_date(text: str, what: str) -> dt.date:
@@ -49,14 +32,6 @@ def parse_date(text: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         refuse(f"{what}: expected a date such as 2026-12-21, got {text!r}", 2)
-
-
-def now(runtime: Runtime) -> dt.datetime:
-    """The current instant (aware UTC, whole seconds), or `TRIAGEBOARD_NOW` when set."""
-    fixed = os.environ.get(NOW_ENV)
-    if fixed:
-        return parse_instant(fixed, runtime.config.board.tz, NOW_ENV)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
 def service_with_clock(runtime: Runtime):
@@ -70,7 +45,7 @@ def service_with_clock(runtime: Runtime):
 
 # -- the roster ------------------------------------------------------------
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @click.option("--at", "at_text", metavar="ISO-8601",
               help="the instant to ask about [default: now; without an offset, the board's time zone]")
 @click.option("--json", "as_json", is_flag=True, help='print {"at": ..., "rotations": {name: [handles]}}')
@@ -147,7 +122,7 @@ def oncall_export(runtime: Runtime, ics_file: Path, from_text: str | None, to_te
 
 # -- acknowledgement and escalation ----------------------------------------
 
-@cli.command()
+@click.command()
 @click.argument("key")
 @click.option("--by", metavar="HANDLE", help="who takes the page [default $TRIAGEBOARD_USER or $USER]")
 @pass_runtime
@@ -157,7 +132,7 @@ def ack(runtime: Runtime, key: str, by: str | None) -> None:
     click.echo(f"{ticket.key} acknowledged by {ticket.ack_by}")
 
 
-@cli.command()
+@click.command()
 @click.option("--once", is_flag=True, help="send every step due now and exit")
 @click.option("--poll", default=15.0, show_default=True, metavar="SECONDS",
               help="the longest sleep between checks (new pages are found this often)")
@@ -192,3 +167,10 @@ def escalate(runtime: Runtime, once: bool, poll: float) -> None:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def register(group: click.Group) -> None:
+    """Add `oncall`, `ack` and `escalate` to the top-level group."""
+    group.add_command(oncall)
+    group.add_command(ack)
+    group.add_command(escalate)

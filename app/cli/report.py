@@ -1,6 +1,6 @@
 """`triageboard report`: the cycle report for the two-weekly retro, as text, JSON or CSV rows.
 
-Registered on `app.cli.main.cli` by one import at the end of that module. The
+Added to the `cli` group by `register` when it is used (app/cli/main.py, `LazyGroup`). The
 figures come from `app.reports.report.gather`, the same call the reports screen
 makes, so the command and the screen always agree.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from app.cli.main import Runtime, cli, emit_json, local_time, pass_runtime, refuse
+from app.cli.common import emit_json, local_time, pass_runtime
+from app.cli.runtime import Runtime, refuse
 from app.config.settings import Config
 from app.reports.cycles import Period
 from app.reports.metrics import Stat
@@ -126,7 +127,7 @@ def write_csv(result: CycleReport, config: Config, target: Path) -> int:
     return len(rows)
 
 
-@cli.command()
+@click.command()
 @click.option("--cycle", type=int, metavar="N",
               help="cycle number (0 starts on report.start); negative counts back: -1 is the previous cycle")
 @click.option("--previous", is_flag=True, help="the previous cycle (same as --cycle -1)")
@@ -155,4 +156,9 @@ def report(runtime: Runtime, cycle: int | None, previous: bool, start: str | Non
         print_text(result, config, current_cycle_number(config, now))
 
 
-__all__ = ["choose_period", "report"]
+def register(group: click.Group) -> None:
+    """Add `report` to the top-level group."""
+    group.add_command(report)
+
+
+__all__ = ["choose_period", "register", "report"]

@@ -9,13 +9,16 @@ against an empty Textual app's.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from typing import Callable, NoReturn
+from zoneinfo import ZoneInfo
 
 from app.config.settings import Config, load_config, resolve_config_path
 from app.service import Refused, Service
 from app.config.yamlnodes import ConfigError
+from app.oncall.rotation import wall_clock
 from data.board_queries import start_counting
 from data.db import DatabaseError, open_database, storage_problem
 from widgets.safe_text import shown
@@ -48,11 +51,9 @@ class Runtime:
             config = self.config
             open_database(self.db_url)
             service = Service(config)
-            if os.environ.get("TRIAGEBOARD_NOW"):
+            if os.environ.get(NOW_ENV):
                 # Every command, not only the on-call ones, then runs at that instant (stamps,
                 # targets, reminders); one reading of the variable: no offset = the board's zone.
-                from app.cli.oncall import now
-
                 fixed = now(self).replace(tzinfo=None)
                 service.clock = lambda: fixed
             self._service = service
@@ -93,6 +94,33 @@ def open_board(runtime: Runtime, *, demo: bool = False) -> None:
         sys.exit(app.return_code)  # e.g. 2: a check of config.yaml run after the first paint failed
 
 
+NOW_ENV = "TRIAGEBOARD_NOW"
+"""An ISO 8601 instant every command runs at instead of now (tests, and replaying a day); no offset: the board's zone."""
+
+
+def parse_instant(text: str, tz: ZoneInfo, what: str) -> dt.datetime:
+    """An ISO 8601 date or date-time as an aware UTC instant; no offset means the board's zone.
+
+    A bad value is bad usage: exit 2 with one line.
+    """
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        refuse(f"{what}: expected an ISO 8601 date and time such as 2026-12-21T09:00 or "
+               f"2026-12-21T09:00+00:00, got {text!r}", 2)
+    if moment.tzinfo is None:
+        return wall_clock(moment.date(), moment.time(), tz)
+    return moment.astimezone(dt.timezone.utc)
+
+
+def now(runtime: Runtime) -> dt.datetime:
+    """The current instant (aware UTC, whole seconds), or `TRIAGEBOARD_NOW` when set."""
+    fixed = os.environ.get(NOW_ENV)
+    if fixed:
+        return parse_instant(fixed, runtime.config.board.tz, NOW_ENV)
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
 def refuse(message: str, code: int = 1) -> NoReturn:
     """One line on stderr, then exit with `code` (1 refused, 2 bad usage or configuration)."""
     print(f"triageboard: {shown(message)}", file=sys.stderr)  # it may quote a title or a mail
@@ -124,4 +152,4 @@ def run_guarded(command: Callable[[], object]) -> None:
         refuse(f"unexpected error: {type(exc).__name__}: {exc} (set TRIAGEBOARD_DEBUG=1 for details)", 1)
 
 
-__all__ = ["Runtime", "open_board", "refuse", "run_guarded"]
+__all__ = ["NOW_ENV", "Runtime", "now", "open_board", "parse_instant", "refuse", "run_guarded"]

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:  # app.cli.main imports this module to register the command
-    from app.cli.main import Runtime
+if TYPE_CHECKING:
+    from app.cli.runtime import Runtime
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

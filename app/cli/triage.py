@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from app.triage import rules
-from app.cli.main import Runtime, emit_json, pass_runtime, refuse
+from app.cli.common import emit_json, pass_runtime
+from app.cli.runtime import Runtime, refuse
 from app.config.settings import KINDS
 from app.board.ordering import BUG_CLASSES
 from app.board.serialize import ticket_dict

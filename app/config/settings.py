@@ -129,7 +129,8 @@ def load_config(path: str | Path | None = None, *, defer_checks: bool = False) -
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
                     sla=sla, report=report, triage=triage, notify=notify, deferred_checks=tuple(deferred or ()))
     # Capability parsers that need the team and the time zone run on the built config.
-    config = replace(config, oncall=parse_oncall(config))
+    config = replace(config, oncall=parse_oncall(sections, set(config.handles), board.timezone,
+                                                 sla.calendar.check_fits if sla else lambda d: d))
     return config
 
 

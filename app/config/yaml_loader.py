@@ -1,4 +1,4 @@
-"""PyYAML's loader, keeping the line of every mapping, key and list item (see `app.config.yamlnodes`).
+"""PyYAML's loader, keeping the line of every mapping, key and list item (see `app.config.lines`).
 
 Imported only when a file has to be parsed: importing PyYAML costs 20 ms
 (its reader compiles a pattern over all of Unicode), and a `config.yaml`
@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from app.config.yamlnodes import ConfigError, LineDict, LineList
+from app.config.lines import ConfigError, LineDict, LineList
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -14,34 +14,9 @@ from typing import Any, Callable, Iterator, TypeVar
 import msgspec
 
 from app.config import parse_cache
+from app.config.lines import ConfigError, LineDict, LineList
 
 T = TypeVar("T")
-
-
-class ConfigError(Exception):
-    """A configuration problem a user can fix: file, line and dotted key."""
-
-    def __init__(self, path: str | Path, line: int | None, key: str, message: str):
-        self.path = str(path)
-        self.line = line
-        self.key = key
-        self.message = message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
-
-
-class LineDict(dict):
-    """A mapping that knows its own line and the line of each key."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class LineList(list):
-    """A list that knows its own line and the line of each item."""
-
-    line: int = 0
-    item_lines: list[int]
 
 
 def load_yaml(path: str | Path) -> LineDict:

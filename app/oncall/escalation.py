@@ -11,15 +11,12 @@ pages nobody twice.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Collection
+from typing import Callable, Collection, Protocol
 
 import msgspec
 
 from app.config.durations import Duration
-from app.oncall.rotation import on_duty
-
-if TYPE_CHECKING:
-    from app.oncall.settings import OnCall
+from app.oncall.rotation import Override, Rotation, on_duty
 
 AddWorking = Callable[[datetime, Duration], datetime]
 """Adds working time on the business calendar (app/sla/calendar.py provides one)."""
@@ -32,6 +29,22 @@ class EscalationStep(msgspec.Struct, frozen=True):
     """Position in the config's list: the step's identity when recording it."""
     rotation: str
     after: Duration
+
+
+class OnCallPlan(Protocol):
+    """What the clock reads of the on-call configuration; `app.oncall.settings.OnCall` is one.
+
+    A protocol rather than that struct's import: `app.oncall.settings` parses the steps this
+    module defines, so importing it back would make the two a cycle.
+    """
+
+    @property
+    def escalation(self) -> tuple[EscalationStep, ...]: ...
+
+    @property
+    def overrides(self) -> tuple[Override, ...]: ...
+
+    def rotation(self, name: str) -> Rotation: ...
 
 
 class DueStep(msgspec.Struct, frozen=True):
@@ -62,7 +75,7 @@ def step_due_at(step: EscalationStep, paged_at: datetime,
     return paged_at + step.after.as_timedelta()
 
 
-def due_steps(oncall: "OnCall", paged_at: datetime, acked_at: datetime | None,
+def due_steps(oncall: OnCallPlan, paged_at: datetime, acked_at: datetime | None,
               sent: Collection[int], now: datetime, *,
               add_working: AddWorking | None = None) -> list[DueStep]:
     """The escalation steps to send at `now`, in configured order.
@@ -88,7 +101,7 @@ def due_steps(oncall: "OnCall", paged_at: datetime, acked_at: datetime | None,
     return result
 
 
-def next_due_at(oncall: "OnCall", paged_at: datetime, acked_at: datetime | None,
+def next_due_at(oncall: OnCallPlan, paged_at: datetime, acked_at: datetime | None,
                 sent: Collection[int], *, add_working: AddWorking | None = None) -> datetime | None:
     """When the next unsent step falls due, or None when the chain is finished.
 

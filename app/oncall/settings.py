@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,9 +17,6 @@ from app.config.durations import Duration, check_year, parse_duration
 from app.oncall.escalation import EscalationStep
 from app.oncall.rotation import ORDERS, WEEKDAYS, Override, Rotation, wall_clock
 from app.config.yamlnodes import ConfigError, LineList, Section
-
-if TYPE_CHECKING:
-    from app.config.settings import Config
 
 
 class OnCall(msgspec.Struct, frozen=True):
@@ -36,15 +33,17 @@ class OnCall(msgspec.Struct, frozen=True):
         raise KeyError(f"no rotation named {name!r}")
 
 
-def parse_oncall(config: "Config") -> OnCall:
-    """Read the `rotations`, `overrides` and `escalation` sections of `config`."""
-    handles = set(config.handles)
-    tz = config.board.timezone
-    rotations = _parse_rotations(config.sections.get("rotations"), handles, tz)
+def parse_oncall(sections: Mapping[str, Section], handles: set[str], tz: str,
+                 fits: Callable[[Duration], Duration]) -> OnCall:
+    """Read the `rotations`, `overrides` and `escalation` sections (`Config.sections`).
+
+    Takes the team's handles, the board's zone and the calendar's check of a duration as
+    plain values, not the `Config` it is part of: `app.config.settings` imports this module.
+    """
+    rotations = _parse_rotations(sections.get("rotations"), handles, tz)
     by_name = {r.name: r for r in rotations}
-    overrides = _parse_overrides(config.sections.get("overrides"), by_name, handles, tz)
-    escalation = _parse_escalation(config.sections.get("escalation"), by_name,
-                                   config.sla.calendar.check_fits if config.sla else lambda d: d)
+    overrides = _parse_overrides(sections.get("overrides"), by_name, handles, tz)
+    escalation = _parse_escalation(sections.get("escalation"), by_name, fits)
     return OnCall(rotations=rotations, overrides=overrides, escalation=escalation)
 
 

@@ -23,7 +23,7 @@ from textual.message import Message
 
 from app.board.source import BoardSource
 from app.config.settings import Config
-from app.cli.launch import started
+from app.cli.collector import started
 from app.config.yamlnodes import ConfigError
 from app.board.stale import stale_rule
 from app.tui.screens.board import BoardScreen
@@ -155,7 +155,9 @@ class TriageApp(FrameWatch, App[None]):
             open_database(db_url)
             service = Service(config, clock or utcnow)
         self.service = service
-        self.set_keymap(keymap_of(config))
+        self.keymap = keymap_of(config)
+        """The `keys:` remapping, checked: screens read it here rather than importing this module back."""
+        self.set_keymap(self.keymap)
         self.source = BoardSource(config.workflow, stale_rule=stale_rule(config), clock=service.clock,
                                   paging=service.paging_now_for, sla=config, calendar_loaded=False,
                                   first_counts=first_counts or start_counting())
@@ -184,7 +186,7 @@ class TriageApp(FrameWatch, App[None]):
     # -- live boards -----------------------------------------------------
 
     def on_mount(self) -> None:
-        self.call_after_refresh(started)  # after the first paint: the collector runs again (app.cli.launch)
+        self.call_after_refresh(started)  # after the first paint: the collector runs again (app.cli.collector)
         self.call_after_refresh(self._listen, asyncio.get_running_loop())
         self.screen_change_signal.subscribe(self, self._screen_changed)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 
-from app.cli.launch import started
+from app.cli.collector import started
 from tests.tui.screen import lines
 
 
