@@ -29,6 +29,7 @@ from app.sla.targets import SlaStatus, TargetStatus, reminders_due
 from app.sla.labels import TARGET_PHRASES, TARGET_TITLES
 from app.sla.source import aware, open_statuses
 from app.board.workflow import HOLD_REASONS, SOLVED, check_move, default_reason, support_status
+from app.service.conversation import ConversationCommands
 from data import triage as triage_queries
 from data import outbox as outbox_data
 from data import live
@@ -146,7 +147,7 @@ COALESCE_SECONDS = 5.0
 KEY_ATTEMPTS = 20
 
 
-class Service:
+class Service(ConversationCommands):
     """Ticket operations over the bound database, with an injectable clock for tests."""
 
     def __init__(self, config: Config, clock: Callable[[], dt.datetime] = utcnow,
