@@ -140,3 +140,27 @@ def ticket_for_message_ids(message_ids: Iterable[str]) -> Ticket | None:
                                                           & Notification.ticket.is_null(False))
            .order_by(Notification.id.desc()).first())
     return Ticket.get_by_id(row.ticket_id) if row is not None else None
+
+
+def earlier_messages(ticket_id: int, requester_email: str, before: dt.datetime, message_id: str,
+                     limit: int = 10) -> tuple[list[str], str | None]:
+    """The Message-IDs of a ticket's mail with its requester before `before`, oldest first (at most `limit`),
+    and the requester's latest among them (None: they never wrote).
+
+    What a reply's `References` and `In-Reply-To` chain to, so the requester's
+    mail reader threads it under the message it answers. Sent and pending
+    rows both count (a row's Message-ID is fixed when it is queued); a
+    superseded or failed one never reached them.
+    """
+    from data.models import History  # the outbox module otherwise needs only notifications
+
+    ours = (Notification.select(Notification.created, Notification.message_id)
+            .where((Notification.ticket == ticket_id) & (Notification.recipient == requester_email)
+                   & (Notification.created <= before) & (Notification.message_id != message_id)
+                   & Notification.status.in_([PENDING, SENT])).tuples())
+    theirs = list(History.select(History.at, History.message_id)
+                  .where((History.ticket == ticket_id) & (History.kind == "comment")
+                         & History.message_id.is_null(False) & (History.at <= before)).tuples())
+    ordered = sorted([*ours, *theirs], key=lambda pair: pair[0])
+    latest = max(theirs, key=lambda pair: pair[0])[1] if theirs else None
+    return [mid for _, mid in ordered][-limit:], latest

@@ -27,8 +27,8 @@ from data.models import History, Notification, Ticket
 CHUNK = 500
 """Tickets per batch: well under SQLite's limit on bound parameters, and few round trips."""
 
-MESSAGE_KINDS = ("status", "reply")
-"""Notification kinds that count as a message to the requester (a status-change mail, an explicit reply)."""
+MESSAGE_KINDS = ("status", "reply", "response")
+"""Notification kinds that count as a message to the requester (a status-change mail, a team member's reply)."""
 
 MOVE_KINDS = ("create", "move")
 """History kinds that put a ticket in a column (an undo is recorded as a move)."""

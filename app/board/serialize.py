@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from app.board.ordering import priority_label
+from app.board.timeline import is_internal, links_of
 from app.triage.rules import missing as triage_missing
 from data.models import History, Ticket
 
@@ -46,6 +47,7 @@ def history_dict(entry: History) -> dict[str, Any]:
     data["id"] = entry.id
     data["at"] = iso(entry.at)
     data["detail"] = json.loads(entry.detail) if entry.detail else None
+    data["internal"] = is_internal(entry.kind)  # a note: the requester never saw it
     return data
 
 
@@ -62,4 +64,5 @@ def ticket_dict(ticket: Ticket, *, support_status: str, history: list[History] |
         data[name] = iso(getattr(ticket, name))
     if history is not None:
         data["history"] = [history_dict(h) for h in history]
+        data["links"] = [{**link, "at": iso(link["at"])} for link in links_of(history)]
     return data

@@ -292,7 +292,7 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
         if not isinstance(item, dict):
             raise checker.fail(line, "a ticket is an object")
         unknown = set(item) - set(TICKET_FIELDS) - set(TICKET_TIMES) - {"priority", "history", "support_status",
-                                                                        "parent", "id", "triage_missing",
+                                                                        "parent", "id", "triage_missing", "links",
                                                                         "notifications"}
         if unknown:
             raise checker.fail(line, f"unknown field(s) {', '.join(sorted(unknown))}")

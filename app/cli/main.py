@@ -22,6 +22,7 @@ from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_jso
 from app.sla.source import open_statuses, statuses
 from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
+from app.service import Refused
 from app.board.workflow import HOLD_REASONS
 from data.models import Ticket
 from widgets.safe_text import shown
@@ -41,7 +42,8 @@ class LazyGroup(click.Group):
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
             "notify": "app.cli.notify", "inbound": "app.cli.notify",
-            "report": "app.cli.report", "serve": "app.cli.serve"}
+            "report": "app.cli.report", "serve": "app.cli.serve",
+            "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -204,13 +206,58 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
         due = target.due.astimezone(runtime.config.board.tz)
         click.echo(f"  {TARGET_TITLES[target.name]:<24} due {due:%a %Y-%m-%d %H:%M %Z}  {target.state:<8} "
                    f"{target_text(target)}")
+    links = service.links(found)
+    if links:
+        click.echo("links:")
+        for link in links:
+            click.echo(shown(f"  {link['label']}  <{link['url']}>"))
     click.echo("history:")
-    for entry in history:
+    for entry, line in zip(history, service.conversation(found)):
         arrow = f"{entry.from_state or ''} -> {entry.to_state}" if entry.to_state else ""
         at = local_time(entry.at, runtime.config.board.tz)
-        click.echo(shown(f"  {at:%Y-%m-%d %H:%M} {entry.kind:<8} {arrow:<26} {entry.by:<8} {entry.reason}"))
+        kind = "INTERNAL" if line.internal else entry.kind
+        what = line.headline if line.text or line.kind in ("link", "edit", "note") else entry.reason
+        click.echo(shown(f"  {at:%Y-%m-%d %H:%M} {kind:<8} {arrow:<26} {entry.by:<8} {what}"))
+        for text_line in line.text.splitlines():  # a mail, a reply or a note: its words, as written
+            click.echo(shown(f"      {'| ' if line.internal else '> '}{text_line}"))
         if entry.kind == "held":  # mail from an unknown sender, waiting for a person
             click.echo(f"      held #{entry.id}: accept with `triageboard inbound accept {found.key} {entry.id}`")
+
+
+@ticket.command("edit")
+@click.argument("key")
+@click.option("--title")
+@click.option("--description", help="the whole new description ('-': read it from standard input)")
+@click.option("--requester-name")
+@click.option("--requester-email", "--requester", "requester_email", help="the requester's e-mail ('' clears it)")
+@click.option("--kind", metavar="[" + "|".join(KINDS) + "]")
+@click.option("--bug-class", metavar="[" + "|".join(BUG_CLASSES) + "]", help="'' clears it")
+@click.option("--service", help="'' clears it")
+@click.option("--team", help="'' clears it")
+@click.option("--by", help="who edits [default $TRIAGEBOARD_USER or $USER]")
+@click.option("--json", "as_json", is_flag=True, help="print the edited ticket as JSON")
+@pass_runtime
+def ticket_edit(runtime: Runtime, key: str, by: str | None, as_json: bool, **fields: str | None) -> None:
+    """Change what KEY says: one write, its before -> after in the history."""
+    service = runtime.service
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if not changes:
+        refuse("nothing to change: give --title, --description, --requester-name, --requester-email, --kind, "
+               "--bug-class, --service or --team", 2)
+    if changes.get("description") == "-":
+        changes["description"] = sys.stdin.read()
+    try:
+        service.check_edit(changes)
+    except Refused as exc:
+        refuse(str(exc), 2)
+    result = service.edit_ticket(key, changes, by=runtime.user(by))
+    if as_json:
+        emit_json(ticket_dict(result.ticket, support_status=service.status_of(result.ticket)))
+    elif result.history is None:
+        click.echo(f"{result.ticket.key}: nothing changed")
+    else:
+        for name, (before, after) in result.changes.items():
+            click.echo(shown(f"{result.ticket.key}: {name.replace('_', ' ')}: {before or '-'} -> {after or '-'}"))
 
 
 # -- moves -----------------------------------------------------------------

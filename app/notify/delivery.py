@@ -92,6 +92,11 @@ def build_message(row: Notification, ticket: Ticket | None, settings: NotifyConf
         thread = thread_id(ticket.key, settings.domain, ticket.thread_token or "")
         message["In-Reply-To"] = thread
         message["References"] = thread
+        if row.kind == "response" and ticket.requester_email == row.recipient:
+            # A person's reply answers the requester's latest mail and carries the thread so far.
+            earlier, latest = outbox_data.earlier_messages(ticket.id, row.recipient, row.created, row.message_id)
+            message.replace_header("In-Reply-To", one_line(latest or thread))
+            message.replace_header("References", one_line(" ".join([thread, *earlier]), 2000))
     message["Reply-To"] = smtp.reply_address
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer
     message.set_content(row.body)

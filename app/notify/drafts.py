@@ -106,6 +106,19 @@ def solved(*, key: str, title: str, recipient: str, name: str, requester_name: s
                   requester=requester_name or "the requester")
 
 
+def response(*, key: str, title: str, requester_email: str, text: str, requester_name: str = "", by: str = "",
+             status: str = "", templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """A team member's reply to the requester (`triageboard reply`, `R` on the board); `text` as they wrote it.
+
+    The subject comes from the template (one line, control characters shown
+    escaped), so a `\\r\\nBcc:` typed into a title or a reply stays text.
+    """
+    if not requester_email:
+        return None
+    return _draft("response", key, requester_email, templates, domain, title=title, text=text,
+                  requester=requester_name or "there", by=by, status=status)
+
+
 def webhook_copy(draft: Draft, key: str, domain: str = DEFAULT_DOMAIN) -> Draft:
     """The same news for the chat webhook: its own Message-ID, so each channel is retried on its own."""
     return Draft(kind=draft.kind, recipient=WEBHOOK, subject=draft.subject, body=draft.body,

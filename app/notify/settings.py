@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from app.config.durations import parse_duration
+from app.notify.snippets import Snippet, parse_snippets
 from app.notify.templates import DEFAULTS, Templates, parse_templates
 from app.config.yamlnodes import Section
 
@@ -94,6 +95,8 @@ class NotifyConfig(msgspec.Struct, frozen=True):
     """Link-local / unspecified addresses the webhook may reach all the same (`webhook.allow_addresses`)."""
     retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
     templates: Templates = DEFAULTS
+    snippets: dict[str, Snippet] = msgspec.field(default_factory=dict)
+    """Canned responses for `reply --snippet` and the board's compose dialog (`notify.snippets`), by name."""
     quarantine: str = ""
     """Where `inbound` keeps a message it refuses as too costly to read; empty: `quarantine/` beside the config."""
 
@@ -106,12 +109,13 @@ class NotifyConfig(msgspec.Struct, frozen=True):
 def parse_notify(section: Section | None) -> NotifyConfig:
     if section is None:
         return NotifyConfig()
-    section.only("smtp", "webhook", "retry", "templates", "quarantine")
+    section.only("smtp", "webhook", "retry", "templates", "snippets", "quarantine")
     url, timeout, allow = _parse_webhook(section.section("webhook"))
     return NotifyConfig(smtp=_parse_smtp(section.section("smtp")), quarantine=section.get("quarantine", str, ""),
                         webhook_url=url, webhook_timeout=timeout, webhook_allow=allow,
                         retry=_parse_retry(section.section("retry")),
-                        templates=parse_templates(section.section("templates")))
+                        templates=parse_templates(section.section("templates")),
+                        snippets=dict(parse_snippets(section.section("snippets"))))
 
 
 def _sender(text: str) -> tuple[str, str]:

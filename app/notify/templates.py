@@ -76,6 +76,11 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
         body=("{name}, the requester confirmed that {key} \"{title}\" is solved.\n"
               "\n"
               "{footer}\n")),
+    "response": Template(
+        subject="[{key}] Re: {title}",
+        body=("{text}\n"
+              "\n"
+              "{footer}\n")),
 }
 
 PLACEHOLDERS: Mapping[str, frozenset[str]] = {
@@ -85,6 +90,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "reply": frozenset({"key", "title", "name", "sender", "sender_name", "reply_subject", "text", "status",
                          "footer"}),
     "solved": frozenset({"key", "title", "name", "requester", "footer"}),
+    "response": frozenset({"key", "title", "requester", "text", "by", "status", "footer"}),
     FOOTER: frozenset({"key", "title"}),
 }
 """What each template may use; anything else in a configured template is a config error."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.service.conversation import Conversation
 from app.service.creation import Creation
 from app.service.moves import Moves
 from app.service.paging import Paging
@@ -10,11 +11,12 @@ from app.service.replies import Replies
 from app.service.triage import Triage
 
 
-class Service(Moves, Triage, Paging, Replies, Reminders, Creation):
+class Service(Moves, Triage, Paging, Replies, Reminders, Creation, Conversation):
     """Ticket operations over the bound database, with an injectable clock for tests.
 
     Each base adds the commands of one capability to the same `WritePath`
     (`app.service.core`), so every command shares its transaction, version
     guard, history and outbox; the bases never call each other, except a
-    reply's move back to work, which `Replies` declares and `Moves` supplies.
+    reply's move back to work, which `Replies` declares and `Moves` supplies, and a
+    snippet's triage answers, which `Conversation` declares and `Triage` supplies.
     """
