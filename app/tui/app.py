@@ -150,7 +150,9 @@ class TriageApp(App[None]):
             open_database(db_url)
             service = Service(config, clock or utcnow)
         self.service = service
-        self.set_keymap(keymap_of(config))
+        self.keymap = keymap_of(config)
+        """config.yaml's `keys:`: applied here, and handed to the board, whose help names the remapped keys."""
+        self.set_keymap(self.keymap)
         self.source = BoardSource(config.workflow, stale_rule=stale_rule(config), clock=service.clock,
                                   paging=service.paging_now_for, sla=config, calendar_loaded=False,
                                   first_counts=first_counts or start_counting())
@@ -172,7 +174,7 @@ class TriageApp(App[None]):
             self.push_screen(BoardPalette(id="--command-palette"))
 
     def get_default_screen(self) -> BoardScreen:
-        return BoardScreen(self.service, self.user, self.source)
+        return BoardScreen(self.service, self.user, self.source, self.keymap)
 
     # -- live boards -----------------------------------------------------
 
