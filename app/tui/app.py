@@ -156,7 +156,7 @@ class TriageApp(FrameWatch, App[None]):
             service = Service(config, clock or utcnow)
         self.service = service
         self.keymap = keymap_of(config)
-        """The `keys:` remapping, checked: screens read it here rather than importing this module back."""
+        """config.yaml's `keys:`: applied here, and handed to the board, whose help names the remapped keys."""
         self.set_keymap(self.keymap)
         self.source = BoardSource(config.workflow, stale_rule=stale_rule(config), clock=service.clock,
                                   paging=service.paging_now_for, sla=config, calendar_loaded=False,
@@ -181,7 +181,7 @@ class TriageApp(FrameWatch, App[None]):
             self.push_screen(BoardPalette(id="--command-palette"))
 
     def get_default_screen(self) -> BoardScreen:
-        return BoardScreen(self.service, self.user, self.source)
+        return BoardScreen(self.service, self.user, self.source, self.keymap)
 
     # -- live boards -----------------------------------------------------
 

@@ -68,15 +68,15 @@ async def test_own_moves_are_not_refreshed_twice(make_app, seed, monkeypatch, la
         await listening(pilot)
         heard: list = []
         board = pilot.app.board
-        original = board._live_worker
-        monkeypatch.setattr(board, "_live_worker", lambda *args: (heard.append(args), original(*args)))
-        record = board._post_moved
+        original = board.live._live_worker
+        monkeypatch.setattr(board.live, "_live_worker", lambda *args: (heard.append(args), original(*args)))
+        record = board.moves._post_moved
 
         def recorded(*args, **kwargs):
             time.sleep(late)
             return record(*args, **kwargs)
 
-        monkeypatch.setattr(board, "_post_moved", recorded)
+        monkeypatch.setattr(board.moves, "_post_moved", recorded)
         await pilot.press("L")
         await within(pilot, lambda: keys(pilot.app, "ready") == [ticket.key], 2.0)
         await pilot.pause(0.6)  # the echo has come and gone

@@ -1,7 +1,8 @@
 """The board's on-call and outbox parts: the roster panel (`o`), `A` acknowledge, the header's mail count.
 
-Kept out of `board.py` as a mixin so the board screen gains them through a
-few additive lines. Everything here follows the board's rules: database
+A part the board screen composes (`OnCallPanel(board)`), seeing the board only
+through `BoardHost`; the screen keeps the bindings and hands their actions
+and this part's messages here. Everything follows the board's rules: database
 work in thread workers whose results come back as messages, panels of fixed
 size that repaint without a layout pass, and no work on a key press that the
 key does not need (the roster is recomputed by a once-a-minute timer and when
@@ -13,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import MountError
 
-from app.tui.commands import PaletteCommand
 from app.oncall.roster import RosterRow, roster_rows
 from app.service import Conflict, Refused, write_error
-from data.outbox import outbox_counts
+from app.service.reads import outbox_counts
+from app.tui.commands import PaletteCommand
+from app.tui.screens.board_host import BoardHost, hosted_work
 from widgets.card import Card
 from widgets.column import PAGE_SIZE, Column
 from widgets.title_bar import TitleBar
@@ -29,8 +30,6 @@ from widgets.roster_panel import RosterLine, RosterPanel
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
-
-    from app.tui.screens.board import BoardScreen
 
 ROSTER_EVERY = 60.0
 """Seconds between roster refreshes while the panel is open (handoffs fall on whole minutes)."""
@@ -89,50 +88,55 @@ def paged_text(card: Card) -> str:
     return f" · ⚑ paged: {', '.join(card.paged)}{rotation} · A acknowledges"
 
 
-class OnCallBoard:
-    """Mixed into `BoardScreen` (first, so its message handlers are found)."""
+class OnCallPanel:
+    """The roster panel, acknowledgements and the outbox badge of one board."""
 
     ONCALL_BINDINGS = [
         Binding("o", "roster", "On call", id="board.roster"),
         Binding("A", "acknowledge", "Acknowledge", id="board.ack"),
     ]
+    """The board screen lists these among its own (Textual looks for bindings on the screen)."""
+
+    def __init__(self, host: BoardHost) -> None:
+        self.host = host
 
     # -- set-up ------------------------------------------------------------
 
-    def roster_panel(self: BoardScreen) -> RosterPanel:
+    def panel(self) -> RosterPanel:
         """The roster panel, hidden until `o` (composed with the board, above the status line)."""
         panel = RosterPanel(id="roster")
         panel.display = False
-        panel.styles.height = len(self.service.config.oncall.rotations) + 2  # fixed: heading, titles, one per rotation
+        rotations = self.host.service.config.oncall.rotations
+        panel.styles.height = len(rotations) + 2  # fixed: heading, titles, one per rotation
         return panel
 
-    def start_oncall(self: BoardScreen) -> None:
+    def start(self) -> None:
         """After the first paint: the header's mail count, and the roster and outbox timers."""
         try:
             from widgets.outbox_badge import OutboxBadge  # after the first paint, so imported then
 
-            self.query_one(TitleBar).mount(OutboxBadge(id="outbox"))
+            self.host.query_one(TitleBar).mount(OutboxBadge(id="outbox"))
         except MountError:  # the board is closing already (q pressed before it was up)
             return
-        self.set_interval(ROSTER_EVERY, self.refresh_roster)
-        self.set_interval(OUTBOX_EVERY, self.count_outbox)
+        self.host.set_interval(ROSTER_EVERY, self.refresh_roster)
+        self.host.set_interval(OUTBOX_EVERY, self.count_outbox)
         self.count_outbox()
 
     # -- roster ------------------------------------------------------------
 
-    def action_roster(self: BoardScreen) -> None:
-        panel = self.query_one(RosterPanel)
+    def action_roster(self) -> None:
+        panel = self.host.query_one(RosterPanel)
         panel.display = not panel.display
         self.refresh_roster()
 
-    def refresh_roster(self: BoardScreen) -> None:
+    def refresh_roster(self) -> None:
         """Recompute the roster for the board's clock; pure and cheap, and only while the panel is shown."""
-        panel = self.query_one(RosterPanel)
+        panel = self.host.query_one(RosterPanel)
         if not panel.display:
             return
-        config = self.service.config
+        config = self.host.service.config
         tz = config.board.tz
-        now = self.service.clock()
+        now = self.host.service.clock()
         if now.tzinfo is None:
             now = now.replace(tzinfo=dt.timezone.utc)  # the service's clock is naive UTC
         panel.heading = f"On call at {local(now, tz)} ({config.board.timezone})"
@@ -140,33 +144,33 @@ class OnCallBoard:
 
     # -- acknowledge -------------------------------------------------------
 
-    def action_acknowledge(self: BoardScreen) -> None:
-        card = self.current_card
+    def action_acknowledge(self) -> None:
+        card = self.host.current_card
         if card is None:
-            self.app.bell()
+            self.host.app.bell()
             return
         self.acknowledge_card(card)
 
-    def acknowledge_card(self: BoardScreen, card: Card) -> None:
+    def acknowledge_card(self, card: Card) -> None:
         """Take the page of `card` as this board's user, through the one write path.
 
         Even a card without the mark goes to the service: its refusal says
         why (never paged; already acknowledged by whom and when). Writes are
         serialised with the board's moves, which bump the version it checks.
         """
-        if self._writing:
-            self._after_write.append(self.action_acknowledge)
+        if self.host.writes.busy:
+            self.host.writes.after(self.action_acknowledge)
             return
-        if self.refused_read_only():
+        if self.host.refused_read_only():
             return
-        self._writing = True
+        self.host.writes.start()
         self._ack_worker(card)
 
-    @work(thread=True, group="board-write", exit_on_error=False)
-    def _ack_worker(self: BoardScreen, card: Card) -> None:
+    @hosted_work(group="board-write")
+    def _ack_worker(self, card: Card) -> None:
         error, conflict, states = None, False, {card.state}
         try:
-            self.service.acknowledge(card.key, by=self.user, expected_version=card.version)
+            self.host.service.acknowledge(card.key, by=self.host.user, expected_version=card.version)
         except Conflict as exc:
             error, conflict = str(exc), True
             states.add(exc.ticket.state)
@@ -176,49 +180,49 @@ class OnCallBoard:
             error = write_error(card.key, exc)
         pages = {}  # read here so the repaint runs no query on the event loop (as a move does)
         for state in states:
-            number = self.column(state).page_number()
-            pages[state] = {number: self.source.page(state, number * PAGE_SIZE, PAGE_SIZE)}
-        self.post_message(AckDone(card.key, pages, error, conflict))
+            number = self.host.column(state).page_number()
+            pages[state] = {number: self.host.source.page(state, number * PAGE_SIZE, PAGE_SIZE)}
+        self.host.post_message(AckDone(card.key, pages, error, conflict))
 
-    def on_ack_done(self: BoardScreen, message: AckDone) -> None:
+    def ack_done(self, message: AckDone) -> None:
         if message.error is None:
-            self.notify(f"{message.key}: the page stops here; {self.user} has it", title="Acknowledged")
+            self.host.notify(f"{message.key}: the page stops here; {self.host.user} has it", title="Acknowledged")
         else:
             title = "Changed elsewhere" if message.conflict else "Acknowledge refused"
-            self.notify(message.error, title=title, severity="error", timeout=8)
+            self.host.notify(message.error, title=title, severity="error", timeout=8)
         for state, pages in message.pages.items():
-            self.column(state).invalidate(pages)
-        column = self.focused_column
+            self.host.column(state).invalidate(pages)
+        column = self.host.focused_column
         column.post_message(Column.CardHighlighted(column, column.current_card))  # the status line's mark
-        self._write_done()
+        self.host.writes.done()
 
     # -- outbox ------------------------------------------------------------
 
-    def count_outbox(self: BoardScreen) -> None:
+    def count_outbox(self) -> None:
         self._outbox_worker()
 
-    @work(thread=True, exclusive=True, group="outbox-count", exit_on_error=False)
-    def _outbox_worker(self: BoardScreen) -> None:
+    @hosted_work(group="outbox-count", exclusive=True)
+    def _outbox_worker(self) -> None:
         counts = outbox_counts()
-        self.post_message(OutboxCounted(counts["pending"], counts["failed"]))
+        self.host.post_message(OutboxCounted(counts["pending"], counts["failed"]))
 
-    def on_outbox_counted(self: BoardScreen, message: OutboxCounted) -> None:
-        badge = self.query_one("#outbox")
+    def outbox_counted(self, message: OutboxCounted) -> None:
+        badge = self.host.query_one("#outbox")
         badge.queued = message.pending
         badge.failed = message.failed
 
     # -- command palette ---------------------------------------------------
 
-    def oncall_commands(self: BoardScreen, card: Card | None) -> list[PaletteCommand]:
+    def commands(self, card: Card | None) -> list[PaletteCommand]:
         commands = []
         if card is not None and card.needs_ack:
             paged = f"paged: {', '.join(card.paged)}" if card.paged else "an unacknowledged page"
             commands.append(PaletteCommand(f"Acknowledge {card.key}", lambda: self.acknowledge_card(card),
                                            f"{paged}; stops the escalation"))
-        shown = self.query_one(RosterPanel).display
+        shown = self.host.query_one(RosterPanel).display
         commands.append(PaletteCommand("Hide the on-call roster" if shown else "Show the on-call roster",
                                        self.action_roster, "who holds each rotation, the next handoff"))
         return commands
 
 
-__all__ = ["AckDone", "OnCallBoard", "OutboxCounted", "paged_text", "roster_line"]
+__all__ = ["AckDone", "OnCallPanel", "OutboxCounted", "paged_text", "roster_line"]

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Label, Static
 
 from app.board.ordering import priority_label
 from app.service import Service
-from data.outbox import notifications_for
+from app.service.reads import notifications_for
 from widgets.safe_text import shown
 
 

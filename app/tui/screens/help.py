@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import msgspec
 from rich.text import Text
@@ -11,11 +12,37 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
+if TYPE_CHECKING:
+    from textual.binding import ActiveBinding
+
 
 class KeyHelp(msgspec.Struct, frozen=True):
     keys: str
     description: str
     binding_id: str
+
+
+def board_key_help(active: Mapping[str, ActiveBinding], key_display: Callable[[Binding], str],
+                   more: Callable[[set[str]], list[KeyHelp]], keymap: Mapping[str, str]) -> list[KeyHelp]:
+    """The board's help: every active binding, keys of one action joined (what the footer shows and what
+    it hides), then what `more` adds for the ids not listed (the triage-mode keys), then the reports
+    screen's keys as `keymap` remaps them (`r` opens it: `?` is where a user looks for them)."""
+    from app.tui.screens.reports import ReportsScreen
+
+    entries: dict[tuple[str, str], list[str]] = {}
+    ids: dict[tuple[str, str], str] = {}
+    for key, bound in active.items():
+        binding = bound.binding
+        if binding.system and binding.action != "command_palette":
+            continue
+        ident = (binding.action, binding.description)
+        entries.setdefault(ident, []).append(key_display(binding.with_key(key)))
+        ids[ident] = binding.id or ""
+    reports = [KeyHelp(keymap.get(binding.id, binding.key_display or binding.key), f"Reports: {binding.description}",
+                       binding.id or "")
+               for binding in ReportsScreen.BINDINGS if isinstance(binding, Binding)]
+    return [*[KeyHelp(", ".join(keys), description or action, ids[(action, description)])
+              for (action, description), keys in entries.items()], *more(set(ids.values())), *reports]
 
 
 class HelpScreen(ModalScreen[None]):
