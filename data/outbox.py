@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from peewee import fn
 
-from data.models import Notification, Ticket, database_proxy
+from data.models import History, Notification, Ticket, database_proxy
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 WEBHOOK = "webhook"
@@ -132,11 +132,21 @@ def failed_rows(limit: int = 50) -> list[Notification]:
 
 
 def ticket_for_message_ids(message_ids: Iterable[str]) -> Ticket | None:
-    """The ticket one of our stored Message-IDs belongs to (the newest match wins)."""
+    """The ticket one of our stored Message-IDs belongs to (the newest match wins).
+
+    Ours are the mails we sent, and the requester's mails recorded on a
+    ticket (the one that opened it, their replies): a requester who answers
+    their own first mail ("forgot the attachment") lands on its ticket.
+    """
     ids = [m for m in message_ids if m]
     if not ids:
         return None
     row = (Notification.select(Notification.ticket).where(Notification.message_id.in_(ids)
                                                           & Notification.ticket.is_null(False))
            .order_by(Notification.id.desc()).first())
-    return Ticket.get_by_id(row.ticket_id) if row is not None else None
+    if row is not None:
+        return Ticket.get_by_id(row.ticket_id)
+    entry = (History.select(History.ticket).where(History.message_id.in_(ids)
+                                                  & History.kind.in_(("create", "comment")))
+             .order_by(History.id.desc()).first())
+    return Ticket.get_by_id(entry.ticket_id) if entry is not None else None

@@ -19,6 +19,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from peewee import IntegrityError, InterfaceError, OperationalError, fn
 
 from app.notify import drafts as outbox
+from app.service.intake import IntakeCommands
 from app.triage import assignment
 from app.triage import rules as triage
 from app.config.settings import KINDS, Config
@@ -146,7 +147,7 @@ COALESCE_SECONDS = 5.0
 KEY_ATTEMPTS = 20
 
 
-class Service:
+class Service(IntakeCommands):
     """Ticket operations over the bound database, with an injectable clock for tests."""
 
     def __init__(self, config: Config, clock: Callable[[], dt.datetime] = utcnow,
@@ -1318,7 +1319,7 @@ class Service:
 def _reply_detail(reply: Reply) -> dict[str, Any]:
     return {"from": reply.sender or reply.sender_name or "unknown sender", "name": reply.sender_name,
             "subject": reply.subject, "message_id": reply.message_id, "body": reply.text,
-            "automatic": reply.automatic}
+            "automatic": reply.automatic, "original": reply.original}
 
 
 def _refuse_storage(exc: BaseException) -> None:
