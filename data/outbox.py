@@ -150,3 +150,27 @@ def ticket_for_message_ids(message_ids: Iterable[str]) -> Ticket | None:
                                                   & History.kind.in_(("create", "comment")))
              .order_by(History.id.desc()).first())
     return Ticket.get_by_id(entry.ticket_id) if entry is not None else None
+
+
+MAX_REFERENCES = 20
+"""Earlier messages a mail's References names (the thread id first, then the newest of them)."""
+
+
+def earlier_message_ids(ticket_id: int, before_row_id: int, recipient: str) -> list[str]:
+    """The conversation with `recipient` before outbox row `before_row_id`, oldest first: our mails and theirs.
+
+    Ours are the mails sent or still to go ahead of this one (not superseded
+    or failed ones, which never arrived); theirs are the mails of theirs
+    recorded on the ticket (the one that opened it, their replies).
+    """
+    ours = (Notification.select(Notification.message_id, Notification.created)
+            .where((Notification.ticket == ticket_id) & (Notification.id < before_row_id)
+                   & (Notification.recipient == recipient) & Notification.status.in_((SENT, PENDING)))
+            .tuples())
+    theirs = (History.select(History.message_id, History.at)
+              .where((History.ticket == ticket_id) & History.kind.in_(("create", "comment"))
+                     & History.message_id.is_null(False))
+              .tuples())
+    # At one instant theirs comes first: our mail then is the answer to it (the acknowledgement of a new ticket).
+    merged = sorted([(at, 1, mid) for mid, at in ours] + [(at, 0, mid) for mid, at in theirs])
+    return list(dict.fromkeys(mid for _, _, mid in merged if mid))[-MAX_REFERENCES:]

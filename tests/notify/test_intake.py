@@ -224,6 +224,25 @@ def test_a_reply_has_quotes_and_signature_stripped_and_the_original_kept(service
     assert detail["original"] == QUOTED.strip()
 
 
+def test_our_mails_answer_the_requesters_last_and_chain_the_whole_conversation(service, db_url: str,
+                                                                              mail_server: MailServer):
+    """Issue 15.1: In-Reply-To is the newest mail of the thread, References chains it after the thread id."""
+    ack = acknowledgement_of(service, db_url, mail_server)
+    thread = f"<set-1.{Ticket.get(Ticket.key == 'SET-1').thread_token}.thread@example.org>"
+    assert ack["In-Reply-To"] == "<first@customer.example>"
+    assert ack["References"].split() == [thread, "<first@customer.example>"]  # (folded: compare the ids)
+    assert inbound(service, db_url, answer(ack, "It is the spring run.")).returncode == 0
+    assert run_cli(service.config.path, db_url, "move", "SET-1", "on_hold", "--hold-reason", "requester",
+                   "--by", "alice").returncode == 0
+    assert run_cli(service.config.path, db_url, "notify", "--once").returncode == 0
+    status = mail_server.inbox[-1].message
+    assert status["Subject"] == "[SET-1] Your request is now Pending"
+    assert status["In-Reply-To"] == "<second@customer.example>"
+    assert status["References"].split() == [thread, "<first@customer.example>", ack["Message-ID"],
+                                            "<second@customer.example>"]
+    assert status["Reply-To"] == "support@example.org"
+
+
 def test_threading_by_the_requesters_own_message_id_and_by_the_subject_token(service, db_url: str):
     assert inbound(service, db_url, new_mail()).returncode == 0
     assert inbound(service, db_url, new_mail(subject="Another problem", message_id="<other@customer.example>")
