@@ -157,4 +157,20 @@ class Notification(BaseModel):
         indexes = ((("status", "next_attempt"), False),)
 
 
-MODELS = (Ticket, History, Notification)
+class Attachment(BaseModel):
+    """A file a mail brought to a ticket (migration 0006); the bytes are on disk under `intake.attachments_dir`."""
+
+    ticket = ForeignKeyField(Ticket, backref="attachments", on_delete="CASCADE")
+    name = TextField()
+    """The file name the sender gave (shown escaped; never used as a path)."""
+    path = TextField(default="")
+    """Where it was saved, relative to `intake.attachments_dir`; empty when it was not saved."""
+    size = IntegerField(default=0)
+    content_type = TextField(default="application/octet-stream")
+    note = TextField(default="")
+    """Why it was not saved (larger than `intake.max_attachment_bytes`), or ""."""
+    message_id = CharField(null=True)
+    created = DateTimeField(default=utcnow)
+
+
+MODELS = (Ticket, History, Notification, Attachment)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from peewee import fn
 
-from data.models import Notification, Ticket, database_proxy
+from data.models import History, Notification, Ticket, database_proxy
 
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 WEBHOOK = "webhook"
@@ -132,35 +132,45 @@ def failed_rows(limit: int = 50) -> list[Notification]:
 
 
 def ticket_for_message_ids(message_ids: Iterable[str]) -> Ticket | None:
-    """The ticket one of our stored Message-IDs belongs to (the newest match wins)."""
+    """The ticket one of our stored Message-IDs belongs to (the newest match wins).
+
+    Ours are the mails we sent, and the requester's mails recorded on a
+    ticket (the one that opened it, their replies): a requester who answers
+    their own first mail ("forgot the attachment") lands on its ticket.
+    """
     ids = [m for m in message_ids if m]
     if not ids:
         return None
     row = (Notification.select(Notification.ticket).where(Notification.message_id.in_(ids)
                                                           & Notification.ticket.is_null(False))
            .order_by(Notification.id.desc()).first())
-    return Ticket.get_by_id(row.ticket_id) if row is not None else None
+    if row is not None:
+        return Ticket.get_by_id(row.ticket_id)
+    entry = (History.select(History.ticket).where(History.message_id.in_(ids)
+                                                  & History.kind.in_(("create", "comment")))
+             .order_by(History.id.desc()).first())
+    return Ticket.get_by_id(entry.ticket_id) if entry is not None else None
 
 
-def earlier_messages(ticket_id: int, requester_email: str, before: dt.datetime, message_id: str,
-                     limit: int = 10) -> tuple[list[str], str | None]:
-    """The Message-IDs of a ticket's mail with its requester before `before`, oldest first (at most `limit`),
-    and the requester's latest among them (None: they never wrote).
+MAX_REFERENCES = 20
+"""Earlier messages a mail's References names (the thread id first, then the newest of them)."""
 
-    What a reply's `References` and `In-Reply-To` chain to, so the requester's
-    mail reader threads it under the message it answers. Sent and pending
-    rows both count (a row's Message-ID is fixed when it is queued); a
-    superseded or failed one never reached them.
+
+def earlier_message_ids(ticket_id: int, before_row_id: int, recipient: str) -> list[str]:
+    """The conversation with `recipient` before outbox row `before_row_id`, oldest first: our mails and theirs.
+
+    Ours are the mails sent or still to go ahead of this one (not superseded
+    or failed ones, which never arrived); theirs are the mails of theirs
+    recorded on the ticket (the one that opened it, their replies).
     """
-    from data.models import History  # the outbox module otherwise needs only notifications
-
-    ours = (Notification.select(Notification.created, Notification.message_id)
-            .where((Notification.ticket == ticket_id) & (Notification.recipient == requester_email)
-                   & (Notification.created <= before) & (Notification.message_id != message_id)
-                   & Notification.status.in_([PENDING, SENT])).tuples())
-    theirs = list(History.select(History.at, History.message_id)
-                  .where((History.ticket == ticket_id) & (History.kind == "comment")
-                         & History.message_id.is_null(False) & (History.at <= before)).tuples())
-    ordered = sorted([*ours, *theirs], key=lambda pair: pair[0])
-    latest = max(theirs, key=lambda pair: pair[0])[1] if theirs else None
-    return [mid for _, mid in ordered][-limit:], latest
+    ours = (Notification.select(Notification.message_id, Notification.created)
+            .where((Notification.ticket == ticket_id) & (Notification.id < before_row_id)
+                   & (Notification.recipient == recipient) & Notification.status.in_((SENT, PENDING)))
+            .tuples())
+    theirs = (History.select(History.message_id, History.at)
+              .where((History.ticket == ticket_id) & History.kind.in_(("create", "comment"))
+                     & History.message_id.is_null(False))
+              .tuples())
+    # At one instant theirs comes first: our mail then is the answer to it (the acknowledgement of a new ticket).
+    merged = sorted([(at, 1, mid) for mid, at in ours] + [(at, 0, mid) for mid, at in theirs])
+    return list(dict.fromkeys(mid for _, _, mid in merged if mid))[-MAX_REFERENCES:]

@@ -51,6 +51,12 @@ def history_dict(entry: History) -> dict[str, Any]:
     return data
 
 
+def attachment_dict(row: Any) -> dict[str, Any]:
+    """A file a mail brought (`data.models.Attachment`); `path` is relative to `intake.attachments_dir`."""
+    return {"name": row.name, "path": row.path or None, "size": row.size, "content_type": row.content_type,
+            "note": row.note or None, "message_id": row.message_id, "created": iso(row.created)}
+
+
 def ticket_dict(ticket: Ticket, *, support_status: str, history: list[History] | None = None) -> dict[str, Any]:
     data = {name: getattr(ticket, name) for name in TICKET_FIELDS}
     data["priority"] = priority_label(ticket.priority) if ticket.priority else None

@@ -22,11 +22,12 @@ from peewee import fn
 from app.notify.addresses import address_problem, nul_problem
 from app.config.settings import KINDS, Config
 from app.board.ordering import BUG_CLASSES, parse_priority, sort_key
-from app.board.serialize import HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, iso, parse_iso, ticket_dict
+from app.board.serialize import (HISTORY_FIELDS, TICKET_FIELDS, TICKET_TIMES, attachment_dict, iso, parse_iso,
+                                 ticket_dict)
 from app.service import Refused, Service
 from app.service.fields import WORK_TYPES
 from app.board.workflow import HOLD_REASONS
-from data.models import History, Notification, Ticket, utcnow
+from data.models import Attachment, History, Notification, Ticket, utcnow
 
 NOTIFICATION_FIELDS = ("kind", "recipient", "subject", "body", "message_id", "created", "attempts",
                        "next_attempt", "last_error", "sent_at", "status")
@@ -64,10 +65,14 @@ def export_json(service: Service, out: TextIO) -> int:
             outbox.setdefault(row.ticket_id, []).append(
                 {name: iso(getattr(row, name)) if name in NOTIFICATION_TIMES else getattr(row, name)
                  for name in NOTIFICATION_FIELDS})
+        files: dict[int, list[Attachment]] = {}
+        for row in Attachment.select().where(Attachment.ticket.in_([t.id for t in chunk])).order_by(Attachment.id):
+            files.setdefault(row.ticket_id, []).append(row)
         for ticket in chunk:
             data = ticket_dict(ticket, support_status=service.status_of(ticket),
                                history=histories.get(ticket.id, []))
             data["notifications"] = outbox.get(ticket.id, [])
+            data["attachments"] = [attachment_dict(a) for a in files.get(ticket.id, [])]
             out.write((",\n" if count else "") + json.dumps(data, ensure_ascii=False))
             count += 1
     out.write("\n]}\n")
@@ -293,7 +298,7 @@ def _read_json(config: Config, text: str, name: str) -> _Rows:
             raise checker.fail(line, "a ticket is an object")
         unknown = set(item) - set(TICKET_FIELDS) - set(TICKET_TIMES) - {"priority", "history", "support_status",
                                                                         "parent", "id", "triage_missing", "links",
-                                                                        "notifications"}
+                                                                        "notifications", "attachments"}
         if unknown:
             raise checker.fail(line, f"unknown field(s) {', '.join(sorted(unknown))}")
         row = checker.ticket(line, item)

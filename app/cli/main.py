@@ -17,15 +17,15 @@ import click
 from app.config.settings import KINDS
 from app.cli.collector import started
 from app.board.ordering import BUG_CLASSES, parse_priority, priority_label
-from app.board.serialize import ticket_dict
+from app.board.serialize import attachment_dict, ticket_dict
 from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
 from app.sla.source import open_statuses, statuses
 from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
 from app.service import Refused
 from app.board.workflow import HOLD_REASONS
-from data.models import Ticket
-from widgets.safe_text import shown
+from data.models import Attachment, Ticket
+from widgets.safe_text import json_safe, shown
 
 
 class LazyGroup(click.Group):
@@ -41,7 +41,7 @@ class LazyGroup(click.Group):
 
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
-            "notify": "app.cli.notify", "inbound": "app.cli.notify",
+            "notify": "app.cli.notify", "inbound": "app.cli.notify", "fetch-mail": "app.cli.fetchmail",
             "report": "app.cli.report", "serve": "app.cli.serve",
             "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
@@ -189,9 +189,10 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
     found = service.get(key)
     history = service.history(found)
     sla = statuses(runtime.config, [found.id], service.clock())[found.id]
+    files = list(found.attachments.order_by(Attachment.id))
     if as_json:
         emit_json({**ticket_dict(found, support_status=service.status_of(found), history=history),
-                   "sla": sla_json(sla)})
+                   "sla": sla_json(sla), "attachments": [attachment_dict(a) for a in files]})
         return
     workflow = service.workflow
     click.echo(shown(f"{found.key}  {found.title}"))
@@ -201,6 +202,12 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
         click.echo(shown(f"  requester: {found.requester_name} <{found.requester_email}>"))
     if found.description:
         click.echo(f"  {shown(found.description, multiline=True)}")
+    if files:
+        click.echo("attachments:")
+        root = runtime.config.intake.attachments_dir if runtime.config.intake else ""
+        for a in files:
+            where = str(Path(root) / a.path) if a.path else a.note
+            click.echo(shown(f"  {a.name}  ({a.size:,} bytes, {a.content_type})  {where}"))
     click.echo("response targets:")
     for target in sla.targets:
         due = target.due.astimezone(runtime.config.board.tz)

@@ -1,4 +1,4 @@
-"""`triageboard notify` (deliver the outbox) and `triageboard inbound` (read a reply).
+"""`triageboard notify` (deliver the outbox) and `triageboard inbound` (read a mail).
 
 `notify` is what cron or a service manager runs; `inbound` is what a mail
 alias pipes into (`support: "|triageboard inbound"`). Both follow the
@@ -19,9 +19,10 @@ from app.cli.common import emit_json, pass_runtime
 from app.cli.runtime import Runtime, refuse
 from app.notify.delivery import Deliverer, Report
 from app.notify import quarantine
-from app.notify.inbound import MAX_BYTES, NotAMessage, TooCostly, parse_reply
+from app.notify.inbound import MAX_BYTES, NotAMessage, parse_reply
 from app.cli.rounds import run_rounds
-from app.board.serialize import iso
+from app.board.ordering import priority_label
+from app.board.serialize import attachment_dict, iso
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, utcnow
 from widgets.safe_text import shown
@@ -118,22 +119,26 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
 @click.option("--json", "as_json", is_flag=True, help="print what was recorded as JSON")
 @click.pass_context
 def inbound(ctx: click.Context, as_json: bool) -> None:
-    """Record one reply (an RFC 822 message on standard input) on its ticket.
+    """Record one mail (an RFC 822 message on standard input): a reply on its ticket, or a new ticket.
 
     The ticket is found by In-Reply-To/References or the [KEY] in the
     subject. A ticket waiting on the requester (Pending) goes back to work,
-    and the assignee is told. A message that matches no ticket is refused
-    (exit 1) and nothing is stored. A mail from an unknown sender (neither
+    and the assignee is told. A mail from an unknown sender (neither
     the requester, nor a team member, nor a sender accepted on the ticket
     before) is held on the ticket: `inbound accept KEY ID` applies it.
+    A mail that matches no ticket opens one in the first column when
+    config.yaml has an `intake:` section, and is refused (exit 1) otherwise.
+    A mail that cannot be read is refused and kept in the quarantine folder.
     """
     if ctx.invoked_subcommand is not None:
         return
     runtime = ctx.find_object(Runtime)
     data = sys.stdin.buffer.read(MAX_BYTES + 1)
     try:
-        reply = parse_reply(data)
-    except TooCostly as exc:
+        mail = parse_reply(data)
+    except NotAMessage as exc:
+        if not data.strip():
+            refuse(str(exc), 2)
         config = runtime.config
         try:
             kept = quarantine.keep(data, sys.stdin.buffer, quarantine.folder(config.notify.quarantine, config.path),
@@ -141,10 +146,43 @@ def inbound(ctx: click.Context, as_json: bool) -> None:
         except OSError as error:
             refuse(f"message refused: {exc}; could not keep it: {error.strerror or error}", 1)
         refuse(f"message refused: {exc}; kept in {kept}", 1)
-    except NotAMessage as exc:
-        refuse(str(exc), 2 if not data.strip() else 1)
-    result = runtime.service.receive_reply(reply)
-    _report(runtime, result, as_json)
+    try:
+        result = runtime.service.receive_mail(mail, data)
+    except OSError as exc:  # the attachments folder: full, or not writable
+        refuse(f"message refused: cannot save its attachments: {exc.strerror or exc}"
+               f"{': ' + str(exc.filename) if exc.filename else ''}", 1)
+    report_mail(runtime, result, as_json)
+
+
+def report_mail(runtime: Runtime, result: Any, as_json: bool) -> None:
+    """One mail's outcome (`IntakeResult`), as `inbound` and `fetch-mail` print it."""
+    if result.reply is not None:
+        _report(runtime, result.reply, as_json)
+        return
+    ticket = result.ticket
+    if as_json:
+        emit_json({"ticket": ticket.key, "created": result.created, "duplicate": result.duplicate,
+                   "route": result.route or None, "automatic": result.automatic or None,
+                   "acknowledged": result.acknowledgement.recipient if result.acknowledgement else None,
+                   "attachments": [attachment_dict(a) for a in result.attachments],
+                   "state": ticket.state, "priority": priority_label(ticket.priority) if ticket.priority else None,
+                   "support_status": runtime.service.status_of(ticket)})
+        return
+    if result.duplicate:
+        click.echo(shown(f"{ticket.key}: this message was already recorded"))
+        return
+    column = runtime.service.workflow.column(ticket.state).title
+    parts = [f"{ticket.key}: new ticket in {column} from {ticket.requester_email or ticket.requester_name or 'mail'}"]
+    if ticket.priority:
+        parts.append(f"{priority_label(ticket.priority)} ({ticket.kind}, sent to {result.route})" if result.route
+                     else priority_label(ticket.priority))
+    if result.attachments:
+        parts.append(f"{len(result.attachments)} attachment{'s' if len(result.attachments) != 1 else ''}")
+    if result.automatic:
+        parts.append(f"automatic mail ({result.automatic}): nothing sent back")
+    elif result.acknowledgement:
+        parts.append(f"acknowledgement to {result.acknowledgement.recipient} queued")
+    click.echo(shown("; ".join(parts)))
 
 
 def _report(runtime: Runtime, result: Any, as_json: bool) -> None:

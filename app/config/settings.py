@@ -20,6 +20,7 @@ import msgspec
 
 from app.reports.cycles import ReportSettings, parse_report
 from app.notify.settings import NotifyConfig, parse_notify
+from app.notify.intake_settings import IntakeConfig, parse_intake
 from app.oncall.settings import OnCall, parse_oncall
 from app.sla.settings import SlaPolicy, parse_sla
 from app.triage.rules import TriageConfig, parse_triage_config
@@ -27,7 +28,7 @@ from app.board.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.config.yamlnodes import LineDict, Section
 
 TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrides", "escalation",
-                  "sla", "triage", "notify", "report", "keys")
+                  "sla", "triage", "notify", "report", "keys", "intake")
 
 DEFAULT_CONFIG = "config.yaml"
 MAX_WIP_LIMIT = 10_000
@@ -76,6 +77,8 @@ class Config:
     """The priority matrix and event windows (`triage:`; see app.triage.rules)."""
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     """Mail server, webhook, retries and templates (`notify:`; defaults when absent)."""
+    intake: IntakeConfig | None = None
+    """Tickets from e-mail and the IMAP mailbox (`intake:`); None: mail that is no reply is refused."""
     deferred_checks: tuple[Callable[[], None], ...] = field(default=(), compare=False, repr=False)
     """Checks `load_config(defer_checks=True)` postponed; `run_deferred_checks` runs them."""
 
@@ -126,8 +129,10 @@ def load_config(path: str | Path | None = None, *, defer_checks: bool = False) -
                           fits=sla.calendar.check_fits)
     triage = parse_triage_config(root.section("triage"))
     notify = parse_notify(root.section("notify"))
+    intake = parse_intake(root.section("intake"), path, services, KINDS)
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report, triage=triage, notify=notify, deferred_checks=tuple(deferred or ()))
+                    sla=sla, report=report, triage=triage, notify=notify, intake=intake,
+                    deferred_checks=tuple(deferred or ()))
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(sections, set(config.handles), board.timezone,
                                                  sla.calendar.check_fits if sla else lambda d: d))

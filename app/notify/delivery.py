@@ -74,8 +74,13 @@ def display_name(row: Notification, ticket: Ticket | None, config: Config | None
 
 
 def build_message(row: Notification, ticket: Ticket | None, settings: NotifyConfig,
-                  name: str = "") -> EmailMessage:
-    """The mail for one outbox row, with the stored Message-ID and the ticket's thread."""
+                  name: str = "", earlier: list[str] | tuple[str, ...] = ()) -> EmailMessage:
+    """The mail for one outbox row, with the stored Message-ID and the ticket's thread.
+
+    `earlier` is the conversation before it (`data.outbox.earlier_message_ids`):
+    the mail answers the newest of those, and References chains them after the
+    ticket's thread id, so the requester's mail reader threads it under their own.
+    """
     if not is_address(row.recipient):
         raise PermanentError(f"invalid recipient address {one_line(row.recipient, 100)!r}")
     smtp = settings.smtp
@@ -90,13 +95,9 @@ def build_message(row: Notification, ticket: Ticket | None, settings: NotifyConf
     message["Message-ID"] = one_line(row.message_id)
     if ticket is not None:
         thread = thread_id(ticket.key, settings.domain, ticket.thread_token or "")
-        message["In-Reply-To"] = thread
-        message["References"] = thread
-        if row.kind == "response" and ticket.requester_email == row.recipient:
-            # A person's reply answers the requester's latest mail and carries the thread so far.
-            earlier, latest = outbox_data.earlier_messages(ticket.id, row.recipient, row.created, row.message_id)
-            message.replace_header("In-Reply-To", one_line(latest or thread))
-            message.replace_header("References", one_line(" ".join([thread, *earlier]), 2000))
+        chain = [one_line(m) for m in earlier if m and m != row.message_id]
+        message["In-Reply-To"] = chain[-1] if chain else thread
+        message["References"] = " ".join([thread, *chain])
     message["Reply-To"] = smtp.reply_address
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders must not answer
     message.set_content(row.body)
@@ -261,7 +262,9 @@ class Deliverer:
 
     def _send(self, client: smtplib.SMTP, row: Notification) -> None:
         ticket = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
-        message = build_message(row, ticket, self.settings, display_name(row, ticket, self.config))
+        earlier = (outbox_data.earlier_message_ids(ticket.id, row.id, row.recipient)
+                   if ticket is not None and row.recipient == ticket.requester_email else ())
+        message = build_message(row, ticket, self.settings, display_name(row, ticket, self.config), earlier)
         try:
             refused = client.send_message(message, from_addr=self.settings.smtp.sender, to_addrs=[row.recipient])
         except smtplib.SMTPRecipientsRefused as exc:

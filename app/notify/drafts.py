@@ -119,6 +119,15 @@ def response(*, key: str, title: str, requester_email: str, text: str, requester
                   requester=requester_name or "there", by=by, status=status)
 
 
+def acknowledgement(*, key: str, title: str, recipient: str, requester_name: str = "",
+                    templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """Tells the requester whose mail opened a ticket its key (`intake.acknowledge`)."""
+    if not recipient:
+        return None
+    return _draft("acknowledgement", key, recipient, templates, domain, title=title,
+                  requester=requester_name or "there")
+
+
 def webhook_copy(draft: Draft, key: str, domain: str = DEFAULT_DOMAIN) -> Draft:
     """The same news for the chat webhook: its own Message-ID, so each channel is retried on its own."""
     return Draft(kind=draft.kind, recipient=WEBHOOK, subject=draft.subject, body=draft.body,

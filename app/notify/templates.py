@@ -71,6 +71,14 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
               "{text}\n"
               "\n"
               "{footer}\n")),
+    "acknowledgement": Template(
+        subject="[{key}] We received your request: {title}",
+        body=("Hello {requester},\n"
+              "\n"
+              "Thank you for writing. Your request is {key} \"{title}\";\n"
+              "we will answer you as soon as we have looked at it.\n"
+              "\n"
+              "{footer}\n")),
     "solved": Template(
         subject="[{key}] Solved: {title}",
         body=("{name}, the requester confirmed that {key} \"{title}\" is solved.\n"
@@ -91,6 +99,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
                          "footer"}),
     "solved": frozenset({"key", "title", "name", "requester", "footer"}),
     "response": frozenset({"key", "title", "requester", "text", "by", "status", "footer"}),
+    "acknowledgement": frozenset({"key", "title", "requester", "footer"}),
     FOOTER: frozenset({"key", "title"}),
 }
 """What each template may use; anything else in a configured template is a config error."""

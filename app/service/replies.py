@@ -183,4 +183,4 @@ class Replies(WritePath):
 def _reply_detail(reply: Reply) -> dict[str, Any]:
     return {"from": reply.sender or reply.sender_name or "unknown sender", "name": reply.sender_name,
             "subject": reply.subject, "message_id": reply.message_id, "body": reply.text,
-            "automatic": reply.automatic}
+            "automatic": reply.automatic, "original": reply.original}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.service.conversation import Conversation
 from app.service.creation import Creation
+from app.service.intake import Intake
 from app.service.moves import Moves
 from app.service.paging import Paging
 from app.service.reminders import Reminders
@@ -11,7 +12,7 @@ from app.service.replies import Replies
 from app.service.triage import Triage
 
 
-class Service(Moves, Triage, Paging, Replies, Reminders, Creation, Conversation):
+class Service(Moves, Triage, Paging, Replies, Reminders, Creation, Conversation, Intake):
     """Ticket operations over the bound database, with an injectable clock for tests.
 
     Each base adds the commands of one capability to the same `WritePath`
