@@ -81,7 +81,7 @@ def _on_duty_text(row: RosterRow, tz: ZoneInfo) -> str:
         cover = row.covering_for(member)
         parts.append(member if cover is None else
                      f"{member} (covering {cover.replaces} until {_local(cover.until, tz)})")
-    return ", ".join(parts)
+    return ", ".join(parts) or "nobody"  # outside the rotation's active hours
 
 
 def _local(instant: dt.datetime, tz: ZoneInfo) -> str:
