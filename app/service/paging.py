@@ -131,7 +131,7 @@ class Paging(WritePath):
             for step in due:
                 due_at = _naive_utc(step.due_at)
                 self._record(ticket, "page", "", now,
-                             reason=f"step {step.step.index + 1} ({step.step.rotation}): paged {', '.join(step.paged)}",
+                             reason=f"step {step.step.index + 1} ({step.step.rotation}): paged {', '.join(step.paged) or 'nobody (no one on duty)'}",
                              detail={"step": step.step.index, "rotation": step.step.rotation,
                                      "paged": list(step.paged), "due_at": due_at.isoformat()})
                 for handle in step.paged:
