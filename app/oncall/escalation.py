@@ -107,6 +107,20 @@ def due_steps(oncall: OnCallPlan, paged_at: datetime, acked_at: datetime | None,
     return result
 
 
+def ack_timeout_at(timeout: Duration | None, acked_at: datetime, moved_since: bool,
+                   add_working: AddWorking | None = None) -> datetime | None:
+    """When an acknowledged page that has not moved is paged again (GoAlert #3378), or None.
+
+    An acknowledgement that led to a move (work started, put on hold, resolved)
+    is honoured for good; one that was forgotten comes back to the person who
+    acknowledged it after `timeout`, and the chain runs again from there.
+    """
+    if timeout is None or moved_since:
+        return None
+    step = EscalationStep(index=-1, rotation="acknowledgement timeout", after=timeout)
+    return step_due_at(step, acked_at, add_working)
+
+
 def on_duty_in(oncall: OnCallPlan, names: Iterable[str], instant: datetime) -> tuple[str, ...]:
     """Everyone on duty in any of the rotations `names` at `instant`, in their order, each once."""
     paged: list[str] = []

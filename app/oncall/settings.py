@@ -25,6 +25,8 @@ class OnCall(msgspec.Struct, frozen=True):
     rotations: tuple[Rotation, ...] = ()
     overrides: tuple[Override, ...] = ()
     escalation: tuple[EscalationStep, ...] = ()
+    ack_timeout: Duration | None = None
+    """`escalation_ack_timeout`: an acknowledged page that has not moved for this long is paged again."""
 
     def rotation(self, name: str) -> Rotation:
         for rotation in self.rotations:
@@ -44,7 +46,22 @@ def parse_oncall(sections: Mapping[str, Section], handles: set[str], tz: str,
     by_name = {r.name: r for r in rotations}
     overrides = _parse_overrides(sections.get("overrides"), by_name, handles, tz)
     escalation = _parse_escalation(sections.get("escalation"), by_name, fits)
-    return OnCall(rotations=rotations, overrides=overrides, escalation=escalation)
+    ack_timeout = None
+    wrapper = sections.get("escalation_ack_timeout")
+    if wrapper is not None:
+        if wrapper.key == "escalation_ack_timeout":
+            raise wrapper.fail(None, "expected a duration such as 4h or 2 working hours, not a mapping")
+        ack_timeout = wrapper.get("escalation_ack_timeout", (str, int), convert=lambda value: _ack_timeout(value, fits))
+        if ack_timeout is not None and not escalation:
+            raise wrapper.fail("escalation_ack_timeout", "needs an escalation: list to page through")
+    return OnCall(rotations=rotations, overrides=overrides, escalation=escalation, ack_timeout=ack_timeout)
+
+
+def _ack_timeout(value: Any, fits: Callable[[Duration], Duration]) -> Duration:
+    duration = fits(parse_duration(value))
+    if duration.amount < 1:
+        raise ValueError(f"an acknowledgement timeout must be longer than nothing, got {value!r}")
+    return duration
 
 
 def _list_section(section: Section | None, name: str) -> Section | None:

@@ -7,7 +7,7 @@ import json
 from typing import Any, Callable, Iterable
 
 from app.notify import drafts as outbox
-from app.oncall.escalation import due_steps, next_due_at
+from app.oncall.escalation import ack_timeout_at, due_steps, next_due_at
 from app.board.ordering import priority_label
 from app.service.core import WritePath
 from app.service.errors import Conflict, Refused
@@ -19,8 +19,10 @@ class Paging(WritePath):
     """Acknowledging a page, sending the escalation steps that fell due, and who is being paged now.
 
     A sent step is a History row of kind "page" (detail: step, rotation, paged,
-    due_at); those rows are what make sending idempotent and what the board's
-    "paging" mark reads.
+    due_at, round); those rows are what make sending idempotent and what the board's
+    "paging" mark reads. An acknowledgement that times out (`escalation_ack_timeout`)
+    starts a new round: the acknowledger is paged again in the first step's place and
+    the later steps follow from that instant; only the current round's steps count as sent.
     """
 
     def acknowledge(self, key: str, *, by: str, expected_version: int | None = None) -> Ticket:
@@ -66,12 +68,64 @@ class Paging(WritePath):
         waiting = list(Ticket.select().where(Ticket.needs_ack & Ticket.ack_at.is_null()).order_by(Ticket.id))
         sent = self._sent_steps([t.id for t in waiting])
         pages: list[Page] = []
+        for ticket in self._forgotten():
+            due = self._ack_timeout_at(ticket)
+            if due is not None and due <= now:
+                try:
+                    pages.extend(self._repage(ticket.id, now))
+                except Conflict:
+                    continue
         for ticket in waiting:
             if self._due(ticket, sent.get(ticket.id, set()), now):
                 try:
                     pages.extend(self._page(ticket.id, now))
                 except Conflict:
                     continue  # another escalation process sent this ticket's steps just now
+        return pages
+
+    def _forgotten(self) -> list[Ticket]:
+        """Acknowledged pages that have not moved since (the write path keeps `state_entered` at the last move)."""
+        if self.config.oncall.ack_timeout is None:
+            return []
+        return list(Ticket.select().where(Ticket.needs_ack & Ticket.ack_at.is_null(False)
+                                          & (Ticket.state_entered <= Ticket.ack_at)).order_by(Ticket.id))
+
+    def _ack_timeout_at(self, ticket: Ticket) -> dt.datetime | None:
+        moved = ticket.ack_at is None or ticket.state_entered > ticket.ack_at
+        due = self._call(ack_timeout_at, self.config.oncall.ack_timeout, _aware(ticket.ack_at) if ticket.ack_at else None,
+                         moved, self.add_working)
+        return _naive_utc(due) if due is not None else None
+
+    def _repage(self, ticket_id: int, now: dt.datetime) -> list[Page]:
+        """Page the acknowledger of a forgotten page again and restart its chain, in one transaction."""
+        pages: list[Page] = []
+
+        def work() -> Ticket:
+            ticket = Ticket.get_by_id(ticket_id)
+            due_at = self._ack_timeout_at(ticket) if ticket.needs_ack else None
+            if due_at is None or due_at > now:
+                return ticket
+            who = ticket.ack_by or ""
+            acked = _aware(ticket.ack_at).astimezone(self.config.board.tz)
+            round_ = self._rounds([ticket.id]).get(ticket.id, 0) + 1
+            label = "acknowledgement timeout"
+            self._save(ticket, {"ack_at": None, "ack_by": None, "page_started": due_at}, ticket.version, now)
+            self._record(ticket, "page", "", now,
+                         reason=f"acknowledged by {who or 'someone'} at {acked:%Y-%m-%d %H:%M %Z} and not moved "
+                                f"since: paged {who or 'nobody'} again",
+                         detail={"step": 0, "rotation": label, "paged": [who] if who else [],
+                                 "due_at": due_at.isoformat(), "round": round_})
+            member = self.config.member(who) if who else None
+            if member is not None:
+                self._notify(ticket, outbox.escalation_page(
+                    key=ticket.key, title=ticket.title, recipient=member.email, name=member.name, handle=who,
+                    step=f"{label} (you acknowledged it at {acked:%Y-%m-%d %H:%M %Z})",
+                    priority=priority_label(ticket.priority), since=f"{acked:%Y-%m-%d %H:%M %Z}",
+                    **self.mail_options))
+            pages.append(Page(ticket.key, 0, label, (who,) if who else (), due_at, now))
+            return ticket
+
+        self._write(work)
         return pages
 
     def next_escalation_at(self) -> dt.datetime | None:
@@ -82,7 +136,7 @@ class Paging(WritePath):
         """
         waiting = list(Ticket.select().where(Ticket.needs_ack & Ticket.ack_at.is_null()))
         sent = self._sent_steps([t.id for t in waiting])
-        times = []
+        times = [due for t in self._forgotten() if (due := self._ack_timeout_at(t)) is not None]
         for ticket in waiting:
             due = self._call(next_due_at, self.config.oncall, _aware(_paged_at(ticket)), None,
                              sent.get(ticket.id, set()), add_working=self.add_working)
@@ -130,10 +184,12 @@ class Paging(WritePath):
             since = _aware(_paged_at(ticket)).astimezone(self.config.board.tz)
             for step in due:
                 due_at = _naive_utc(step.due_at)
+                round_ = self._rounds([ticket.id]).get(ticket.id, 0)
                 self._record(ticket, "page", "", now,
                              reason=f"step {step.step.index + 1} ({step.step.rotation}): paged {', '.join(step.paged) or 'nobody (no one on duty)'}",
                              detail={"step": step.step.index, "rotation": step.step.rotation,
-                                     "paged": list(step.paged), "due_at": due_at.isoformat()})
+                                     "paged": list(step.paged), "due_at": due_at.isoformat(),
+                                     **({"round": round_} if round_ else {})})
                 for handle in step.paged:
                     member = self.config.member(handle)
                     self._notify(ticket, outbox.escalation_page(
@@ -148,11 +204,22 @@ class Paging(WritePath):
         return pages
 
     def _sent_steps(self, ticket_ids: list[int]) -> dict[int, set[int]]:
-        """{ticket id: indexes of the escalation steps already sent}, in one query."""
+        """{ticket id: indexes of the escalation steps already sent in its current round}, in one query."""
         sent: dict[int, set[int]] = {}
-        for ticket_id, detail in self._page_rows(ticket_ids):
+        rounds: dict[int, int] = {}
+        for ticket_id, detail in self._page_rows(ticket_ids):  # oldest first: a new round starts afresh
+            round_ = int(detail.get("round", 0))
+            if round_ != rounds.get(ticket_id, 0):
+                sent[ticket_id] = set()
+            rounds[ticket_id] = round_
             sent.setdefault(ticket_id, set()).add(detail["step"])
         return sent
+
+    def _rounds(self, ticket_ids: list[int]) -> dict[int, int]:
+        rounds: dict[int, int] = {}
+        for ticket_id, detail in self._page_rows(ticket_ids):
+            rounds[ticket_id] = max(rounds.get(ticket_id, 0), int(detail.get("round", 0)))
+        return rounds
 
     def _last_pages(self, ticket_ids: list[int]) -> dict[int, tuple[str, ...]]:
         last: dict[int, tuple[str, ...]] = {}
