@@ -41,7 +41,7 @@ class LazyGroup(click.Group):
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
             "notify": "app.cli.notify", "inbound": "app.cli.notify",
-            "report": "app.cli.report", "serve": "app.cli.serve"}
+            "report": "app.cli.report", "serve": "app.cli.serve", "calendar": "app.cli.calendar"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -27,7 +27,7 @@ from app.board.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.config.yamlnodes import LineDict, Section
 
 TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrides", "escalation",
-                  "escalation_ack_timeout", "sla", "triage", "notify", "report", "keys")
+                  "escalation_ack_timeout", "calendar", "sla", "triage", "notify", "report", "keys")
 
 DEFAULT_CONFIG = "config.yaml"
 MAX_WIP_LIMIT = 10_000

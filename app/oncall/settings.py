@@ -19,6 +19,21 @@ from app.oncall.rotation import HOUR_SHIFTS, ORDERS, WEEKDAYS, Override, Rotatio
 from app.config.yamlnodes import ConfigError, LineList, Section
 
 
+SECRET_ENV = "TRIAGEBOARD_CALENDAR_SECRET"
+DEFAULT_HORIZON_DAYS = 90
+MAX_HORIZON_DAYS = 731
+"""Two years (GoAlert #1459 asked for more than a fixed horizon), and a leap day."""
+
+
+class FeedSettings(msgspec.Struct, frozen=True):
+    """The `calendar:` section: the live feed (`app.oncall.feed`)."""
+
+    secret_env: str = SECRET_ENV
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    revoked: tuple[str, ...] = ()
+    """Token ids (the "id" that `calendar token` prints) that no longer open a feed."""
+
+
 class OnCall(msgspec.Struct, frozen=True):
     """Everything the roster and the escalation clock need, from the config."""
 
@@ -27,6 +42,8 @@ class OnCall(msgspec.Struct, frozen=True):
     escalation: tuple[EscalationStep, ...] = ()
     ack_timeout: Duration | None = None
     """`escalation_ack_timeout`: an acknowledged page that has not moved for this long is paged again."""
+    calendar: FeedSettings = FeedSettings()
+    """`calendar:`: the live feed's secret variable, horizon and revoked tokens."""
 
     def rotation(self, name: str) -> Rotation:
         for rotation in self.rotations:
@@ -54,7 +71,41 @@ def parse_oncall(sections: Mapping[str, Section], handles: set[str], tz: str,
         ack_timeout = wrapper.get("escalation_ack_timeout", (str, int), convert=lambda value: _ack_timeout(value, fits))
         if ack_timeout is not None and not escalation:
             raise wrapper.fail("escalation_ack_timeout", "needs an escalation: list to page through")
-    return OnCall(rotations=rotations, overrides=overrides, escalation=escalation, ack_timeout=ack_timeout)
+    return OnCall(rotations=rotations, overrides=overrides, escalation=escalation, ack_timeout=ack_timeout,
+                  calendar=_parse_calendar(sections.get("calendar")))
+
+
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _parse_calendar(section: Section | None) -> FeedSettings:
+    if section is None:
+        return FeedSettings()
+    if section.key != "calendar":
+        raise section.fail("calendar", "expected a mapping {secret_env, horizon, revoked}")
+    section.only("secret_env", "horizon", "revoked")
+    secret_env = section.get("secret_env", str, SECRET_ENV)
+    if not _ENV_RE.match(secret_env):
+        raise section.fail("secret_env", f"{secret_env!r} is not an environment variable name "
+                                         "(the secret itself never goes in this file)")
+
+    def horizon(value: Any) -> int:
+        duration = parse_duration(value, allow_working=False, units="dw")
+        days = duration.as_timedelta().days
+        if not 1 <= days <= MAX_HORIZON_DAYS:
+            raise ValueError(f"the horizon is between 1d and two years ({MAX_HORIZON_DAYS}d), got {value!r}")
+        return days
+
+    def revoked(value: Any) -> tuple[str, ...]:
+        ids = tuple(str(v).strip().lower() for v in value)
+        bad = [i for i in ids if not re.match(r"^[0-9a-f]{8,32}$", i)]
+        if bad:
+            raise ValueError(f"a token id is the hex 'id' that 'triageboard calendar token' printed, got {bad[0]!r}")
+        return ids
+
+    return FeedSettings(secret_env=secret_env,
+                        horizon_days=section.get("horizon", (str, int), DEFAULT_HORIZON_DAYS, convert=horizon),
+                        revoked=section.get("revoked", list, (), convert=revoked))
 
 
 def _ack_timeout(value: Any, fits: Callable[[Duration], Duration]) -> Duration:
