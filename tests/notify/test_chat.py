@@ -154,3 +154,28 @@ def test_a_chat_url_apprise_does_not_know_exits_2_with_file_line_and_key(run_cli
     assert result.returncode == 2
     assert f"{path}:{line}: notify.chat[0].url:" in result.stderr
     assert words in result.stderr
+
+
+def test_the_daily_summary_lists_who_is_on_call_open_p1s_and_tickets_at_risk(server, tmp_path, db, clock):
+    httpd, handler = server
+    config = load_config(chat_config(tmp_path, httpd.server_address[1], json_events="[summary]"))
+    service = Service(config, clock=clock)
+    clock.set(2026, 11, 27, 10, 0)   # Fri 27 Nov 10:00: a P1's first response is due within 1 working hour
+    ticket = service.create(title="Checkout is down", priority=1, by="alice")
+    clock.set(2026, 11, 30, 8, 59)
+    service.post_chat_due()
+    assert not Notification.select().where(Notification.kind == "summary").exists()   # not 09:00 yet
+    clock.set(2026, 11, 30, 9, 0)
+    service.post_chat_due()
+    clock.set(2026, 11, 30, 12, 0)
+    service.post_chat_due()          # later the same day: still one summary
+    rows = list(Notification.select().where(Notification.kind == "summary"))
+    assert len(rows) == 1
+    assert rows[0].body.splitlines() == [
+        "On call Mon 30 Nov:",
+        "  SET primary: alice", "  SET backup: bob", "  SET lead: frank", "  Support stewards: bob, dan",
+        "Open P1s (1):", f"  {ticket.key} Checkout is down",
+        "At risk (1):", f"  {ticket.key} Checkout is down: first response was due Fri 27 Nov 11:00",
+    ]
+    Deliverer(config, clock=lambda: clock.now).run_once()
+    assert [b["title"] for p, b in handler.posts if p == "/hook"] == ["On call and open P1s, Mon 30 Nov"]
