@@ -97,7 +97,7 @@ def test_an_acknowledged_page_that_moved_is_not_paged_again(service, clock):
 @pytest.mark.parametrize("value", ["soon", "0m"])
 def test_bad_timeout_exits_2_with_file_line_and_key(run_cli, tmp_path, value):
     path = with_timeout(tmp_path, value)
-    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "escalation_ack_timeout" in text)
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("escalation_ack_timeout:"))
     result = run_cli("oncall", "--json", config=path)
     assert result.returncode == 2
     assert f"{path}:{line}: escalation_ack_timeout:" in result.stderr
