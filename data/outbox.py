@@ -21,13 +21,16 @@ from data.models import History, Notification, Ticket, database_proxy
 PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
 WEBHOOK = "webhook"
 """The recipient of a row for the chat webhook rather than a mailbox (`app.notify.drafts.WEBHOOK`)."""
+CHAT = "chat:"
+"""Recipients `chat:<name>` are posted to a `notify.chat` target (`app.notify.chat.PREFIX`), like the webhook."""
 
 
 def due(now: dt.datetime, limit: int = 100, *, webhook: bool | None = None) -> list[Notification]:
     """Pending rows whose next attempt has come, oldest first; only webhook or only mail rows when asked."""
     where = (Notification.status == PENDING) & (Notification.next_attempt <= now)
     if webhook is not None:
-        where &= (Notification.recipient == WEBHOOK) if webhook else (Notification.recipient != WEBHOOK)
+        posted = (Notification.recipient == WEBHOOK) | Notification.recipient.startswith(CHAT)
+        where &= posted if webhook else ~posted
     return list(Notification.select().where(where)
                 .order_by(Notification.next_attempt, Notification.id).limit(limit))
 
@@ -112,6 +115,17 @@ def outbox_counts(*, include_sent: bool = False) -> dict[str, int]:
             .where(Notification.status.in_(statuses)).group_by(Notification.status).tuples())
     for status, count in rows:
         counts[status] = count
+    return counts
+
+
+def chat_counts() -> dict[str, dict[str, int]]:
+    """{recipient `chat:<name>`: {pending, failed, sent}}: how each chat target's posts stand."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = (Notification.select(Notification.recipient, Notification.status, fn.COUNT(Notification.id))
+            .where(Notification.recipient.startswith(CHAT))
+            .group_by(Notification.recipient, Notification.status).tuples())
+    for recipient, status, count in rows:
+        counts.setdefault(recipient, dict.fromkeys((PENDING, FAILED, SENT), 0))[status] = count
     return counts
 
 

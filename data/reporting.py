@@ -16,6 +16,7 @@ subquery), so SQLite and PostgreSQL run the same code.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Sequence
 
 import msgspec
@@ -149,7 +150,44 @@ def titles(keys: Sequence[str], chunk: int = 500) -> dict[str, str]:
     return found
 
 
-__all__ = ["MOVE_KINDS", "PeriodHistory", "TicketHistory", "Transition", "fetch_period", "titles"]
+class LoadFacts(msgspec.Struct, frozen=True):
+    """What the fairness figures read of one period (see `app.reports.fairness`)."""
+
+    pages: tuple[tuple[str, ...], ...]
+    """Who each escalation step sent in the period paged."""
+    asked: tuple[tuple[str, str | None, str], ...]
+    """(kind, work_type, reporter) of each ticket created in the period."""
+    assigned: tuple[tuple[str, str | None, str], ...]
+    """(kind, work_type, assignee) for each ticket assigned in the period, once per ticket and person;
+    an assignment later undone, and the undo itself, are left out."""
+
+
+def fetch_load(start: dt.datetime, end: dt.datetime) -> LoadFacts:
+    """Three queries over [start, end) (naive UTC) for `LoadFacts`."""
+    in_period = (History.at >= start) & (History.at < end)
+    pages = tuple(tuple(json.loads(detail).get("paged", ())) for (detail,) in
+                  History.select(History.detail).where(in_period & (History.kind == "page")).tuples()
+                  if detail)
+    asked = tuple(Ticket.select(Ticket.kind, Ticket.work_type, Ticket.reporter)
+                  .where((Ticket.created >= start) & (Ticket.created < end)).tuples())
+    undone = History.select(History.undoes).where(History.undoes.is_null(False))
+    rows = (History.select(History.ticket, History.detail, Ticket.kind, Ticket.work_type)
+            .join(Ticket, on=(History.ticket == Ticket.id))
+            .where(in_period & (History.kind == "assign") & History.undoes.is_null()
+                   & History.id.not_in(undone))
+            .tuples())
+    seen: set[tuple[int, str]] = set()
+    assigned = []
+    for ticket_id, detail, kind, work_type in rows:
+        to = json.loads(detail).get("to") if detail else None
+        if to and (ticket_id, to) not in seen:
+            seen.add((ticket_id, to))
+            assigned.append((kind, work_type, to))
+    return LoadFacts(pages=pages, asked=asked, assigned=tuple(assigned))
+
+
+__all__ = ["LoadFacts", "MOVE_KINDS", "PeriodHistory", "TicketHistory", "Transition", "fetch_load", "fetch_period",
+           "titles"]
 
 
 def ids_by_key(keys: list[str], chunk: int = 500) -> dict[str, int]:

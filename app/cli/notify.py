@@ -80,9 +80,12 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
             emit_json({**counts, "failures": [{"ticket": _label(r).split(" ", 1)[0], "kind": r.kind,
                                                "recipient": r.recipient, "subject": r.subject,
                                                "attempts": r.attempts, "last_error": r.last_error,
-                                               "created": iso(r.created)} for r in failed]})
+                                               "created": iso(r.created)} for r in failed],
+                       "chat": outbox_data.chat_counts()})
             return
         click.echo(f"pending {counts['pending']}, failed {counts['failed']}, sent {counts['sent']}")
+        for name, each in outbox_data.chat_counts().items():
+            click.echo(f"  {name}: pending {each['pending']}, failed {each['failed']}, sent {each['sent']}")
         for row in failed:
             click.echo(shown(f"  failed: {_label(row)}: {row.subject} ({row.attempts} attempts: {row.last_error})"))
         return
@@ -94,7 +97,7 @@ def notify(runtime: Runtime, once: bool, retry_failed: bool, show_status: bool, 
         service.config.notify.smtp.password()
     except ValueError as exc:
         refuse(str(exc), 2)
-    deliverer = Deliverer(service.config)
+    deliverer = Deliverer(service.config, before_round=service.post_chat_due)
     if once:
         _print_report(deliverer.run_once())
         return

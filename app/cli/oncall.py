@@ -81,7 +81,7 @@ def _on_duty_text(row: RosterRow, tz: ZoneInfo) -> str:
         cover = row.covering_for(member)
         parts.append(member if cover is None else
                      f"{member} (covering {cover.replaces} until {_local(cover.until, tz)})")
-    return ", ".join(parts)
+    return ", ".join(parts) or "nobody"  # outside the rotation's active hours
 
 
 def _local(instant: dt.datetime, tz: ZoneInfo) -> str:
@@ -148,6 +148,7 @@ def escalate(runtime: Runtime, once: bool, poll: float) -> None:
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is as clean as Ctrl+C
 
     def round_() -> float:
+        service.post_chat_due()  # handoffs, the daily summary, new P1s (`notify` rounds write them too)
         for page in service.escalate_due():
             due = page.due_at.replace(tzinfo=dt.timezone.utc).astimezone(tz)
             click.echo(f"{page.key}: paged {', '.join(page.paged)} (step {page.step + 1}, {page.rotation}, "

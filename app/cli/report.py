@@ -19,7 +19,7 @@ from app.cli.runtime import Runtime, refuse
 from app.config.settings import Config
 from app.reports.cycles import Period
 from app.reports.metrics import Stat
-from app.reports.report import (CSV_COLUMNS, CycleReport, compliance_text, csv_rows, current_cycle_number, cycle_of, gather,
+from app.reports.report import (CSV_COLUMNS, CycleReport, compliance_text, csv_rows, fairness_rows, current_cycle_number, cycle_of, gather,
                          report_json)
 
 
@@ -103,6 +103,13 @@ def print_text(result: CycleReport, config: Config, current: int) -> None:
                    f" · {split.wip} in progress")
     stale = ", ".join(report.stale) if report.stale else "none"
     click.echo(f"Stale ({len(report.stale)})     {stale}")
+    rows = fairness_rows(result)
+    if rows:
+        click.echo("Fairness (on-call hours, pages, support tickets asked and assigned)")
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            click.echo("  " + "  ".join(cell.rjust(w) if i else cell.ljust(w)
+                                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip())
 
 
 def _hours(value: float | None) -> str:

@@ -28,7 +28,7 @@ from app.board.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
 from app.config.yamlnodes import LineDict, Section
 
 TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrides", "escalation",
-                  "sla", "triage", "notify", "report", "keys", "intake")
+                  "escalation_ack_timeout", "calendar", "sla", "triage", "notify", "report", "keys", "intake")
 
 DEFAULT_CONFIG = "config.yaml"
 MAX_WIP_LIMIT = 10_000

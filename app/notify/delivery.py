@@ -31,6 +31,7 @@ import msgspec
 
 from app.config.settings import Config
 from app.notify.settings import NotifyConfig, SmtpSettings, is_address
+from app.notify.chat import PREFIX as CHAT_PREFIX
 from app.notify.drafts import WEBHOOK, thread_id
 from data import outbox as outbox_data
 from data.models import Notification, Ticket, database_proxy, utcnow
@@ -153,18 +154,24 @@ class Deliverer:
     def __init__(self, config: Config, *, clock: Callable[[], dt.datetime] = utcnow,
                  connect: Callable[[SmtpSettings], smtplib.SMTP] = connect,
                  post: Callable[..., None] | None = None, batch: int = CLAIM_BATCH,
-                 lease: dt.timedelta | None = None):
+                 lease: dt.timedelta | None = None, before_round: Callable[[], object] | None = None,
+                 chat_post: Callable[..., None] | None = None):
         self.config = config
         self.settings = config.notify
         self.clock = clock
         self.connect = connect
         self.post = post
+        self.chat_post = chat_post
+        self.before_round = before_round
+        """Writes the scheduled chat posts (handoffs, summaries, new P1s) into the outbox first; see `Paging.post_chat_due`."""
         self.batch = batch
         self.lease = lease or max(LEASE, dt.timedelta(seconds=4 * max(self.settings.smtp.timeout,
                                                                       self.settings.webhook_timeout)))
 
     def run_once(self) -> Report:
         """Deliver every row that is due now; the mail shares one SMTP connection while it holds."""
+        if self.before_round is not None and self.settings.chat:
+            self.before_round()
         report = Report()
         start = self.clock()
         errors: list[BaseException] = []
@@ -214,6 +221,9 @@ class Deliverer:
             self._attempt(row, report, lambda r=row: self._post(r))
 
     def _post(self, row: Notification) -> None:
+        if row.recipient.startswith(CHAT_PREFIX):
+            self._post_chat(row)
+            return
         if not self.settings.webhook_url:
             raise PermanentError("no notify.webhook.url is configured")
         text = f"{row.subject}\n{row.body}"
@@ -221,6 +231,25 @@ class Deliverer:
             self.post(self.settings.webhook_url, text)
         else:
             post_webhook(self.settings.webhook_url, text, self.settings.webhook_timeout, self.settings.webhook_allow)
+
+    def _post_chat(self, row: Notification) -> None:
+        """A `notify.chat` target through apprise; the same address check as the webhook's."""
+        from app.notify.chat import host_of, post
+        from app.notify.webhook import forbidden_address
+
+        name = row.recipient[len(CHAT_PREFIX):]
+        target = self.settings.chat_target(name)
+        if target is None:
+            raise PermanentError(f"no notify.chat target named {name!r} (it was removed from the config)")
+        refused = forbidden_address(host_of(target.url), self.settings.webhook_allow)
+        if refused:
+            raise PermanentError(f"chat {name} not posted: {host_of(target.url)} {refused} "
+                                 "(notify.webhook.allow_addresses allows it)")
+        if self.chat_post is not None:
+            self.chat_post(target, row.subject, row.body)
+            return
+        if not post(target.url, row.subject, row.body):
+            raise OSError(f"chat {name} did not accept the post")
 
     def _send_mails(self, start: dt.datetime, report: Report) -> None:
         """One connection while it holds; a dropped one is opened again before the next message.

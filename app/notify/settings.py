@@ -18,6 +18,7 @@ import msgspec
 
 from app.config.durations import parse_duration
 from app.notify.snippets import Snippet, parse_snippets
+from app.notify.chat import DEFAULT_EVENTS, ChatTarget
 from app.notify.templates import DEFAULTS, Templates, parse_templates
 from app.config.yamlnodes import Section
 
@@ -99,6 +100,14 @@ class NotifyConfig(msgspec.Struct, frozen=True):
     """Canned responses for `reply --snippet` and the board's compose dialog (`notify.snippets`), by name."""
     quarantine: str = ""
     """Where `inbound` keeps a message it refuses as too costly to read; empty: `quarantine/` beside the config."""
+    chat: tuple[ChatTarget, ...] = ()
+    """`notify.chat`: apprise URLs and the events each gets (`app.notify.chat`)."""
+
+    def chat_target(self, name: str) -> ChatTarget | None:
+        return next((t for t in self.chat if t.name == name), None)
+
+    def chat_for(self, event: str) -> tuple[ChatTarget, ...]:
+        return tuple(t for t in self.chat if t.wants(event))
 
     @property
     def domain(self) -> str:
@@ -109,10 +118,11 @@ class NotifyConfig(msgspec.Struct, frozen=True):
 def parse_notify(section: Section | None) -> NotifyConfig:
     if section is None:
         return NotifyConfig()
-    section.only("smtp", "webhook", "retry", "templates", "snippets", "quarantine")
+    section.only("smtp", "webhook", "retry", "templates", "snippets", "quarantine", "chat")
     url, timeout, allow = _parse_webhook(section.section("webhook"))
     return NotifyConfig(smtp=_parse_smtp(section.section("smtp")), quarantine=section.get("quarantine", str, ""),
                         webhook_url=url, webhook_timeout=timeout, webhook_allow=allow,
+                        chat=_parse_chat(section),
                         retry=_parse_retry(section.section("retry")),
                         templates=parse_templates(section.section("templates")),
                         snippets=dict(parse_snippets(section.section("snippets"))))
@@ -191,6 +201,39 @@ def _parse_webhook(section: Section | None) -> tuple[str | None, float, tuple[st
     if not 0 < timeout <= 300:
         raise section.fail("timeout", "a timeout is a number of seconds between 0 and 300")
     return section.get("url", str, None, convert=url), float(timeout), allow
+
+
+def _parse_chat(section: Section) -> tuple[ChatTarget, ...]:
+    """`chat:` is a list of {url, events, name, summary_at}; a URL apprise does not know is refused here."""
+    from app.notify.chat import EVENTS, check_name, check_url, default_name
+
+    targets: list[ChatTarget] = []
+    for index, _, item, _ in section.items("chat"):
+        if item is None:
+            raise section.item_error("chat", index, "a chat target is a mapping {url, events}")
+        item.only("url", "events", "name", "summary_at")
+        url = item.require("url", str, convert=check_url)
+        events = item.get("events", list, None)
+        if events is None:
+            events = list(DEFAULT_EVENTS)
+        if not events:
+            raise item.fail("events", f"name at least one of: {', '.join(EVENTS)}")
+        for event in events:
+            if event not in EVENTS:
+                raise item.fail("events", f"unknown event {event!r} (events: {', '.join(EVENTS)})")
+        name = item.get("name", str, default_name(url), convert=check_name)
+        if any(t.name == name for t in targets):
+            raise item.fail("name" if "name" in item else "url", f"a second chat target named {name!r}")
+        summary_at = item.get("summary_at", str, dt.time(9), convert=_clock_time)
+        targets.append(ChatTarget(name=name, url=url, events=tuple(dict.fromkeys(events)), summary_at=summary_at))
+    return tuple(targets)
+
+
+def _clock_time(text: str) -> dt.time:
+    match = re.match(r"^\s*(\d{1,2}):(\d{2})\s*$", text)
+    if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+        return dt.time(int(match.group(1)), int(match.group(2)))
+    raise ValueError(f"expected a 24-hour time such as '09:00', got {text!r}")
 
 
 def _parse_retry(section: Section | None) -> RetrySettings:

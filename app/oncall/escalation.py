@@ -11,7 +11,7 @@ pages nobody twice.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, Collection, Protocol
+from typing import Callable, Collection, Iterable, Protocol
 
 import msgspec
 
@@ -23,12 +23,19 @@ AddWorking = Callable[[datetime, Duration], datetime]
 
 
 class EscalationStep(msgspec.Struct, frozen=True):
-    """Page whoever is on duty in `rotation` once the page is `after` old."""
+    """Page whoever is on duty in `rotation` (or any of `rotations`) once the page is `after` old."""
 
     index: int
     """Position in the config's list: the step's identity when recording it."""
     rotation: str
+    """The rotation's name; for a step naming several, their names joined by " + " (how it is shown)."""
     after: Duration
+    rotations: tuple[str, ...] = ()
+    """Set when the step names several rotations (follow-the-sun: `[EU primary, US primary]`)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.rotations or (self.rotation,)
 
 
 class OnCallPlan(Protocol):
@@ -54,7 +61,7 @@ class DueStep(msgspec.Struct, frozen=True):
     due_at: datetime
     """When the step fell due (UTC); may be earlier than now if the clock was not running."""
     paged: tuple[str, ...]
-    """Who was on duty in the step's rotation at `due_at`, longest-serving first."""
+    """Who was on duty in the step's rotations at `due_at`, longest-serving first, each once."""
 
 
 def step_due_at(step: EscalationStep, paged_at: datetime,
@@ -96,9 +103,32 @@ def due_steps(oncall: OnCallPlan, paged_at: datetime, acked_at: datetime | None,
             continue
         due = step_due_at(step, paged_at, add_working)
         if due <= now:
-            rotation = oncall.rotation(step.rotation)
-            result.append(DueStep(step, due, tuple(on_duty(rotation, oncall.overrides, due))))
+            result.append(DueStep(step, due, on_duty_in(oncall, step.names, due)))
     return result
+
+
+def ack_timeout_at(timeout: Duration | None, acked_at: datetime, moved_since: bool,
+                   add_working: AddWorking | None = None) -> datetime | None:
+    """When an acknowledged page that has not moved is paged again (GoAlert #3378), or None.
+
+    An acknowledgement that led to a move (work started, put on hold, resolved)
+    is honoured for good; one that was forgotten comes back to the person who
+    acknowledged it after `timeout`, and the chain runs again from there.
+    """
+    if timeout is None or moved_since:
+        return None
+    step = EscalationStep(index=-1, rotation="acknowledgement timeout", after=timeout)
+    return step_due_at(step, acked_at, add_working)
+
+
+def on_duty_in(oncall: OnCallPlan, names: Iterable[str], instant: datetime) -> tuple[str, ...]:
+    """Everyone on duty in any of the rotations `names` at `instant`, in their order, each once."""
+    paged: list[str] = []
+    for name in names:
+        for member in on_duty(oncall.rotation(name), oncall.overrides, instant):
+            if member not in paged:
+                paged.append(member)
+    return tuple(paged)
 
 
 def next_due_at(oncall: OnCallPlan, paged_at: datetime, acked_at: datetime | None,

@@ -17,6 +17,7 @@ import msgspec
 
 from app.config.settings import Config
 from app.reports.cycles import Period, cycle_number, cycle_period
+from app.reports.fairness import FIGURES, Fairness, fairness, oncall_hours
 from app.reports.metrics import DAY, Report, compute_report
 from app.board.stale import stale_rule
 from data import reporting
@@ -37,6 +38,8 @@ class CycleReport(msgspec.Struct, frozen=True):
     """The cycle's number when the period is a whole cycle, else None."""
     sla: dict[str, Any] | None = None
     """Response-target compliance of the tickets closed in the period (see `sla_compliance`)."""
+    fairness: Fairness | None = None
+    """Each person's on-call hours, pages and support tickets in the period (see `load_of`)."""
 
 
 def cycle_of(config: Config, number: int) -> Period:
@@ -60,7 +63,27 @@ def gather(config: Config, period: Period, now: dt.datetime | None = None) -> Cy
     report = compute_report(history.tickets, period, workflow, config.report, now=now or utcnow(),
                             closed_elsewhere=history.closed_elsewhere, stale_from=stale_rule(config))
     return CycleReport(report=report, history=history, cycle=number_of(config, period),
-                       sla=sla_compliance(config, [c.key for c in report.closed], report.as_of))
+                       sla=sla_compliance(config, [c.key for c in report.closed], report.as_of),
+                       fairness=load_of(config, period, report.as_of))
+
+
+def load_of(config: Config, period: Period, as_of: dt.datetime) -> Fairness:
+    """The fairness figures over the period, up to `as_of` (naive UTC) for the cycle still running.
+
+    Support tickets are those whose work type (own field, else the kind's default) is "support".
+    """
+    end = min(period.end_utc, as_of)
+    facts = reporting.fetch_load(period.start_utc, end)
+    utc = dt.timezone.utc
+    oncall = config.oncall
+    hours = oncall_hours(oncall.rotations, oncall.overrides, period.start_utc.replace(tzinfo=utc),
+                         max(end, period.start_utc).replace(tzinfo=utc))
+
+    def support(rows):
+        return [handle for kind, work_type, handle in rows
+                if config.report.work_type(kind, work_type) == "support"]
+
+    return fairness(config.handles, hours, facts.pages, support(facts.asked), support(facts.assigned))
 
 
 def sla_compliance(config: Config, closed_keys: list[str], as_of: dt.datetime) -> dict[str, Any] | None:
@@ -99,7 +122,19 @@ def build_report(config: Config, period: Period, now: dt.datetime | None = None)
 
 def report_json(result: CycleReport) -> dict[str, Any]:
     """`Report.as_json()` plus the cycle number (None for a period that is not one cycle)."""
-    return {**result.report.as_json(), "cycle": result.cycle, "sla_compliance": result.sla}
+    return {**result.report.as_json(), "cycle": result.cycle, "sla_compliance": result.sla,
+            "fairness": result.fairness.as_json() if result.fairness is not None else None}
+
+
+def fairness_rows(result: CycleReport) -> list[tuple[str, ...]]:
+    """The fairness table as text cells, header first and the spread last (the CLI and the screen share it)."""
+    if result.fairness is None:
+        return []
+    rows = [("PERSON", "ON-CALL H", "PAGES", "ASKED", "ASSIGNED")]
+    for handle, load in result.fairness.people.items():
+        rows.append((handle, f"{load.oncall_hours:g}", str(load.pages), str(load.asked), str(load.assigned)))
+    rows.append(("spread", *(f"{result.fairness.spread[name]:g}" for name in FIGURES)))
+    return rows
 
 
 def _iso(value: dt.datetime | None) -> str:
@@ -148,5 +183,5 @@ def csv_rows(result: CycleReport, config: Config) -> list[dict[str, str]]:
     return rows
 
 
-__all__ = ["CSV_COLUMNS", "CycleReport", "build_report", "csv_rows", "current_cycle_number", "cycle_of", "gather",
+__all__ = ["CSV_COLUMNS", "CycleReport", "build_report", "csv_rows", "fairness_rows", "load_of", "current_cycle_number", "cycle_of", "gather",
            "number_of", "report_json", "stale_rule", "compliance_text"]

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from app.notify import drafts as outbox
-from app.oncall.rotation import on_duty
+from app.oncall.escalation import on_duty_in
 from app.service.core import WritePath
 from app.service.results import Reminder
 from app.sla.labels import TARGET_PHRASES, TARGET_TITLES
@@ -64,7 +64,7 @@ class Reminders(WritePath):
             return assignee
         oncall = self.config.oncall
         if oncall.escalation:
-            holders = on_duty(oncall.rotation(oncall.escalation[0].rotation), oncall.overrides, instant)
+            holders = on_duty_in(oncall, oncall.escalation[0].names, instant)
             if holders:
                 return holders[0]
         return self.config.team[0].handle

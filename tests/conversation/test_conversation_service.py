@@ -14,6 +14,7 @@ from app.notify.delivery import build_message
 from app.notify.inbound import Reply
 from app.service import Conflict, NotFound, Refused
 from app.sla.source import statuses
+from data import outbox as outbox_data
 from data.models import History, Notification, Ticket
 
 
@@ -26,7 +27,8 @@ def entries(ticket, kind=None):
 
 def mail(service, row) -> "EmailMessage":
     ticket = Ticket.get_by_id(row.ticket_id)
-    message = build_message(row, ticket, service.config.notify, "Rita Reyes")
+    earlier = outbox_data.earlier_message_ids(ticket.id, row.id, row.recipient)  # as delivery passes it
+    message = build_message(row, ticket, service.config.notify, "Rita Reyes", earlier)
     return BytesParser(policy=default).parsebytes(message.as_bytes())
 
 
@@ -64,7 +66,8 @@ def test_the_mail_threads_on_the_ticket_and_answers_the_requesters_latest_mail(s
     message = mail(service, sent.notification)
     thread = f"<set-1.{Ticket.get_by_id(ticket.id).thread_token}.thread@example.org>"
     assert message["Message-ID"] == sent.notification.message_id != status_mail.message_id
-    assert message["In-Reply-To"] == "<abc@customer.example>"
+    # It answers the newest mail between us: the one telling her that her answer took the ticket back to work.
+    assert message["In-Reply-To"] == message["References"].split()[-1]
     # The thread first, then every earlier mail between us and Rita: the Pending mail, her answer, and the
     # mail telling her the ticket is back In Progress (her answer moved it); a superseded or failed mail, which
     # never reached her, would not be there.

@@ -209,3 +209,17 @@ async def test_wip_column_counts_never_wrap_away_from_their_label(host):
             holding = [line for line in lines if title in line]
             assert holding, (title, "\n".join(lines))
             assert all(re.search(re.escape(title) + r" \d+", line) for line in holding), (title, "\n".join(lines))
+
+
+async def test_fairness_table_shows_each_persons_on_call_hours_and_the_spread(host):
+    # Cycle 0's on-call hours are worked out in test_fairness.py: alice 504 ... grace 9, spread 495.
+    async with host.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        lines = figure_lines(pilot.app.screen)
+        start = next(i for i, line in enumerate(lines) if line.startswith("Fairness"))
+        rows = {line.split()[0]: line.split()[1:] for line in lines[start + 1:start + 9]}
+        assert rows["alice"][0] == "504" and rows["grace"][0] == "9"
+        assert rows["spread"][0] == "495"
+        assert all(len(line) <= 46 for line in lines[start:start + 9])

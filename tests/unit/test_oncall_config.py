@@ -116,7 +116,7 @@ def test_duplicate_rotation_name(tmp_path):
     assert f"line {first}" in message
 
 
-@pytest.mark.parametrize("shift", ["1 fortnight", "2h", "0w", "1 working day"])
+@pytest.mark.parametrize("shift", ["1 fortnight", "5h", "24h", "0w", "1 working day", "90m"])
 def test_bad_shift_duration(tmp_path, shift):
     path = write(tmp_path, ROTATIONS.replace("shift: 1w", f"shift: {shift}"))
     assert refused(path).startswith(where(path, f"shift: {shift}", "rotations[0].shift"))

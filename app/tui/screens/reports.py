@@ -28,7 +28,7 @@ from textual_plotext import PlotextPlot
 from app.config.settings import Config
 from app.reports.cycles import Period
 from app.reports.metrics import DAY, Stat
-from app.reports.report import CycleReport, compliance_text, current_cycle_number, cycle_of, gather
+from app.reports.report import CycleReport, compliance_text, current_cycle_number, cycle_of, fairness_rows, gather
 from widgets.key_bar import KeyBar
 from widgets.safe_text import shown
 from widgets.title_bar import TitleBar
@@ -73,6 +73,10 @@ def figures_text(result: CycleReport, config: Config) -> str:
     lines += [f"  {name:<12}{split.throughput:>7}{split.wip:>5}" for name, split in report.by_work_type.items()]
     lines += ["", f"{'Assignee':<14}{'closed':>7}{'wip':>5}"]
     lines += [f"  {name:<12}{split.throughput:>7}{split.wip:>5}" for name, split in report.by_assignee.items()]
+    fair = fairness_rows(result)  # header, one row per person, then the spread
+    if fair:
+        lines += ["", f"{'Fairness':<12}{'on-call h':>10}{'pages':>6}{'asked':>6}{'assigned':>9}"]
+        lines += [f"  {row[0]:<10}{row[1]:>10}{row[2]:>6}{row[3]:>6}{row[4]:>9}" for row in fair[1:]]
     lines += ["", f"Stale ({len(report.stale)})"]
     stale = [t for t in report.ageing if t.stale]
     lines += [f"  {t.key:<10} {_title(config, t.state):<12} {t.days_in_column:.1f} d" for t in stale] or ["  none"]
