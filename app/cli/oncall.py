@@ -21,7 +21,7 @@ import click
 from app.cli.common import emit_json, pass_runtime
 from app.cli.runtime import NOW_ENV, Runtime, now, parse_instant, refuse
 from app.oncall.ics import export_ics, roster_shifts
-from app.oncall.roster import RosterRow, roster_rows
+from app.oncall.roster import RosterRow, holders_in_words, roster_rows
 from app.cli.rounds import run_rounds
 
 EXPORT_WEEKS = 8
@@ -76,12 +76,7 @@ def oncall(ctx: click.Context, at_text: str | None, as_json: bool) -> None:
 
 def _on_duty_text(row: RosterRow, tz: ZoneInfo) -> str:
     """"bob (covering dan until Mon 2026-12-28 09:00)": overrides are marked."""
-    parts = []
-    for member in row.on_duty:
-        cover = row.covering_for(member)
-        parts.append(member if cover is None else
-                     f"{member} (covering {cover.replaces} until {_local(cover.until, tz)})")
-    return ", ".join(parts) or "nobody"  # outside the rotation's active hours
+    return ", ".join(holders_in_words(row, lambda instant: _local(instant, tz))) or "nobody"  # outside its active hours
 
 
 def _local(instant: dt.datetime, tz: ZoneInfo) -> str:

@@ -7,6 +7,7 @@ same thing. Pure: the config's on-call part and an instant in, values out.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 import msgspec
 
@@ -35,6 +36,16 @@ class RosterRow(msgspec.Struct, frozen=True):
 
     def covering_for(self, member: str) -> Cover | None:
         return next((c for c in self.covers if c.member == member), None)
+
+
+def holders_in_words(row: RosterRow, when: Callable[[datetime], str]) -> list[str]:
+    """Who holds the rotation, each override saying whose seat it covers and until when ("bob (covering
+    dan until Mon 28 Dec 09:00)"): the one wording of the board's roster and `triageboard oncall`."""
+    words = []
+    for member in row.on_duty:
+        cover = row.covering_for(member)
+        words.append(member if cover is None else f"{member} (covering {cover.replaces} until {when(cover.until)})")
+    return words
 
 
 def roster_rows(oncall: OnCall, now: datetime) -> list[RosterRow]:

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widget import MountError
 
-from app.oncall.roster import RosterRow, roster_rows
+from app.oncall.roster import RosterRow, holders_in_words, roster_rows
 from app.service import Conflict, Refused, write_error
 from app.service.reads import outbox_counts
 from app.tui.commands import PaletteCommand
@@ -65,11 +65,7 @@ def local(instant: dt.datetime, tz: ZoneInfo) -> str:
 
 def roster_line(row: RosterRow, tz: ZoneInfo) -> RosterLine:
     """A roster row in words: overrides say whose seat they cover and until when."""
-    holders = []
-    for member in row.on_duty:
-        cover = row.covering_for(member)
-        holders.append(member if cover is None else
-                       f"{member} (covering {cover.replaces} until {local(cover.until, tz)})")
+    holders = holders_in_words(row, lambda instant: local(instant, tz))
     incoming = ", ".join(row.incoming) or "—"
     if row.incoming and len(row.on_duty) > 1 and row.outgoing:  # several seats: say whose seat changes
         incoming += f" for {', '.join(row.outgoing)}"
