@@ -46,18 +46,34 @@ class FakeServer:
         pass
 
 
-@pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("0.0.0.0", True)])
-def test_warns_when_not_on_loopback(tmp_path, monkeypatch, host, warned):
+def test_serves_loopback_without_a_login(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_serve, "make_server", FakeServer)
     result = CliRunner().invoke(cli, ["--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{tmp_path}/b.db",
-                                      "serve", "--host", host, "--port", "8123"])
+                                      "serve", "--host", "127.0.0.1", "--port", "8123"])
     assert result.exit_code == 0, result.output
     command, bound_host, port, public_url = FakeServer.served
-    assert (bound_host, port, public_url) == (host, 8123, None)
+    assert (bound_host, port, public_url) == ("127.0.0.1", 8123, None)
     assert "-m app --config" in command
-    assert FakeServer.options == {"max_sessions": cli_serve.MAX_SESSIONS}
-    assert ("no login of its own" in result.stderr) is warned
-    assert len(result.stderr.splitlines()) == (1 if warned else 0)
+    assert FakeServer.options["max_sessions"] == cli_serve.MAX_SESSIONS
+    assert FakeServer.options["gate"] is None
+    assert result.stderr == ""
+
+
+def test_refuses_another_address_without_a_login(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_serve, "make_server", FakeServer)
+    FakeServer.served = None
+    result = CliRunner().invoke(cli, ["--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{tmp_path}/b.db",
+                                      "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert FakeServer.served is None
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert "refusing to serve on 0.0.0.0 without a login" in result.stderr and "serve.auth" in result.stderr
+
+
+def test_each_tab_of_a_login_runs_as_that_user(tmp_path, monkeypatch):
+    command = cli_serve.board_command(Path("c.yaml"), "sqlite:///b.db", "alice")
+    assert shlex.split(command)[0] == "TRIAGEBOARD_USER=alice"
+    assert shlex.split(command)[1:3] == [sys.executable, "-m"]
 
 
 def test_public_url_must_be_http(tmp_path, monkeypatch):
