@@ -230,3 +230,37 @@ async def test_a_dns_rebound_name_gets_neither_the_page_nor_a_board(capsys):
             await served.client.ws_connect(path, headers={"Host": rebound, "Origin": f"http://{rebound}"})
         assert refused.value.status == 403 and served.server.sessions == 0
         assert "host 'evil.example' is not loopback" in capsys.readouterr().err
+
+
+# -- triageboard passwd ---------------------------------------------------------
+
+def passwd_config(tmp_path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text((ROOT / "config.yaml").read_text()
+                    + "\nserve:\n  auth: {mode: password, password_file: board.passwd}\n")
+    return path
+
+
+def run_passwd(config: Path, *args: str, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "app", "--config", str(config), "passwd", *args],
+                          input=stdin, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+
+
+def test_passwd_sets_a_team_members_password_and_refuses_others(tmp_path):
+    from app.web.auth import check_password
+
+    config = passwd_config(tmp_path)
+    done = run_passwd(config, "alice", "--stdin", stdin="a long enough secret\n")
+    assert done.returncode == 0, done.stderr
+    assert check_password(tmp_path / "board.passwd", ("alice",), "alice", "a long enough secret")
+    unknown = run_passwd(config, "mallory", "--stdin", stdin="a long enough secret\n")
+    assert unknown.returncode == 2 and "unknown team member 'mallory'" in unknown.stderr
+    short = run_passwd(config, "bob", "--stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    no_auth = run_passwd(ROOT / "config.yaml", "alice", "--stdin", stdin="a long enough secret\n")
+    assert no_auth.returncode == 2 and "serve.auth" in no_auth.stderr
+    assert "Traceback" not in unknown.stderr + short.stderr + no_auth.stderr
