@@ -27,6 +27,10 @@ def new_thread_token() -> str:
     return secrets.token_hex(8)
 
 
+def new_page_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class BaseModel(Model):
     class Meta:
         database = database_proxy
@@ -93,6 +97,8 @@ class Ticket(BaseModel):
     """The requester replied and no team member has looked since (migration 0004): the card is marked."""
     thread_token = CharField(default=new_thread_token)
     """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
+    page_secret = CharField(default=new_page_secret)
+    """Signs the requester's links to the ticket's page (migration 0010); never shown or mailed."""
 
     class Meta:
         indexes = (

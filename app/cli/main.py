@@ -42,7 +42,8 @@ class LazyGroup(click.Group):
     LAZY = {"triage": "app.cli.triage", "assign": "app.cli.triage",
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
             "notify": "app.cli.notify", "inbound": "app.cli.notify", "fetch-mail": "app.cli.fetchmail",
-            "report": "app.cli.report", "serve": "app.cli.serve", "calendar": "app.cli.calendar",
+            "report": "app.cli.report", "serve": "app.cli.serve", "passwd": "app.cli.passwd",
+            "calendar": "app.cli.calendar",
             "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 

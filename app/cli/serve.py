@@ -3,6 +3,13 @@
 textual-serve starts one board process per browser tab (its `command`), so each
 tab is a full, independent session on the same config and database: there is
 no second UI to keep in step with the terminal one.
+
+With `serve.auth` in config.yaml the board sits behind a login (`app.web.login`)
+and each tab's board process runs as the logged-in handle (`TRIAGEBOARD_USER`,
+as the terminal board learns who "I" am), so history names who moved a card;
+logging out closes that session's boards. The requester's pages
+(`app.web.requester`) and the on-call calendar feed are served beside it,
+outside the login. Without `serve.auth` only loopback is served.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ import re
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from urllib.parse import urlsplit
 
 import click
+
+from app.cli.runtime import now, refuse
 
 if TYPE_CHECKING:
     from app.cli.runtime import Runtime
@@ -24,8 +35,8 @@ LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The directory that holds the `app` package, so the child finds the same code."""
 
-NO_LOGIN_WARNING = ("triageboard: warning: serving on {host}, which is not loopback; the board has no login "
-                    "of its own: put it behind the team's reverse proxy (with authentication) or an SSH tunnel")
+NO_LOGIN = ("refusing to serve on {host} without a login: anyone who reaches it could move every card; "
+            "set serve.auth in config.yaml (mode: proxy or password, see docs/serve.md) or serve on 127.0.0.1")
 
 # What a Host / X-Forwarded-Host header may hold before it is written into the page.
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
@@ -50,10 +61,13 @@ def absolute_db_url(url: str) -> str:
     return url
 
 
-def board_command(config_path: Path, db_url: str) -> str:
-    """The shell command textual-serve runs for each browser tab: this board, this config, this database."""
+def board_command(config_path: Path, db_url: str, user: str | None = None) -> str:
+    """The shell command textual-serve runs for each browser tab: this board, this config, this database.
+
+    `user` (the logged-in handle) becomes the board's `TRIAGEBOARD_USER`, whom its writes are by.
+    """
     parts = [sys.executable, "-m", "app", "--config", str(config_path.resolve()), "--db", absolute_db_url(db_url)]
-    return shlex.join(parts)
+    return (f"TRIAGEBOARD_USER={shlex.quote(user)} " if user else "") + shlex.join(parts)
 
 
 SESSION_TOKEN_TTL = 120.0
@@ -65,7 +79,8 @@ TOO_MANY = ("triageboard: too many boards open: this server runs at most {count}
 
 
 def make_server(command: str, host: str, port: int, public_url: str | None = None, *,
-                max_sessions: int = MAX_SESSIONS) -> Any:
+                max_sessions: int = MAX_SESSIONS, command_for: Callable[[str], str] | None = None,
+                gate: Any = None, add_routes: Callable[[Any], None] | None = None) -> Any:
     """A textual-serve `Server` whose page addresses work however it is reached.
 
     textual-serve writes absolute URLs (scripts, the websocket) into the page,
@@ -84,13 +99,21 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
     session token minted for the page that opens it (a client that never
     loaded the page cannot either), and at most `max_sessions` boards run at
     once; the next tab is told so on its screen and closed.
+
+    With a `gate` (`app.web.login.Gate`) every page and socket but the public
+    ones needs a login; the board of a logged-in handle runs `command_for(handle)`,
+    and the gate's logout closes the boards of that session. `add_routes` adds
+    the public pages (the requester's, the calendar feed) to the application.
     """
+    import asyncio
+    import logging
     import secrets
     import time
 
     import aiohttp_jinja2
     from aiohttp import web
-    from textual_serve.server import Server
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, to_int
 
     class BoardServer(Server):
         def __init__(self) -> None:
@@ -101,11 +124,26 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             self.max_sessions = max_sessions
             self.sessions = 0
             self.tokens: dict[str, float] = {}
+            self.boards: dict[str, set[Any]] = {}
+            """Session key -> the web sockets of its open boards, closed on logout."""
+            if gate is not None:
+                gate.close_boards = self.close_boards
 
         async def _make_app(self) -> Any:
             app = await super()._make_app()
             app.router.add_get("/ws/{token}", self.handle_websocket, name="session_websocket")
+            if gate is not None:
+                gate.add_routes(app)
+            if add_routes is not None:
+                add_routes(app)
             return app
+
+        async def close_boards(self, key: str) -> int:
+            """Close every board of session `key`: each socket's end stops its board process."""
+            sockets = self.boards.pop(key, set())
+            for websocket in list(sockets):
+                await websocket.close(code=4001, message=b"logged out")
+            return len(sockets)
 
         def new_token(self) -> str:
             now = time.monotonic()
@@ -158,9 +196,45 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
                 return websocket
             self.sessions += 1
             try:
-                return await super().handle_websocket(request)
+                return await self.run_board(request)
             finally:
                 self.sessions -= 1
+
+        async def run_board(self, request: Any) -> Any:
+            """textual-serve's own socket handler, with this request's user's command, remembered for logout.
+
+            Its `handle_websocket` runs the one `command` for everyone and keeps no
+            handle on the socket; this is the same sequence of its public pieces.
+            """
+            user = request.get("user")
+            key = request.get("session_key")
+            board = command_for(user) if (command_for is not None and user) else self.command
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width = to_int(request.query.get("width", "80"), 80)
+            height = to_int(request.query.get("height", "24"), 24)
+            app_service = None
+            if key:
+                self.boards.setdefault(key, set()).add(websocket)
+            try:
+                await websocket.prepare(request)
+                app_service = AppService(board, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                                         close=websocket.close, download_manager=self.download_manager,
+                                         debug=self.debug)
+                await app_service.start(width, height)
+                try:
+                    await self._process_messages(websocket, app_service)
+                finally:
+                    await app_service.stop()
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception as error:  # noqa: BLE001 - as textual-serve: log it, end this tab only
+                logging.getLogger("textual-serve").exception(error)
+            finally:
+                if app_service is not None:
+                    await app_service.stop()
+                if key:
+                    self.boards.get(key, set()).discard(websocket)
+            return websocket
 
         def base_url(self, request: Any) -> str:
             if self.fixed_public_url:
@@ -223,7 +297,7 @@ def _to_int(value: str, default: int) -> int:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="address to bind; anything but loopback needs a proxy or tunnel in front")
+              help="address to bind; anything but loopback needs serve.auth in config.yaml")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="port to bind")
 @click.option("--public-url", metavar="URL",
               help="the address browsers use, e.g. https://board.example.org/triage when a proxy "
@@ -235,14 +309,49 @@ def serve(runtime: Runtime, host: str, port: int, public_url: str | None, max_se
     """Serve the board in a web browser: each tab gets its own board on this config and database."""
     if public_url and not public_url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--public-url")
-    runtime.service  # open and migrate now, so a bad config or database is one line here, not per tab
-    if not is_loopback(host):
-        click.echo(NO_LOGIN_WARNING.format(host=host), err=True)
+    service = runtime.service  # open and migrate now, so a bad config or database is one line here, not per tab
+    settings = runtime.config.serve
+    if settings.auth is None and not is_loopback(host):
+        refuse(NO_LOGIN.format(host=host), 2)
+    public_url = public_url or settings.public_url or None
     # The child runs `python -m app`; make sure it imports this very tree even when not installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
+    prefix = urlsplit(public_url).path.rstrip("/") if public_url else ""
+    secure = bool(public_url and public_url.startswith("https://"))
+    gate = None
+    if settings.auth is not None:
+        from app.web.login import Gate
+
+        gate = Gate(runtime.config, settings.auth, prefix=prefix, secure=secure)
+        if settings.auth.mode == "password":
+            _say_whether_passwords_exist(runtime, settings.auth.password_file)
     make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url,
-                max_sessions=max_sessions).serve()
+                max_sessions=max_sessions, gate=gate,
+                command_for=lambda user: board_command(runtime.config_path, runtime.db_url, user),
+                add_routes=lambda app: _public_routes(app, runtime, service, prefix, secure)).serve()
+
+
+def _say_whether_passwords_exist(runtime: Runtime, path: Path | None) -> None:
+    from app.web.auth import read_hashes
+
+    if path is not None and not read_hashes(path):
+        click.echo(f"triageboard: serve: nobody can log in yet: {path} holds no passwords "
+                   f"(set one with `triageboard passwd HANDLE`)", err=True)
+
+
+def _public_routes(app: Any, runtime: Runtime, service: Any, prefix: str, secure: bool) -> None:
+    """What is served without a login: the requester's pages, their stylesheet, the calendar feed."""
+    from app.oncall.feed import MIN_SECRET
+    from app.oncall.feed_server import FeedSource, add_feed_routes
+    from app.web.pages import add_style_route
+    from app.web.requester import RequesterPages
+
+    add_style_route(app)
+    RequesterPages(service, prefix=prefix, auth=runtime.config.serve.auth, secure=secure).add_routes(app)
+    secret = os.environ.get(runtime.config.oncall.calendar.secret_env, "")
+    if len(secret) >= MIN_SECRET:
+        add_feed_routes(app, FeedSource(runtime.config, lambda: now(runtime), secret))
 
 
 def register(group: click.Group) -> None:

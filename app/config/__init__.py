@@ -9,4 +9,4 @@ an `__init__` that imported them all would load every dependency on paths that n
 (start-up imports only what the first frame needs) and would tie the submodules into cycles.
 """
 
-__all__ = ['durations', 'identity', 'lines', 'parse_cache', 'settings', 'yaml_loader', 'yamlnodes']
+__all__ = ['durations', 'identity', 'lines', 'parse_cache', 'serve', 'settings', 'yaml_loader', 'yamlnodes']

@@ -25,10 +25,12 @@ from app.oncall.settings import OnCall, parse_oncall
 from app.sla.settings import SlaPolicy, parse_sla
 from app.triage.rules import TriageConfig, parse_triage_config
 from app.board.workflow import HOLD_REASONS, WIP_POLICIES, Column, Workflow
+from app.config.serve import ServeConfig, parse_serve
 from app.config.yamlnodes import LineDict, Section
 
 TOP_LEVEL_KEYS = ("board", "services", "team", "workflow", "rotations", "overrides", "escalation",
-                  "escalation_ack_timeout", "calendar", "sla", "triage", "notify", "report", "keys", "intake")
+                  "escalation_ack_timeout", "calendar", "sla", "triage", "notify", "report", "keys", "intake",
+                  "serve")
 
 DEFAULT_CONFIG = "config.yaml"
 MAX_WIP_LIMIT = 10_000
@@ -79,6 +81,8 @@ class Config:
     """Mail server, webhook, retries and templates (`notify:`; defaults when absent)."""
     intake: IntakeConfig | None = None
     """Tickets from e-mail and the IMAP mailbox (`intake:`); None: mail that is no reply is refused."""
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    """Login for `triageboard serve` and the requesters' links (`serve:`; app/config/serve.py)."""
     deferred_checks: tuple[Callable[[], None], ...] = field(default=(), compare=False, repr=False)
     """Checks `load_config(defer_checks=True)` postponed; `run_deferred_checks` runs them."""
 
@@ -130,8 +134,9 @@ def load_config(path: str | Path | None = None, *, defer_checks: bool = False) -
     triage = parse_triage_config(root.section("triage"))
     notify = parse_notify(root.section("notify"))
     intake = parse_intake(root.section("intake"), path, services, KINDS)
+    serve = parse_serve(root.section("serve"), Path(path).parent)
     config = Config(path=path, board=board, services=services, team=team, workflow=workflow, sections=sections,
-                    sla=sla, report=report, triage=triage, notify=notify, intake=intake,
+                    sla=sla, report=report, triage=triage, notify=notify, intake=intake, serve=serve,
                     deferred_checks=tuple(deferred or ()))
     # Capability parsers that need the team and the time zone run on the built config.
     config = replace(config, oncall=parse_oncall(sections, set(config.handles), board.timezone,

@@ -55,12 +55,15 @@ def _draft(kind: str, key: str, recipient: str, templates: Templates | None, dom
 
 def status_change(*, key: str, title: str, requester_email: str, before: str, after: str,
                   reason: str = "", requester_name: str = "", templates: Templates | None = None,
-                  domain: str = DEFAULT_DOMAIN) -> Draft | None:
-    """The requester's mail for a support-status change; None when there is no one to tell or nothing changed."""
+                  domain: str = DEFAULT_DOMAIN, link: str = "") -> Draft | None:
+    """The requester's mail for a support-status change; None when there is no one to tell or nothing changed.
+
+    `link` (here and in every mail to the requester) is their page's address, in the footer.
+    """
     if before == after or not requester_email:
         return None
     return _draft("status", key, requester_email, templates, domain, title=title, before=before, after=after,
-                  reason=reason, requester=requester_name or "there")
+                  reason=reason, requester=requester_name or "there", link=link)
 
 
 def escalation_page(*, key: str, title: str, recipient: str, name: str, handle: str, step: str,
@@ -107,7 +110,8 @@ def solved(*, key: str, title: str, recipient: str, name: str, requester_name: s
 
 
 def response(*, key: str, title: str, requester_email: str, text: str, requester_name: str = "", by: str = "",
-             status: str = "", templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+             status: str = "", templates: Templates | None = None, domain: str = DEFAULT_DOMAIN,
+             link: str = "") -> Draft | None:
     """A team member's reply to the requester (`triageboard reply`, `R` on the board); `text` as they wrote it.
 
     The subject comes from the template (one line, control characters shown
@@ -116,16 +120,34 @@ def response(*, key: str, title: str, requester_email: str, text: str, requester
     if not requester_email:
         return None
     return _draft("response", key, requester_email, templates, domain, title=title, text=text,
-                  requester=requester_name or "there", by=by, status=status)
+                  requester=requester_name or "there", by=by, status=status, link=link)
 
 
 def acknowledgement(*, key: str, title: str, recipient: str, requester_name: str = "",
-                    templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+                    templates: Templates | None = None, domain: str = DEFAULT_DOMAIN, link: str = "") -> Draft | None:
     """Tells the requester whose mail opened a ticket its key (`intake.acknowledge`)."""
     if not recipient:
         return None
     return _draft("acknowledgement", key, recipient, templates, domain, title=title,
-                  requester=requester_name or "there")
+                  requester=requester_name or "there", link=link)
+
+
+def reopened(*, key: str, title: str, recipient: str, name: str, column: str, requester_name: str = "",
+             templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """Tells the assignee the requester pressed "Not fixed" on their page (Released -> In Progress)."""
+    if not recipient:
+        return None
+    return _draft("reopened", key, recipient, templates, domain, title=title, name=name, column=column,
+                  requester=requester_name or "the requester")
+
+
+def page_link(*, key: str, title: str, requester_email: str, link: str, requester_name: str = "",
+              templates: Templates | None = None, domain: str = DEFAULT_DOMAIN) -> Draft | None:
+    """A fresh link to the requester's page, asked for from an expired or altered one."""
+    if not requester_email or not link:
+        return None
+    return _draft("page_link", key, requester_email, templates, domain, title=title,
+                  requester=requester_name or "there", link=link)
 
 
 def webhook_copy(draft: Draft, key: str, domain: str = DEFAULT_DOMAIN) -> Draft:

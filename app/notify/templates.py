@@ -33,7 +33,10 @@ FOOTER = "footer"
 
 DEFAULT_FOOTER = ("--\n"
                   "Reply to this e-mail to add information to {key}; "
-                  "please keep [{key}] in the subject.")
+                  "please keep [{key}] in the subject.\n"
+                  "Your request's page: {link}")
+"""`{link}` is the requester's page (serve.public_url): given only in mails to the requester, so the
+line drops out of the team's mails and wherever no public address is configured."""
 
 DEFAULT_TEMPLATES: Mapping[str, Template] = {
     "status": Template(
@@ -84,6 +87,19 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
         body=("{name}, the requester confirmed that {key} \"{title}\" is solved.\n"
               "\n"
               "{footer}\n")),
+    "reopened": Template(
+        subject="[{key}] Not fixed: {title}",
+        body=("{name}, the requester says {key} \"{title}\" is not fixed;\n"
+              "it is back in {column}.\n"
+              "\n"
+              "{footer}\n")),
+    "page_link": Template(
+        subject="[{key}] Your link to {title}",
+        body=("Hello {requester},\n"
+              "\n"
+              "Here is a fresh link to your request {key} \"{title}\".\n"
+              "\n"
+              "{footer}\n")),
     "response": Template(
         subject="[{key}] Re: {title}",
         body=("{text}\n"
@@ -100,7 +116,9 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "solved": frozenset({"key", "title", "name", "requester", "footer"}),
     "response": frozenset({"key", "title", "requester", "text", "by", "status", "footer"}),
     "acknowledgement": frozenset({"key", "title", "requester", "footer"}),
-    FOOTER: frozenset({"key", "title"}),
+    "reopened": frozenset({"key", "title", "name", "requester", "column", "footer"}),
+    "page_link": frozenset({"key", "title", "requester", "footer"}),
+    FOOTER: frozenset({"key", "title", "link"}),
 }
 """What each template may use; anything else in a configured template is a config error."""
 
@@ -120,7 +138,8 @@ class Templates(msgspec.Struct, frozen=True):
     def render(self, kind: str, **values: str) -> tuple[str, str]:
         """(subject, body) for `kind`; every placeholder of the template must be given."""
         template = self.messages[kind]
-        footer = _render_text(self.footer, {"key": values.get("key", ""), "title": values.get("title", "")})
+        footer = _render_text(self.footer, {"key": values.get("key", ""), "title": values.get("title", ""),
+                                            "link": values.pop("link", "")})
         values = {**values, "footer": footer}
         # A header carries no control character (a title's ESC would reach the agent's mail reader's
         # terminal): shown escaped, as on the board. The body keeps the text as written.

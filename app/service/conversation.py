@@ -142,7 +142,7 @@ class Conversation(WritePath):
             draft = drafts.response(key=ticket.key, title=ticket.title, requester_email=ticket.requester_email,
                                     requester_name=ticket.requester_name, text=body,
                                     by=member.name if member else by, status=self.status_of(ticket),
-                                    **self.mail_options)
+                                    link=self.requester_link(ticket), **self.mail_options)
             stamps = {"last_requester_update": now}
             if ticket.first_response is None:
                 stamps["first_response"] = now

@@ -231,6 +231,13 @@ class WritePath:
         """`templates` and `domain` for the drafting functions in `app.notify.drafts`."""
         return {"templates": self.config.notify.templates, "domain": self.config.notify.domain}
 
+    def requester_link(self, ticket: Ticket) -> str:
+        """The requester's page for `ticket` (`app.web.links`), or "" when no `serve.public_url` is set."""
+        from app.web.links import url  # itsdangerous: only when a mail to the requester is drafted
+
+        base = self.config.serve.public_url
+        return url(base, ticket.key, ticket.page_secret or "") if base else ""
+
     def _notify(self, ticket: Ticket, draft: outbox.Draft | None, status_before: str | None = None) -> Notification | None:
         """Write `draft` to the outbox (and its webhook copy for pages and P1s) in the caller's transaction."""
         if draft is None:

@@ -141,7 +141,7 @@ class Intake(WritePath):
         if intake.acknowledge and requester:
             ack = self._notify(ticket, outbox.acknowledgement(
                 key=ticket.key, title=ticket.title, recipient=requester,
-                requester_name=mail.sender_name or "there", **self.mail_options))
+                requester_name=mail.sender_name or "there", link=self.requester_link(ticket), **self.mail_options))
             if ack is not None and intake.ack_counts_as_response:
                 Ticket.update(first_response=now, last_requester_update=now).where(Ticket.id == ticket.id).execute()
                 ticket.first_response = ticket.last_requester_update = now

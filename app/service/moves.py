@@ -92,7 +92,7 @@ class Moves(WritePath):
             before = superseded[0].status_before
         draft = outbox.status_change(key=ticket.key, title=ticket.title, requester_email=ticket.requester_email,
                                      requester_name=ticket.requester_name, before=before, after=after,
-                                     reason=reason, **self.mail_options)
+                                     reason=reason, link=self.requester_link(ticket), **self.mail_options)
         if self._notify(ticket, draft, status_before=before) is not None:
             changes = {"last_requester_update": now}
             if ticket.first_response is None:

@@ -46,18 +46,34 @@ class FakeServer:
         pass
 
 
-@pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("0.0.0.0", True)])
-def test_warns_when_not_on_loopback(tmp_path, monkeypatch, host, warned):
+def test_serves_loopback_without_a_login(tmp_path, monkeypatch):
     monkeypatch.setattr(cli_serve, "make_server", FakeServer)
     result = CliRunner().invoke(cli, ["--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{tmp_path}/b.db",
-                                      "serve", "--host", host, "--port", "8123"])
+                                      "serve", "--host", "127.0.0.1", "--port", "8123"])
     assert result.exit_code == 0, result.output
     command, bound_host, port, public_url = FakeServer.served
-    assert (bound_host, port, public_url) == (host, 8123, None)
+    assert (bound_host, port, public_url) == ("127.0.0.1", 8123, None)
     assert "-m app --config" in command
-    assert FakeServer.options == {"max_sessions": cli_serve.MAX_SESSIONS}
-    assert ("no login of its own" in result.stderr) is warned
-    assert len(result.stderr.splitlines()) == (1 if warned else 0)
+    assert FakeServer.options["max_sessions"] == cli_serve.MAX_SESSIONS
+    assert FakeServer.options["gate"] is None
+    assert result.stderr == ""
+
+
+def test_refuses_another_address_without_a_login(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_serve, "make_server", FakeServer)
+    FakeServer.served = None
+    result = CliRunner().invoke(cli, ["--config", str(ROOT / "config.yaml"), "--db", f"sqlite:///{tmp_path}/b.db",
+                                      "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert FakeServer.served is None
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert "refusing to serve on 0.0.0.0 without a login" in result.stderr and "serve.auth" in result.stderr
+
+
+def test_each_tab_of_a_login_runs_as_that_user(tmp_path, monkeypatch):
+    command = cli_serve.board_command(Path("c.yaml"), "sqlite:///b.db", "alice")
+    assert shlex.split(command)[0] == "TRIAGEBOARD_USER=alice"
+    assert shlex.split(command)[1:3] == [sys.executable, "-m"]
 
 
 def test_public_url_must_be_http(tmp_path, monkeypatch):
@@ -214,3 +230,37 @@ async def test_a_dns_rebound_name_gets_neither_the_page_nor_a_board(capsys):
             await served.client.ws_connect(path, headers={"Host": rebound, "Origin": f"http://{rebound}"})
         assert refused.value.status == 403 and served.server.sessions == 0
         assert "host 'evil.example' is not loopback" in capsys.readouterr().err
+
+
+# -- triageboard passwd ---------------------------------------------------------
+
+def passwd_config(tmp_path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text((ROOT / "config.yaml").read_text()
+                    + "\nserve:\n  auth: {mode: password, password_file: board.passwd}\n")
+    return path
+
+
+def run_passwd(config: Path, *args: str, stdin: str = "") -> "subprocess.CompletedProcess[str]":
+    import os
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "app", "--config", str(config), "passwd", *args],
+                          input=stdin, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+
+
+def test_passwd_sets_a_team_members_password_and_refuses_others(tmp_path):
+    from app.web.auth import check_password
+
+    config = passwd_config(tmp_path)
+    done = run_passwd(config, "alice", "--stdin", stdin="a long enough secret\n")
+    assert done.returncode == 0, done.stderr
+    assert check_password(tmp_path / "board.passwd", ("alice",), "alice", "a long enough secret")
+    unknown = run_passwd(config, "mallory", "--stdin", stdin="a long enough secret\n")
+    assert unknown.returncode == 2 and "unknown team member 'mallory'" in unknown.stderr
+    short = run_passwd(config, "bob", "--stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    no_auth = run_passwd(ROOT / "config.yaml", "alice", "--stdin", stdin="a long enough secret\n")
+    assert no_auth.returncode == 2 and "serve.auth" in no_auth.stderr
+    assert "Traceback" not in unknown.stderr + short.stderr + no_auth.stderr

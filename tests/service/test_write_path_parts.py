@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = ROOT / "app" / "service"
-CAPABILITIES = ("moves", "triage", "paging", "replies", "reminders", "creation", "conversation", "intake")
+CAPABILITIES = ("moves", "triage", "paging", "replies", "reminders", "creation", "conversation", "intake",
+                "public")
 FOUNDATIONS = {"app.service.core", "app.service.errors", "app.service.results", "app.service.fields"}
 
 
