@@ -93,6 +93,12 @@ class Ticket(BaseModel):
     """The requester replied and no team member has looked since (migration 0004): the card is marked."""
     thread_token = CharField(default=new_thread_token)
     """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
+    sla_warn_at = DateTimeField(null=True)
+    """When the card's next response target turns to warning (migration 0008; kept by the write path)."""
+    sla_due_at = DateTimeField(null=True)
+    """When it is breached; both None while nothing can come due (met, paused, closed). See app.sla.due."""
+    sla_digest = CharField(null=True)
+    """The `sla:` policy the two were computed under (`app.sla.due.config_digest`); None: never computed."""
 
     class Meta:
         indexes = (
@@ -101,6 +107,9 @@ class Ticket(BaseModel):
             (("assignee", "state"), False),
             (("state", "state_entered", "created"), False),  # the cycle report (migration 0002)
             (("updated",), False),  # live boards on SQLite: what changed since (migration 0003)
+            (("sla_warn_at",), False),  # `--sla at-risk|warning` (migration 0008)
+            (("sla_due_at",), False),  # `--sla breached`
+            (("sla_digest",), False),  # which rows an `sla:` change left behind
         )
 
 
