@@ -99,6 +99,12 @@ class Ticket(BaseModel):
     """The random part of the ticket's mail thread id (migration 0004), so a stranger cannot guess it."""
     page_secret = CharField(default=new_page_secret)
     """Signs the requester's links to the ticket's page (migration 0010); never shown or mailed."""
+    sla_warn_at = DateTimeField(null=True)
+    """When the card's next response target turns to warning (migration 0008; kept by the write path)."""
+    sla_due_at = DateTimeField(null=True)
+    """When it is breached; both None while nothing can come due (met, paused, closed). See app.sla.due."""
+    sla_digest = CharField(null=True)
+    """The `sla:` policy the two were computed under (`app.sla.due.config_digest`); None: never computed."""
 
     class Meta:
         indexes = (
@@ -107,6 +113,9 @@ class Ticket(BaseModel):
             (("assignee", "state"), False),
             (("state", "state_entered", "created"), False),  # the cycle report (migration 0002)
             (("updated",), False),  # live boards on SQLite: what changed since (migration 0003)
+            (("sla_warn_at",), False),  # `--sla at-risk|warning` (migration 0008)
+            (("sla_due_at",), False),  # `--sla breached`
+            (("sla_digest",), False),  # which rows an `sla:` change left behind
         )
 
 

@@ -211,28 +211,32 @@ class BoardSource(msgspec.Struct):
 
     def at_risk_snapshot(self, now: dt.datetime | None = None, cancelled: Callable[[], bool] = lambda: False,
                          busy: Callable[[], bool] = lambda: False) -> AtRisk | None:
-        """Every open card's targets (`open_statuses`): seconds of CPU on a big board, so a worker's job.
+        """Every open card at risk, from the stored due instants (`data.sla_due`): one indexed query.
 
-        It backs off while `busy()` (the user is moving cards: this thread
-        would hold the interpreter the event loop needs) and sleeps a moment
-        every few dozen cards; returns None if `cancelled()` turns true.
+        Its cost is the cards at risk, not the board. `left` (the view's sort by
+        time left) is the working time between now and the stored due instant,
+        so the order is that of the due instants. When the stored instants are of
+        another `sla:` config and too many to recompute here (`due_freshness`),
+        the snapshot carries the line saying so. Returns None if `cancelled()` turns true.
         """
         if self.sla is None:
             return AtRisk(at=now or self.clock())
-        from app.sla.source import open_statuses
+        from app.sla.source import due_freshness
+        from data.sla_due import at_risk_rows
 
         now = now or self.clock()
-        snapshot = AtRisk(at=now)
-        for number, (row, status) in enumerate(open_statuses(self.sla, now), 1):
-            entry = risk_entry(row.id, row.state, row.key, row.title, row.assignee, row.priority, status)
-            if entry is not None:
-                snapshot.entries[row.id] = entry
-            # Asked after every card (half a millisecond of work): a move's worker and the
-            # repaint must not wait for this thread to finish a batch before they get the GIL.
-            while busy() and not cancelled():
-                time.sleep(0.05)
-            if cancelled():
+        while busy() and not cancelled():
+            time.sleep(0.05)
+        snapshot = AtRisk(at=now, note=due_freshness(self.sla, now))
+        calendar = self.sla.sla.calendar
+        moment = now.replace(tzinfo=dt.timezone.utc)
+        for number, (ticket_id, state, key, title, assignee, priority, _, due) in enumerate(
+                at_risk_rows(now, self.workflow.final), 1):
+            due_at = due.replace(tzinfo=dt.timezone.utc)
+            left = calendar.working_time_between(moment, due_at)  # negative once overdue
+            snapshot.entries[ticket_id] = RiskEntry(
+                id=ticket_id, state=state, key=key, title=title, assignee=assignee or "", priority=priority,
+                sla_state="breached" if due < now else "warning", left=left.total_seconds())
+            if number % 500 == 0 and cancelled():
                 return None
-            if number % 50 == 0:
-                time.sleep(0.001)
         return snapshot

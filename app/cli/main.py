@@ -18,8 +18,8 @@ from app.config.settings import KINDS
 from app.cli.collector import started
 from app.board.ordering import BUG_CLASSES, parse_priority, priority_label
 from app.board.serialize import attachment_dict, ticket_dict
-from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, card_state, sla_json, target_text
-from app.sla.source import open_statuses, statuses
+from app.sla.labels import FILTERS, TARGET_TITLES, card_sla, sla_json, target_text
+from app.sla.source import statuses
 from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
 from app.service import Refused
@@ -44,7 +44,8 @@ class LazyGroup(click.Group):
             "notify": "app.cli.notify", "inbound": "app.cli.notify", "fetch-mail": "app.cli.fetchmail",
             "report": "app.cli.report", "serve": "app.cli.serve", "passwd": "app.cli.passwd",
             "calendar": "app.cli.calendar",
-            "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation"}
+            "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation",
+            "sla": "app.cli.sla"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -147,13 +148,17 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
     workflow = service.workflow
     if state is not None and state not in workflow.keys:
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
-    at_risk: dict[int, Any] = {}
-    if sla_filter is not None:
-        # Every open ticket's targets, a chunk at a time; only the matching ones are kept.
-        keep = FILTERS[sla_filter]
-        at_risk = {row.id: status for row, status in open_statuses(runtime.config, service.clock())
-                   if card_state(status) in keep}
     query = Ticket.select()
+    if sla_filter is not None:
+        # The stored due instants (app.sla.due), an indexed comparison; the printed status is worked out below
+        # for the tickets shown only.
+        from app.sla.source import due_freshness
+        from data.sla_due import condition
+
+        stale = due_freshness(runtime.config, service.clock())
+        if stale:
+            click.echo(f"triageboard: {stale}", err=True)
+        query = query.where(condition(sla_filter, service.clock()))
     if state:
         query = query.where(Ticket.state == state)
     if assignee:
@@ -166,10 +171,9 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         query = query.where(Ticket.state != workflow.final)
     tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
                      key=lambda t: order.get(t.state, len(order)))
-    if sla_filter is not None:
-        tickets = [t for t in tickets if t.id in at_risk]
     if limit is not None:
         tickets = tickets[:limit]
+    at_risk = statuses(runtime.config, [t.id for t in tickets], service.clock()) if sla_filter else {}
     if as_json:
         emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
                     **({"sla": sla_json(at_risk[t.id])} if sla_filter else {})} for t in tickets])

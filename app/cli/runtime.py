@@ -21,6 +21,7 @@ from app.config.yamlnodes import ConfigError
 from app.oncall.rotation import wall_clock
 from data.board_queries import start_counting
 from data.db import DatabaseError, open_database, storage_problem
+from data.sla_due import use_backfill
 from widgets.safe_text import shown
 
 
@@ -49,6 +50,8 @@ class Runtime:
     def service(self) -> Service:
         if self._service is None:
             config = self.config
+            # Migration 0008 fills existing tickets' due instants with this config (data/ cannot read it).
+            use_backfill(lambda db: _backfill_due(config))
             open_database(self.db_url)
             service = Service(config)
             if os.environ.get(NOW_ENV):
@@ -67,6 +70,20 @@ class Runtime:
             return required_user(self.config, by)
         except UnknownIdentity as exc:
             refuse(str(exc), 2)
+
+
+def _backfill_due(config: Config) -> None:
+    """Migration 0008 on a database with tickets: their due instants, with progress on stderr."""
+    from app.sla.source import progress_line, rebuild
+    from data.sla_due import open_ids
+
+    if not open_ids(config.workflow.final, 0, 1):
+        rebuild(config, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))  # closed ones only: one statement
+        return
+    print("triageboard: working out the response-target due times of existing tickets (once)", file=sys.stderr)
+    count = rebuild(config, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), progress=progress_line())
+    if count:
+        print(file=sys.stderr)
 
 
 def open_board(runtime: Runtime, *, demo: bool = False) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from typing import Any, Callable
 
@@ -98,13 +99,15 @@ class WritePath:
         """
         db = database_proxy.obj
         if db.in_transaction():
-            return work()
+            if getattr(_DIRTY, "ids", None) is not None:
+                return work()  # joins the outer write, whose end recomputes the due instants
+            return self._with_due(work)
         attempts = 0
         reconnected = False
         while True:
             try:
                 with (db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()):
-                    result = work()
+                    result = self._with_due(work)
                     # Inside the transaction: PostgreSQL delivers the NOTIFY on commit only.
                     live.announce(db, _announced(result))
                 break
@@ -131,7 +134,36 @@ class WritePath:
                 callback(ticket)
         return result
 
+    def _with_due(self, work: Callable[[], Any]) -> Any:
+        """Run `work`, then recompute the stored due instants of every ticket it touched (same transaction).
+
+        The one place `ticket.sla_warn_at`/`sla_due_at` are kept (app.sla.due): whatever a
+        capability changed (a move, a priority, a reply sent or received, an edit of the
+        requester, a creation, an import's rows), the ticket passed through `_save`,
+        `_record`, `_notify` or `_touch`, so its instants are recomputed from its stored
+        inputs after the change, before the commit. Like `answered`, they are written
+        around the version guard: they derive from the row, nobody edits them.
+        """
+        _DIRTY.ids = set()
+        try:
+            result = work()
+            touched = _DIRTY.ids | {t.id for t in _touched(result)}
+            if touched:
+                from app.sla.source import refresh_due  # the SLA engine: loaded by the first write, not at start
+
+                refresh_due(self.config, sorted(touched), self.clock())
+            return result
+        finally:
+            _DIRTY.ids = None
+
+    def _touch(self, ticket_ids) -> None:
+        """Mark tickets changed without `_save`/`_record`/`_notify` (an import's rows) for the due recompute."""
+        dirty = getattr(_DIRTY, "ids", None)
+        if dirty is not None:
+            dirty.update(ticket_ids)
+
     def _record(self, ticket: Ticket, kind: str, by: str, now: dt.datetime, **fields: Any) -> History:
+        self._touch((ticket.id,))
         if getattr(ticket, "answered", False) and self.config.member(by) is not None:
             # A team member's write on the ticket is a look: the "answered" mark goes.
             Ticket.update(answered=False).where(Ticket.id == ticket.id).execute()
@@ -179,6 +211,7 @@ class WritePath:
         The UPDATE itself carries the guard (`WHERE version = v`), so even a
         write that skipped `_fetch_for_write` cannot overwrite a newer card.
         """
+        self._touch((ticket.id,))
         version = ticket.version if expected_version is None else expected_version
         changes = {**changes, "updated": now, "version": version + 1}
         fields = Ticket._meta.fields
@@ -242,6 +275,7 @@ class WritePath:
         """Write `draft` to the outbox (and its webhook copy for pages and P1s) in the caller's transaction."""
         if draft is None:
             return None
+        self._touch((ticket.id,))
         now = self.clock()
         row = Notification.create(ticket=ticket, kind=draft.kind, recipient=draft.recipient,
                                   subject=draft.subject, body=draft.body, message_id=draft.message_id,
@@ -251,6 +285,10 @@ class WritePath:
             Notification.create(ticket=ticket, kind=copy.kind, recipient=copy.recipient, subject=copy.subject,
                                 body=copy.body, message_id=copy.message_id, created=now, next_attempt=now)
         return row
+
+
+_DIRTY = threading.local()
+"""The ids of the tickets the running write (this thread's) has touched; None outside a write."""
 
 
 def _refuse_storage(exc: BaseException) -> None:

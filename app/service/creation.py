@@ -109,6 +109,7 @@ class Creation(WritePath):
         Ticket.insert_many(rows).execute()
         keys = [r["key"] for r in rows]
         ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys)).tuples())
+        self._touch(ids.values())
         history_rows = []
         links: dict[int, list[tuple[Any, Any]]] = {}  # ticket id -> (exported id, exported undoes) per entry
         for row in rows:

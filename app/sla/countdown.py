@@ -10,9 +10,9 @@ Two caches, because the two questions cost very different amounts:
   keyed by the card's version, so a move recomputes one card, not the page;
   the screen recomputes the whole cache once a minute so countdowns move on.
 - **At risk** (`AtRisk`): warning and breached cards of the whole board, for
-  the header counts and the at-risk view. Knowing that needs every open
-  ticket's targets (`open_statuses`, about 10 s of CPU for 65,000 open
-  tickets), so it is a snapshot taken by a background worker at start-up
+  the header counts and the at-risk view. It is read from the due instants
+  each ticket stores (`app.sla.due`, one indexed query whose cost is the
+  cards at risk), as a snapshot taken by a background worker at start-up
   (after the first paint) and then periodically, patched in between for the
   cards this board moved or heard about. The at-risk view pages, counts and
   sorts from the snapshot in memory: sorting by time left is offered only
@@ -164,6 +164,8 @@ class AtRisk(msgspec.Struct):
     at: dt.datetime | None = None
     """When the snapshot was taken; None: not taken yet."""
     entries: dict[int, RiskEntry] = msgspec.field(default_factory=dict)
+    note: str | None = None
+    """One line for the board when the stored due instants are of another `sla:` config (app.sla.source.STALE)."""
     _sorted: dict[tuple, dict[str, list[RiskEntry]]] = msgspec.field(default_factory=dict)
     _counts: dict[str, int] | None = None
     """`_sorted` and `_counts` are caches of `entries` (see `counts`, `patch`, `column`). Being fields,

@@ -9,12 +9,17 @@ same way.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
+
+import msgspec
 
 from app.config.settings import Config
+from app.sla.due import config_digest, due_columns
 from app.sla.targets import Move, SlaStatus, TicketTimes, clock_periods, evaluate, from_db
 from app.board.workflow import Workflow
+from data import sla_due
 from data.sla_inputs import CHUNK, SlaRow, iter_open_rows, sla_rows
 
 
@@ -53,4 +58,109 @@ def open_statuses(config: Config, now: datetime, chunk: int = CHUNK) -> Iterator
             yield row, evaluate(config.sla, ticket_times(config.workflow, row), now)
 
 
-__all__ = ["aware", "open_statuses", "statuses", "ticket_times"]
+# -- the stored due instants (app.sla.due, data.sla_due) ---------------------
+
+AUTO_REBUILD = 2000
+"""Tickets computed under another `sla:` policy that `due_freshness` recomputes on the spot (about a
+second); past that, it says to run `triageboard sla rebuild` instead of making a command wait minutes."""
+
+STALE = "SLA due times were computed for a different sla: config — run triageboard sla rebuild"
+
+
+def digest_of(config: Config) -> str:
+    return config_digest(config.sla, config.workflow)
+
+
+def due_rows(config: Config, ticket_ids: Sequence[int], now: datetime) -> list[sla_due.Due]:
+    """What the stored columns of these tickets should hold now: three queries a chunk, then the pure rules."""
+    digest = digest_of(config)
+    result: list[sla_due.Due] = []
+    ids = list(dict.fromkeys(ticket_ids))
+    for start in range(0, len(ids), CHUNK):
+        for ticket_id, row in sla_rows(ids[start:start + CHUNK]).items():
+            result.append((ticket_id, *row_due(config, row, now), digest))
+    return result
+
+
+def row_due(config: Config, row: SlaRow, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """(sla_warn_at, sla_due_at) of one row of inputs: what bulk import stores per row."""
+    if row.state == config.workflow.final:
+        return None, None
+    return due_columns(ticket_times(config.workflow, row), config.sla, now)
+
+
+def refresh_due(config: Config, ticket_ids: Sequence[int], now: datetime) -> None:
+    """Recompute and store the due instants of the tickets a write touched, inside its transaction."""
+    sla_due.store(due_rows(config, ticket_ids, now))
+
+
+class Mismatch(msgspec.Struct, frozen=True):
+    id: int
+    key: str
+    stored: tuple
+    computed: tuple
+
+
+def rebuild(config: Config, now: datetime, chunk: int = CHUNK,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Recompute every ticket's stored instants: one transaction per batch, so writers wait a batch at most.
+
+    Closed tickets are emptied in one statement first. Returns the open tickets recomputed.
+    """
+    final, digest = config.workflow.final, digest_of(config)
+    with sla_due.batch(()):
+        sla_due.clear_final(final, digest)
+    done, after = 0, 0
+    while True:
+        ids = sla_due.open_ids(final, after, chunk)
+        if not ids:
+            return done
+        with sla_due.batch(ids):
+            sla_due.store(due_rows(config, ids, now))
+        done += len(ids)
+        after = ids[-1]
+        if progress is not None:
+            progress(done)
+
+
+def check(config: Config, now: datetime, chunk: int = CHUNK) -> Iterator[Mismatch]:
+    """Every ticket whose stored instants differ from what the pure rules compute now (or from the policy)."""
+    final, digest = config.workflow.final, digest_of(config)
+    for ticket_id, key in sla_due.final_mismatches(final, digest, limit=10 ** 9):
+        yield Mismatch(ticket_id, key, (), (None, None, digest))
+    for rows in iter_open_rows(exclude_states=(final,), chunk=chunk):
+        held = sla_due.stored([row.id for row in rows])
+        for row in rows:
+            computed = (*row_due(config, row, now), digest)
+            if held.get(row.id) != computed:
+                yield Mismatch(row.id, row.key, held.get(row.id, ()), computed)
+
+
+def due_freshness(config: Config, now: datetime, auto: int = AUTO_REBUILD) -> str | None:
+    """None when the stored instants are of this config; `STALE` (one line) when too many are not.
+
+    A few stale tickets (a small board, or a config change on a quiet one) are
+    recomputed here and now, so most teams never see the message; a read-only
+    database cannot be, and gets the message.
+    """
+    stale = sla_due.stale_count(digest_of(config), auto + 1)
+    if stale == 0:
+        return None
+    if stale <= auto:
+        try:
+            rebuild(config, now)
+            return None
+        except Exception:  # noqa: BLE001 - a read-only or busy database: say so instead
+            return STALE
+    return STALE
+
+
+def progress_line() -> Callable[[int], None]:
+    """A progress callback writing "recomputed N tickets" over one line of stderr."""
+    def show(done: int) -> None:
+        print(f"\rrecomputed {done:,} tickets", end="", file=sys.stderr, flush=True)
+    return show
+
+
+__all__ = ["AUTO_REBUILD", "Mismatch", "STALE", "aware", "check", "digest_of", "due_freshness", "due_rows",
+           "open_statuses", "progress_line", "rebuild", "refresh_due", "row_due", "statuses", "ticket_times"]

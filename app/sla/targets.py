@@ -222,6 +222,28 @@ def evaluate(policy: SlaPolicy, times: TicketTimes, now: datetime) -> SlaStatus:
     return SlaStatus(first, update)
 
 
+def due_instants(policy: SlaPolicy, times: TicketTimes, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """When the card's next target turns to warning and when it is breached, for any instant from `now` on.
+
+    (warn, due): the card reads warning from `warn` to `due` inclusive and breached after `due`
+    (`evaluate` at `t` says `warning` exactly when warn <= t <= due, `breached` when t > due), as
+    long as nothing new happens to the ticket, so the two instants can be stored and the filter
+    run as a comparison. (None, None) while nothing can come due: every target met, the clock
+    paused (Pending), or the ticket closed. The next target cannot change between two writes:
+    both clocks run from the same instant over the same pauses, so the shorter one stays the nearer.
+    """
+    status = evaluate(policy, times, now)
+    target = status.next
+    if target.state in ("met", "paused") or _closed_since(times.periods, now) is not None:
+        return None, None
+    duration = policy.targets_for(times.priority).length(target.name)
+    clock: _Clock = _Working(policy.calendar) if duration.working else _Elapsed(policy.calendar.tz)
+    stops = _merge(list(times.periods.pending) + list(times.periods.closed), now)
+    # `left <= length * warn_at` is `running >= length - length * warn_at`: the instant that much running time is used.
+    warn, _ = _due(clock, target.since, target.length - target.length * policy.warn_at, stops, now)
+    return min(warn, target.due), target.due
+
+
 def reminders_due(status: SlaStatus, sent: Collection[str]) -> tuple[TargetStatus, ...]:
     """Targets that should remind the assignee now: in warning (or already breached) and not yet reminded.
 

@@ -144,7 +144,10 @@ class RiskWatch:
         snapshot.patch([e for e in patches.values() if e is not None], [i for i, e in patches.items() if e is None])
         # A big board's walk takes seconds of CPU: space the walks out so it stays a small share.
         self._risk_every = max(60.0, 10 * message.seconds)
+        told = self.host.source.at_risk.note
         self.host.source.at_risk = snapshot
+        if snapshot.note and snapshot.note != told:  # the stored due instants are of another sla: config
+            self.host.notify(snapshot.note, severity="warning")
         self.host.update_sub_title()
         if self.host.source.at_risk_only:
             self.refresh_risk_view()
