@@ -47,3 +47,13 @@ def title_of(line: str) -> str:
 
 def toasts(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+def timeline(screen) -> list[str]:
+    """The detail view's conversation, entry by entry: a framed entry's title, then its words."""
+    found = []
+    for entry in screen.query("#timeline > .entry"):
+        title = str(entry.border_title or "")
+        body = str(entry.render())
+        found.append(f"{title} | {body}" if title else body)
+    return found
