@@ -49,11 +49,7 @@ def toasts(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
+
 def timeline(screen) -> list[str]:
-    """The detail view's conversation, entry by entry: a framed entry's title, then its words."""
-    found = []
-    for entry in screen.query("#timeline > .entry"):
-        title = str(entry.border_title or "")
-        body = str(entry.render())
-        found.append(f"{title} | {body}" if title else body)
-    return found
+    """The detail view's conversation as painted, line by line (a mail's frame included)."""
+    return screen.query_one("#timeline").plain_lines()

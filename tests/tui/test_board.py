@@ -640,13 +640,13 @@ async def test_remapped_bindings_stay_in_the_key_bar(tmp_path, db_url, seed):
     from app.tui.app import TriageApp
     from widgets.key_bar import KeyBar
 
-    path, _ = config_with_keys(tmp_path, '  board.reports: R\n  board.move_right: "L,>"\n')
+    path, _ = config_with_keys(tmp_path, '  board.reports: G\n  board.move_right: "L,>"\n')
     seed("alpha")
     app = TriageApp(load_config(path), db_url, user="alice")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         line = pilot.app.board.query_one(KeyBar).render_line(0).text
-        assert " R Reports " in line, line
+        assert " G Reports " in line, line
         assert "Move right" in line, line
         assert " r Reports" not in line
 

@@ -61,7 +61,7 @@ async def test_R_shows_recipient_and_subject_and_ctrl_s_sends_the_reply(make_app
         assert card.sla_label == "16h left"
         await pilot.press("enter")
         await settle(pilot)
-        fields = shown_text(pilot.app.screen, "#detail-fields")
+        fields = shown_text(pilot.app.screen, "#detail-more")
         assert "First response: met" in fields
         assert "Update to the requester: 16h left" in fields
 
@@ -232,16 +232,21 @@ async def test_the_detail_view_shows_hostile_text_literally_and_marks_notes_inte
         detail = pilot.app.screen
         assert isinstance(detail, CardDetailScreen)
         assert shown_text(detail, "#detail-title") == f"{ticket.key}  [bold]x[/] ␛[2Jgone"
-        found = timeline(detail)
-        mail = next(e for e in found if "mail from rita@customer.example" in e)
-        assert mail.endswith("| see [red]this[/]\n␛]0;t␇")
-        note = next(e for e in found if "summary" in e)
-        assert note.startswith("INTERNAL NOTE · never mailed") and note.endswith("| private [i]summary[/]")
-        assert detail.query_one("#timeline > .entry--internal")
-        assert detail.query_one("#timeline > .entry--internal").border_title.startswith("INTERNAL NOTE")
-        reply = next(e for e in found if "reply to rita@customer.example" in e)
-        assert reply.endswith("| Thanks Rita")
-        assert found.index(mail) < found.index(note) < found.index(reply)  # oldest first, newest last
+        painted = timeline(detail)
+        text = "\n".join(painted)
+        assert "\x1b" not in text and "[red]this[/]" in text and "␛]0;t␇" in text
+        mail = next(i for i, line in enumerate(painted) if "mail from rita@customer.example" in line)
+        assert painted[mail + 1].strip("│ ") == "see [red]this[/]" and painted[mail + 2].strip("│ ") == "␛]0;t␇"
+        note = next(i for i, line in enumerate(painted) if "INTERNAL NOTE · never mailed" in line)
+        assert painted[note].startswith("┏╍ INTERNAL NOTE · never mailed") and painted[note].endswith("┓")
+        assert painted[note + 1].startswith("╏") and painted[note + 1].strip("╏ ") == "private [i]summary[/]"
+        reply = next(i for i, line in enumerate(painted) if "reply to rita@customer.example" in line)
+        assert painted[reply].startswith("╭") and painted[reply + 1].strip("│ ") == "Thanks Rita"
+        assert mail < note < reply  # oldest first, newest last
+        # the internal note's own style (a component class in the .tcss), not the reply's
+        box = detail.query_one("#timeline")
+        assert box.get_component_rich_style("conversation--internal") != box.get_component_rich_style(
+            "conversation--reply")
 
 
 async def test_the_detail_view_opens_with_200_entries_and_long_mails_and_scrolls_to_the_newest(make_app, seed,
@@ -250,24 +255,32 @@ async def test_the_detail_view_opens_with_200_entries_and_long_mails_and_scrolls
     long_mail = ("All work and no play. " * 230)[:5000]
     for n in range(100):
         service.note(ticket.key, f"note {n}\n{long_mail}", by="bob")
-        service.reply(ticket.key, f"reply {n}", by="alice")
+        service.reply(ticket.key, f"reply {n}\n{long_mail}", by="alice")
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         detail = pilot.app.screen
         assert isinstance(detail, CardDetailScreen)
-        assert len(detail.query("#timeline > .entry")) == 201  # and the creation
         box = detail.query_one("#timeline")
+        assert detail.focused is box
+        assert box.scroll_y == box.max_scroll_y > 0, "opened at the newest entry"
         await pilot.press("home")
         await pilot.pause()
         assert box.scroll_y == 0
+        assert "created in To Do" in box.plain_lines()[0]
         await pilot.press("end")
         await pilot.pause()
-        assert box.scroll_y == box.max_scroll_y > 0
-        newest = detail.query("#timeline > .entry").last()
-        assert str(newest.render()) == "reply 99"
-        assert box.content_region.contains_region(newest.region), "the newest entry is in view"
+        assert box.scroll_y == box.max_scroll_y
+        painted = box.plain_lines()
+        newest = max(i for i, line in enumerate(painted) if "reply to rita@customer.example" in line)
+        assert painted[newest + 1].strip("│ ") == "reply 99"
+        assert newest >= box.scroll_y, "the newest entry is in view at the end"
+        assert "more characters (f shows every entry in full)" in painted[-2]
+        await pilot.press("f")  # every entry in full
+        await pilot.pause()
+        assert not any("more characters" in line for line in box.plain_lines())
+        assert box.scroll_y == box.max_scroll_y
 
 
 async def test_l_in_the_detail_view_links_with_inline_errors_and_R_replies_from_there(make_app, seed):
@@ -290,8 +303,8 @@ async def test_l_in_the_detail_view_links_with_inline_errors_and_R_replies_from_
         await pilot.press("enter")
         await settle(pilot)
         assert pilot.app.screen is detail
-        assert "GitHub issue 2i2c-org/infrastructure#4711" in shown_text(detail, "#detail-links")
-        assert any("link GitHub issue" in e for e in timeline(detail))
+        assert "GitHub issue 2i2c-org/infrastructure#4711" in shown_text(detail, "#detail-more")
+        assert any("link GitHub issue" in line for line in timeline(detail))
 
         await pilot.press("R")
         await settle(pilot)
@@ -299,8 +312,8 @@ async def test_l_in_the_detail_view_links_with_inline_errors_and_R_replies_from_
         await pilot.press(*"Linked the issue.", "ctrl+s")
         await settle(pilot)
         assert pilot.app.screen is detail, "back to the detail view, read afresh"
-        assert "Linked the issue." in timeline(detail)[-1]
-        assert "First response: met" in shown_text(detail, "#detail-fields")
+        assert timeline(detail)[-2].strip("│ ") == "Linked the issue."
+        assert "First response: met" in shown_text(detail, "#detail-more")
     (link,) = entries(ticket, "link")
     assert json.loads(link.detail)["url"] == "https://github.com/2i2c-org/infrastructure/issues/4711"
 

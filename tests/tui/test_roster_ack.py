@@ -164,9 +164,11 @@ async def test_detail_lists_the_notifications_of_a_move_and_the_requesters_reply
             ["status", "rita@customer.example", f"[{ticket.key}] Your request is now In Progress", "queued"],
             ["reply", "bob@example.org", notes[1][3], "queued"],
         ]
-        title, body = timeline(detail)[-1].split(" | ")
-        assert "rita@customer.example · mail from rita@customer.example" in title
-        assert body == "Thanks!\nThe [bold]run[/] is 2026-T1."  # literal, never markup
+        painted = timeline(detail)
+        title = next(line for line in painted if "mail from rita@customer.example" in line)
+        assert title.startswith("╭") and "rita@customer.example · mail from" in title
+        body = painted[painted.index(title) + 1:painted.index(title) + 3]
+        assert [line.strip("│ ") for line in body] == ["Thanks!", "The [bold]run[/] is 2026-T1."]  # never markup
 
 
 async def test_detail_shows_a_failed_delivery_with_its_last_error(make_app, seed, service):

@@ -88,7 +88,8 @@ class ConversationKeys:
             else:
                 opened = service.compose(key)
         except Refused as exc:
-            self.host.app.call_from_thread(self.host.notify, str(exc), title="Not opened", severity="error")
+            self.host.app.call_from_thread(self.host.notify, str(exc), title="Not opened", severity="error",
+                                      markup=False)
             return
         self.host.app.call_from_thread(self._push, mode, key, opened, after)
 
@@ -99,7 +100,8 @@ class ConversationKeys:
 
         def closed(message: str | None) -> None:
             if message:
-                self.host.notify(message, title={"reply": "Sent", "note": "Noted", "edit": "Saved"}[mode])
+                self.host.notify(message, title={"reply": "Sent", "note": "Noted", "edit": "Saved"}[mode],
+                                 markup=False)  # "[SET-1]" in a subject is no markup tag
                 if after is not None:
                     after()
 
@@ -176,7 +178,7 @@ class ConversationKeys:
 
         def closed(message: str | None) -> None:
             if message:
-                self.host.notify(message, title="Linked")
+                self.host.notify(message, title="Linked", markup=False)
                 if after is not None:
                     after()
 

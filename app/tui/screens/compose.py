@@ -215,8 +215,13 @@ class ComposeDialog(_Dialog):
             return
 
         def chosen(name: str | None) -> None:
-            if name:
-                self._fill_worker(name, self._eta())
+            if not name:
+                return
+            if "eta" in dict(self.snippets).get(name, ()) and not self._eta():
+                self.error(f"snippet {name} gives the requester an ETA: type it in the ETA field, then ctrl+t again")
+                self.query_one("#compose-eta", Input).focus()
+                return
+            self._fill_worker(name, self._eta())
 
         self.app.push_screen(SnippetPicker(self.snippets), chosen)
 
@@ -296,7 +301,9 @@ class EditDialog(_Dialog):
                         yield Select(choices, value=current or Select.NULL, allow_blank=name != "kind",
                                      prompt="(none)", id=f"edit-{name}", compact=True)
                     else:
-                        yield Input(value=shown(values.get(name) or ""), id=f"edit-{name}", compact=True)
+                        # Not selected on focus: the dialog opens in the title, and a first key must not replace it.
+                        yield Input(value=shown(values.get(name) or ""), id=f"edit-{name}", compact=True,
+                                    select_on_focus=False)
             yield Label("Description")
             yield TextArea(shown(values.get("description") or "", multiline=True), id="edit-description",
                            soft_wrap=True)

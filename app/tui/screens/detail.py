@@ -4,15 +4,14 @@ The board loads a `TicketDetail` (plain strings) in a thread and hands it
 down; the modal only lays it out. The conversation is the ticket's history as
 `app.board.timeline` reads it (the same entries as `ticket show`): the
 requester's mails and our replies in full, internal notes marked as such in
-words and by their border (`.entry--internal`), moves, triage, edits
+words and by their frame (`widgets.conversation`), moves, triage, edits
 (before → after) and links one line each. Every value goes through
 `Content` built from plain strings, so a title like `[bold]x[/]` shows as
 typed, and through `shown`, so its control characters show escaped (`␛`),
 never raw; a mail keeps its newlines.
 
-The timeline is one `Static` per entry in a scrolling container: 200 entries
-with 5,000-character mails open in about a tenth of a second more than an empty
-ticket (bench/bench_detail.py), so nothing cleverer is needed.
+The timeline is one widget (`widgets.conversation.Conversation`, a log that
+paints only the lines in view), not a widget per entry: see there why.
 """
 
 from __future__ import annotations
@@ -25,15 +24,15 @@ import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from app.board.ordering import priority_label
-from app.board.timeline import INTERNAL, REQUESTER
 from app.service import Service
 from app.service.reads import notifications_for
+from widgets.conversation import Conversation
 from widgets.safe_text import shown
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ def load_detail(service: Service, key: str) -> TicketDetail:
     lines = []
     for entry, line in zip(history, service.conversation(ticket)):
         reason = entry.reason or ""
-        if line.kind in ("move", "link") or reason == line.headline.partition(": ")[2]:
+        if line.kind in ("move", "link", "edit", "reply") or reason == line.headline.partition(": ")[2]:
             reason = ""  # the headline says it already
         before, after = entry.status_before or "", entry.status_after or ""
         status = f"{before} → {after}" if before and after and before != after else (after if not before else "")
@@ -164,39 +163,13 @@ def notification_line(row: dict, tz: ZoneInfo = ZoneInfo("UTC")) -> Notification
                             last_error=" ".join((row["last_error"] or "").split()))
 
 
-def entry_widget(line: HistoryLine) -> Static:
-    """One entry of the timeline: a framed block for words (a mail, a reply, a note), one line for an event."""
-    when = f"{line.at}  {line.by}" if line.by else line.at
-    if line.text or line.audience == INTERNAL:
-        if line.audience == INTERNAL:
-            title, kind = f"INTERNAL NOTE · never mailed · {when}", "internal"
-        elif line.kind == "reply":
-            title, kind = f"{when} · {line.change}", "reply"
-        elif line.audience == REQUESTER:
-            title, kind = f"{when} · {line.change}", "requester"
-        else:
-            title, kind = f"{when} · {line.change}", "held"
-        block = Static(Content(shown(line.text, multiline=True)), classes=f"entry entry--{kind}")
-        block.border_title = Content(shown(title))
-        return block
-    extra = "  ".join(part for part in (line.status and f"[{line.status}]", line.reason) if part)
-    return Static(Content(shown(f"{when}  {line.change}" + (f"  {extra}" if extra else ""))),
-                  classes="entry entry--event")
-
-
-class Timeline(VerticalScroll, can_focus=True):
-    """The conversation, scrolled with the arrows, page keys, home and end."""
-
-    BINDINGS = [Binding("home", "scroll_home", "Oldest", show=False, id="detail.oldest"),
-                Binding("end", "scroll_end", "Newest", show=False, id="detail.newest")]
-
-
 class CardDetailScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="dialog.close"),
                 Binding("R", "reply", "Reply", id="detail.reply"),
                 Binding("N", "note", "Note", id="detail.note"),
                 Binding("e", "edit", "Edit", id="detail.edit"),
-                Binding("l", "link", "Link", id="detail.link")]
+                Binding("l", "link", "Link", id="detail.link"),
+                Binding("f", "unfold", "Long entries in full", id="detail.unfold")]
 
     def __init__(self, detail: TicketDetail, actions: ConversationKeys | None = None,
                  reload: Callable[[str, Callable[[TicketDetail], None]], None] | None = None) -> None:
@@ -211,13 +184,14 @@ class CardDetailScreen(ModalScreen[None]):
         detail = self.detail
         with Vertical(classes="dialog dialog--wide", id="detail"):
             yield Label(Content(shown(f"{detail.key}  {detail.title}")), classes="dialog--title", id="detail-title")
-            yield Static(self._fields(), id="detail-fields")
-            yield Static(self._links(), id="detail-links")
+            with Horizontal(id="detail-top"):
+                yield Static(self._fields(), id="detail-fields")
+                yield Static(self._more_fields(), id="detail-more")
             description = Static(Content(shown(detail.description, multiline=True)), id="detail-description")
             description.display = bool(detail.description)
             yield description
             yield Label(self._heading(), classes="dialog--subtitle", id="timeline-heading")
-            yield Timeline(*self._entries(), id="timeline")
+            yield Conversation(detail.history, id="timeline")
             yield Label(f"Notifications ({len(detail.notifications)})", classes="dialog--subtitle",
                         id="notifications-heading")
             sent: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="notifications")
@@ -225,28 +199,28 @@ class CardDetailScreen(ModalScreen[None]):
             self._fill_notifications(sent)
             yield sent
             if self.actions is not None:
-                yield Label("R reply · N internal note · e edit · l link · ↑↓ pgup pgdn home end scroll · "
-                            "esc closes", classes="dialog--hint", id="detail-keys")
+                yield Label("R reply · N internal note · e edit · l link · f long entries in full · "
+                            "↑↓ pgup pgdn home end scroll · esc closes", classes="dialog--hint", id="detail-keys")
 
     def on_mount(self) -> None:
-        timeline = self.query_one("#timeline", Timeline)
-        timeline.focus()
-        self.call_after_refresh(timeline.scroll_end, animate=False)  # newest last, and in view
+        self.query_one("#timeline", Conversation).focus()
+
+    LEFT = 6
+    """How many of the fields go in the left column; the rest (requester, version, targets) and the links
+    go in the right one, so the conversation keeps the room."""
 
     def _fields(self) -> Content:
-        return Content("\n".join(f"{name:>15}: {shown(value)}" for name, value in self.detail.fields))
+        return Content("\n".join(f"{name:>14}: {shown(value)}" for name, value in self.detail.fields[:self.LEFT]))
 
-    def _links(self) -> Content:
-        links = self.detail.links
-        text = "\n".join(f"{'Links' if i == 0 else '':>15}: {shown(label)}  <{shown(url)}>"
-                         for i, (label, url) in enumerate(links))
-        return Content(text or f"{'Links':>15}: none (l adds one)")
+    def _more_fields(self) -> Content:
+        rows = [(name, shown(value)) for name, value in self.detail.fields[self.LEFT:]]
+        rows += [("Links" if i == 0 else "", f"{shown(label)} <{shown(url)}>")
+                 for i, (label, url) in enumerate(self.detail.links)] or [("Links", "none (l adds one)")]
+        width = max(len(name) for name, _ in rows)
+        return Content("\n".join(f"{name:>{width}}{':' if name else ' '} {value}" for name, value in rows))
 
     def _heading(self) -> str:
         return f"Conversation ({len(self.detail.history)}, oldest first · times {self.detail.zone})"
-
-    def _entries(self) -> list[Static]:
-        return [entry_widget(line) for line in self.detail.history]
 
     def _fill_notifications(self, sent: DataTable) -> None:
         for note in self.detail.notifications:
@@ -258,19 +232,22 @@ class CardDetailScreen(ModalScreen[None]):
         self.detail = detail
         self.query_one("#detail-title", Label).update(Content(shown(f"{detail.key}  {detail.title}")))
         self.query_one("#detail-fields", Static).update(self._fields())
-        self.query_one("#detail-links", Static).update(self._links())
+        self.query_one("#detail-more", Static).update(self._more_fields())
         description = self.query_one("#detail-description", Static)
         description.update(Content(shown(detail.description, multiline=True)))
         description.display = bool(detail.description)
         self.query_one("#timeline-heading", Label).update(self._heading())
-        timeline = self.query_one("#timeline", Timeline)
-        await timeline.remove_children()
-        await timeline.mount_all(self._entries())
-        timeline.scroll_end(animate=False)
+        timeline = self.query_one("#timeline", Conversation)
+        timeline.show(detail.history)
+        timeline.scroll_end(animate=False)  # what was just written is the newest
         self.query_one("#notifications-heading", Label).update(f"Notifications ({len(detail.notifications)})")
         sent = self.query_one("#notifications", DataTable)
         sent.clear()
         self._fill_notifications(sent)
+
+    def action_unfold(self) -> None:
+        timeline = self.query_one("#timeline", Conversation)
+        timeline.show(self.detail.history, full=not timeline.full)
 
     def _refresh(self) -> None:
         if self.reload is not None:
