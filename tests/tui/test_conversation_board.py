@@ -126,6 +126,25 @@ async def test_a_snippet_is_inserted_filled_in_and_its_sets_apply_when_sent(make
     assert triage.at == entry.at
 
 
+async def test_the_resolution_snippet_puts_the_cursor_where_the_words_go(make_app, seed):
+    """"This is what we did:" is followed by a line "-": typing goes there, not after the signature."""
+    ticket = seed("Hub will not start", **RITA)
+    async with make_app().run_test(size=SIZE) as pilot:
+        dialog = await open_dialog(pilot, "R")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        picker = pilot.app.screen
+        assert [key for key, _ in picker.choices][3] == "resolution"
+        await pilot.press("down", "down", "down", "enter")
+        await settle(pilot)
+        await pilot.press(*" restarted the spawner")
+        assert "This is what we did:\n\n- restarted the spawner\n" in dialog.text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    (entry,) = entries(ticket, "reply")
+    assert json.loads(entry.detail)["snippet"] == "resolution"
+
+
 async def test_N_adds_an_internal_note_that_is_never_mailed(make_app, seed):
     ticket = seed("Hub will not start", **RITA)
     async with make_app().run_test(size=SIZE) as pilot:

@@ -240,14 +240,23 @@ class ComposeDialog(_Dialog):
         self.app.call_from_thread(self._insert, name, text)
 
     def _insert(self, name: str, text: str) -> None:
-        """At the cursor; into an empty box, the snippet is the whole text (its trailing newline kept)."""
+        """At the cursor; into an empty box, the snippet is the whole text. The cursor goes to the snippet's
+        first line that is only "-" (the resolution's "This is what we did:"), where the words go."""
         area = self.query_one("#compose-text", TextArea)
         if not area.text.strip():
             area.load_text(text)
-            area.move_cursor(area.document.end)
+            start = (0, 0)
             self.inserted = text
         else:
+            start = area.cursor_location
             area.insert(text)
+        end = area.cursor_location if start != (0, 0) else area.document.end
+        blank = next((i for i, line in enumerate(text.split("\n")) if line.strip() == "-"), None)
+        if blank is None:
+            area.move_cursor(end)
+        else:
+            line = text.split("\n")[blank]
+            area.move_cursor((start[0] + blank, (start[1] if blank == 0 else 0) + len(line)))
         self.snippet = name
         sets = dict(self.snippets).get(name, ())
         self.query_one("#compose-snippet", Label).update(
