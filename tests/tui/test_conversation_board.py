@@ -342,7 +342,7 @@ async def test_the_keys_are_in_the_help_and_the_palette(make_app, seed):
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         help_ids = {entry.binding_id for entry in pilot.app.board.key_help()}
-        assert {"board.reply", "board.note", "board.edit"} <= help_ids
+        assert {"board.reply", "board.note", "board.edit", "detail.link", "detail.unfold"} <= help_ids
         names = [command.name for command in pilot.app.board.palette_commands()]
         assert "Reply to SET-1's requester…" in names and "Internal note on SET-1…" in names
         assert "Edit SET-1…" in names
