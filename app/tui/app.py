@@ -53,11 +53,13 @@ def binding_ids() -> set[str]:
     """Every binding id `keys:` may remap: the board's, its columns', the app's and every dialog's."""
     import inspect
 
-    from app.tui.screens import board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode
-    from widgets import column
+    from app.tui.screens import (board, board_oncall, compose, detail, help, pickers, reports, triage_dialogs,
+                                 triage_mode)
+    from widgets import column, conversation
 
     ids = {binding.id for binding in TriageApp.BINDINGS if binding.id}
-    for module in (board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode, column):
+    for module in (board, board_oncall, compose, detail, help, pickers, reports, triage_dialogs, triage_mode, column,
+                   conversation):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             ids.update(b.id for b in getattr(cls, "BINDINGS", ()) if getattr(b, "id", None))
         for name in ("TRIAGE_MODE_BINDINGS", "TRIAGE_BOARD_BINDINGS"):
@@ -69,11 +71,13 @@ def binding_groups() -> list[tuple[str, list[Binding]]]:
     """Each screen's (and widget's) bindings with ids, the app's among them: the keys that must not clash."""
     import inspect
 
-    from app.tui.screens import board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode
-    from widgets import column
+    from app.tui.screens import (board, board_oncall, compose, detail, help, pickers, reports, triage_dialogs,
+                                 triage_mode)
+    from widgets import column, conversation
 
     groups: list[tuple[str, list[Binding]]] = []
-    for module in (board, board_oncall, detail, help, pickers, reports, triage_dialogs, triage_mode, column):
+    for module in (board, board_oncall, compose, detail, help, pickers, reports, triage_dialogs, triage_mode, column,
+                   conversation):
         for name, cls in inspect.getmembers(module, inspect.isclass):
             own = [b for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id]
             if own and cls.__module__ == module.__name__:

@@ -47,3 +47,9 @@ def title_of(line: str) -> str:
 
 def toasts(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+
+def timeline(screen) -> list[str]:
+    """The detail view's conversation as painted, line by line (a mail's frame included)."""
+    return screen.query_one("#timeline").plain_lines()

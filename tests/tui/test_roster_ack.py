@@ -15,7 +15,7 @@ from widgets.outbox_badge import OutboxBadge
 from widgets.roster_panel import RosterPanel
 from widgets.status_line import StatusLine
 
-from tests.tui.screen import lines, settle, toasts
+from tests.tui.screen import lines, settle, timeline, toasts
 
 SIZE = (160, 45)
 CHRISTMAS = dt.datetime(2026, 12, 25, 12, 0)
@@ -164,9 +164,11 @@ async def test_detail_lists_the_notifications_of_a_move_and_the_requesters_reply
             ["status", "rita@customer.example", f"[{ticket.key}] Your request is now In Progress", "queued"],
             ["reply", "bob@example.org", notes[1][3], "queued"],
         ]
-        history = table_rows(detail.query_one("#history", DataTable))
-        assert history[-1][1:3] == ["rita@customer.example", "comment"]
-        assert history[-1][4] == "Thanks! The [bold]run[/] is 2026-T1."  # literal, never markup
+        painted = timeline(detail)
+        title = next(line for line in painted if "mail from rita@customer.example" in line)
+        assert title.startswith("╭") and "rita@customer.example · mail from" in title
+        body = painted[painted.index(title) + 1:painted.index(title) + 3]
+        assert [line.strip("│ ") for line in body] == ["Thanks!", "The [bold]run[/] is 2026-T1."]  # never markup
 
 
 async def test_detail_shows_a_failed_delivery_with_its_last_error(make_app, seed, service):

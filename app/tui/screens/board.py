@@ -20,7 +20,7 @@ status line, the detail view, the palette and the help.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from textual import events, on, work
 
@@ -37,6 +37,7 @@ from textual.widgets import Static
 from app.board.source import BoardSource
 from app.tui.commands import BoardCommands, PaletteCommand, move_command
 from app.tui.screens.board_host import WriteGate, forwarded
+from app.tui.screens.board_conversation import CONVERSATION_BINDINGS, ConversationKeys
 from app.tui.screens.board_layout import BoardLayout
 from app.tui.screens.board_live import LiveUpdates
 from app.tui.screens.board_oncall import OnCallPanel, paged_text
@@ -72,6 +73,7 @@ class BoardScreen(Screen[None]):
         *[Binding(b.key, f"column('{b.action}')", b.description, show=b.show, key_display=b.key_display, id=b.id)
           for b in Column.BINDINGS],
         Binding("m", "move_to", "Move to…", id="board.move_to"),
+        *CONVERSATION_BINDINGS,
         Binding("slash", "filter", "Filter", key_display="/", id="board.filter"),
         Binding("u", "undo", "Undo", id="board.undo"),
         Binding("exclamation_mark", "stale_filter", "Stale only", key_display="!", id="board.stale"),
@@ -114,6 +116,7 @@ class BoardScreen(Screen[None]):
         self.risk = RiskWatch(self)
         self.live = LiveUpdates(self)
         self.view = BoardView(self)
+        self.conversation = ConversationKeys(self)
         self.arrangement = BoardLayout(self, self._panel_width)
         self.source.sla_labels.on_missing = self.risk.sla_missing
 
@@ -344,6 +347,10 @@ class BoardScreen(Screen[None]):
     on_ack_done = forwarded("oncall", "ack_done")
     on_outbox_counted = forwarded("oncall", "outbox_counted")
 
+    action_reply = forwarded("conversation")
+    action_note = forwarded("conversation")
+    action_edit = forwarded("conversation")
+
     action_toggle_triage = forwarded("triage")
     action_leave_triage = forwarded("triage")
     action_triage = forwarded("triage")
@@ -381,22 +388,25 @@ class BoardScreen(Screen[None]):
         self._detail_worker(card.key)
 
     @work(thread=True, exclusive=True, group="board-detail", exit_on_error=False)
-    def _detail_worker(self, key: str) -> None:
+    def _detail_worker(self, key: str, then: Callable[[TicketDetail], None] | None = None) -> None:
         from app.tui.screens.detail import load_detail  # the detail view's reads, in this worker
 
         try:
             detail = load_detail(self.service, key)
-            self.service.seen(key, by=self.user)  # opening it is a look: the "answered" mark goes
+            if then is None:
+                self.service.seen(key, by=self.user)  # opening it is a look: the "answered" mark goes
         except Refused as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
+        if then is not None:  # the open detail view, read afresh after a write from it
+            return self.app.call_from_thread(then, detail)
         self.post_message(self.DetailLoaded(detail))
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
         from app.tui.screens.detail import CardDetailScreen  # the DataTable is imported on first use, not at start-up
 
-        self.app.push_screen(CardDetailScreen(message.detail))
+        self.app.push_screen(CardDetailScreen(message.detail, actions=self.conversation, reload=self._detail_worker))
 
     # -- reports ---------------------------------------------------------
 
@@ -420,6 +430,7 @@ class BoardScreen(Screen[None]):
                 commands.append(PaletteCommand(name, lambda t=target: self.moves.move_card_to(card, t), help))
             commands.append(PaletteCommand(f"Open {card.key}: detail and history",
                                            lambda: self.open_detail(card), "the card's fields and every transition"))
+        commands += self.conversation.palette_commands(card)
         commands.extend(self.oncall.commands(card))
         if self.undo_stack:
             commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,

@@ -25,8 +25,10 @@ class KeyHelp(msgspec.Struct, frozen=True):
 def board_key_help(active: Mapping[str, ActiveBinding], key_display: Callable[[Binding], str],
                    more: Callable[[set[str]], list[KeyHelp]], keymap: Mapping[str, str]) -> list[KeyHelp]:
     """The board's help: every active binding, keys of one action joined (what the footer shows and what
-    it hides), then what `more` adds for the ids not listed (the triage-mode keys), then the reports
-    screen's keys as `keymap` remaps them (`r` opens it: `?` is where a user looks for them)."""
+    it hides), then what `more` adds for the ids not listed (the triage-mode keys), then the detail
+    view's and the reports screen's keys as `keymap` remaps them (enter and `r` open them: `?` is where
+    a user looks for them)."""
+    from app.tui.screens.detail import CardDetailScreen
     from app.tui.screens.reports import ReportsScreen
 
     entries: dict[tuple[str, str], list[str]] = {}
@@ -38,9 +40,10 @@ def board_key_help(active: Mapping[str, ActiveBinding], key_display: Callable[[B
         ident = (binding.action, binding.description)
         entries.setdefault(ident, []).append(key_display(binding.with_key(key)))
         ids[ident] = binding.id or ""
-    reports = [KeyHelp(keymap.get(binding.id, binding.key_display or binding.key), f"Reports: {binding.description}",
+    reports = [KeyHelp(keymap.get(binding.id, binding.key_display or binding.key), f"{where}: {binding.description}",
                        binding.id or "")
-               for binding in ReportsScreen.BINDINGS if isinstance(binding, Binding)]
+               for where, screen in (("Detail view", CardDetailScreen), ("Reports", ReportsScreen))
+               for binding in screen.BINDINGS if isinstance(binding, Binding) and binding.id != "dialog.close"]
     return [*[KeyHelp(", ".join(keys), description or action, ids[(action, description)])
               for (action, description), keys in entries.items()], *more(set(ids.values())), *reports]
 
