@@ -268,10 +268,14 @@ class TriageApp(FrameWatch, App[None]):
 
     def notify(self, message: str, *, markup: bool = False, **options: Any) -> None:
         """Toasts quote users' words (keys, handles, refusals naming them): never read them as markup,
-        and show their control characters escaped (`widgets.safe_text`)."""
+        and show their control characters escaped (`widgets.safe_text`).
+
+        `markup` is accepted and ignored: Textual's `Widget.notify` (every screen's toast) passes
+        `markup=True`, which made a key like `[SET-1]` vanish from a screen's toast."""
+        del markup
         if isinstance(options.get("title"), str):
             options["title"] = shown(options["title"])
-        super().notify(shown(message, multiline=True), markup=markup, **options)
+        super().notify(shown(message, multiline=True), markup=False, **options)
 
 
 __all__ = ["TriageApp", "binding_ids", "default_user", "keymap_of"]

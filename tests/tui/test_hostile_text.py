@@ -65,6 +65,17 @@ async def test_a_toast_quoting_hostile_text_is_escaped(make_app):
         assert SHOWN in toast.message and toast.title == "Move ␛]0;t␇"
 
 
+async def test_a_screens_toast_shows_a_bracketed_key_and_markup_as_typed(make_app):
+    """Textual's Widget.notify passes markup=True; a screen's toast quoting `[SET-1]` or `[bold]` kept it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.notify("[SET-1] reply queued for [bold]Ana[/bold]", title="[red]Sent[/]")
+        await pilot.pause()
+        toast = list(app._notifications)[-1]
+        assert toast.message == "[SET-1] reply queued for [bold]Ana[/bold]"
+        assert toast.title == "[red]Sent[/]" and toast.markup is False
+
+
 async def test_a_field_prefilled_with_hostile_text_shows_it_escaped_and_saving_it_untouched_keeps_it(
         make_app, seed, service):
     """An edit field (the intake form) drew stored control characters raw; saved untouched, it must
