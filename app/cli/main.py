@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ def ticket_show(runtime: Runtime, key: str, as_json: bool) -> None:
     if found.requester_email:
         click.echo(shown(f"  requester: {found.requester_name} <{found.requester_email}>"))
     if found.description:
-        click.echo(f"  {shown(found.description, multiline=True)}")
+        click.echo(textwrap.indent(shown(found.description, multiline=True), "  "))
     if files:
         click.echo("attachments:")
         root = runtime.config.intake.attachments_dir if runtime.config.intake else ""

@@ -69,3 +69,12 @@ def test_markup_in_titles_is_kept_literally(run_cli):
     run_cli("ticket", "add", "[bold]x[/] and [link=http://evil]y[/link]")
     shown = run_cli("ticket", "show", "SET-1")
     assert "[bold]x[/] and [link=http://evil]y[/link]" in shown.stdout
+
+
+def test_show_indents_every_line_of_a_multi_line_description(run_cli):
+    added = run_cli("ticket", "add", "Hub down", "--description", "first line\nsecond line\n\nafter a gap",
+                    "--json")
+    key = json.loads(added.stdout)["key"]
+    out = run_cli("ticket", "show", key).stdout.splitlines()
+    start = out.index("  first line")
+    assert out[start:start + 4] == ["  first line", "  second line", "", "  after a gap"]
