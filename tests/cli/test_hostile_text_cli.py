@@ -23,7 +23,7 @@ def test_show_and_list_print_controls_escaped_and_json_keeps_the_text(run_cli):
     shown = run_cli("ticket", "show", key)
     assert shown.returncode == 0, shown.stderr
     assert "clear␛[2Jscreen osc␛]0;pwned␇t ␛]8;;http://evil␛\\link\\u202eRTL\\u009b" in shown.stdout
-    assert "Eve␛]0;pwned␇" in shown.stdout and "one\ntwo ␛]0;x␇" in shown.stdout
+    assert "Eve␛]0;pwned␇" in shown.stdout and "one\n  two ␛]0;x␇" in shown.stdout
     assert_nothing_raw(shown.stdout)
     listed = run_cli("ticket", "list")
     assert "clear␛[2Jscreen" in listed.stdout
