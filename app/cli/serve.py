@@ -61,13 +61,17 @@ def absolute_db_url(url: str) -> str:
     return url
 
 
-def board_command(config_path: Path, db_url: str, user: str | None = None) -> str:
+def board_command(config_path: Path, db_url: str, user: str | None = None, logout_url: str | None = None) -> str:
     """The shell command textual-serve runs for each browser tab: this board, this config, this database.
 
-    `user` (the logged-in handle) becomes the board's `TRIAGEBOARD_USER`, whom its writes are by.
+    `user` (the logged-in handle) becomes the board's `TRIAGEBOARD_USER`, whom its writes are by;
+    `logout_url` its `TRIAGEBOARD_LOGOUT_URL`, so the board's palette can offer "Log out" (the terminal
+    fills the page: there is no room for a button of the server's own).
     """
     parts = [sys.executable, "-m", "app", "--config", str(config_path.resolve()), "--db", absolute_db_url(db_url)]
-    return (f"TRIAGEBOARD_USER={shlex.quote(user)} " if user else "") + shlex.join(parts)
+    env = [f"{name}={shlex.quote(value)}" for name, value in
+           (("TRIAGEBOARD_USER", user), ("TRIAGEBOARD_LOGOUT_URL", logout_url)) if value]
+    return " ".join([*env, shlex.join(parts)])
 
 
 SESSION_TOKEN_TTL = 120.0
@@ -328,7 +332,7 @@ def serve(runtime: Runtime, host: str, port: int, public_url: str | None, max_se
             _say_whether_passwords_exist(runtime, settings.auth.password_file)
     make_server(board_command(runtime.config_path, runtime.db_url), host, port, public_url,
                 max_sessions=max_sessions, gate=gate,
-                command_for=lambda user: board_command(runtime.config_path, runtime.db_url, user),
+                command_for=lambda user: board_command(runtime.config_path, runtime.db_url, user, f"{prefix}/logout"),
                 add_routes=lambda app: _public_routes(app, runtime, service, prefix, secure)).serve()
 
 

@@ -155,6 +155,8 @@ class TriageApp(FrameWatch, App[None]):
         self.config = config
         self.db_url = db_url
         self.user = user if user is not None else default_user(config)
+        self.logout_url = os.environ.get("TRIAGEBOARD_LOGOUT_URL", "")
+        """Set by `triageboard serve` for a logged-in tab: the palette's "Log out" opens it in that tab."""
         if service is None:
             open_database(db_url)
             service = Service(config, clock or utcnow)

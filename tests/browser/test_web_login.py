@@ -226,6 +226,17 @@ def test_two_team_members_log_in_and_history_names_each(browser, server, read_db
     assert second.url.endswith("/login")
     forbidden = second.request.get(server.url + "/ws/any-token")
     assert forbidden.status == 403
+    # Bob logs out from his own board: the palette's command opens the logout page in his tab.
+    bob.bring_to_front()
+    bob.locator(".xterm-helper-textarea").focus()
+    palette = bob_stream.mark()
+    bob.keyboard.press("Control+p")
+    bob_stream.wait_for("Search for commands", 10, since=palette)
+    bob.keyboard.type("Log out")
+    bob_stream.wait_for("bob", 10, since=palette)
+    bob.keyboard.press("Enter")
+    bob.wait_for_url("**/logout")
+    assert "bob" in bob.inner_text("main")
     bob.context.close()
     alice.context.close()
 

@@ -71,9 +71,9 @@ def test_refuses_another_address_without_a_login(tmp_path, monkeypatch):
 
 
 def test_each_tab_of_a_login_runs_as_that_user(tmp_path, monkeypatch):
-    command = cli_serve.board_command(Path("c.yaml"), "sqlite:///b.db", "alice")
-    assert shlex.split(command)[0] == "TRIAGEBOARD_USER=alice"
-    assert shlex.split(command)[1:3] == [sys.executable, "-m"]
+    command = cli_serve.board_command(Path("c.yaml"), "sqlite:///b.db", "alice", "/board/logout")
+    assert shlex.split(command)[:2] == ["TRIAGEBOARD_USER=alice", "TRIAGEBOARD_LOGOUT_URL=/board/logout"]
+    assert shlex.split(command)[2:4] == [sys.executable, "-m"]
 
 
 def test_public_url_must_be_http(tmp_path, monkeypatch):

@@ -446,6 +446,10 @@ class BoardScreen(Screen[None]):
         if self.source.text_filter:
             commands.append(PaletteCommand("Clear the filter", lambda: self.view.apply_filter(""), "show every card"))
         commands.append(PaletteCommand("Keyboard help", self.action_help, "every key and its id"))
+        if self.app.logout_url:  # a tab of `triageboard serve` behind its login
+            commands.append(PaletteCommand(f"Log out {self.app.user}",
+                                           lambda: self.app.open_url(self.app.logout_url, new_tab=False),
+                                           "end this browser session and close its boards"))
         return commands
 
     # -- help ------------------------------------------------------------
