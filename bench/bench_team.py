@@ -225,10 +225,24 @@ async def board(url: str, name: str, mover: bool) -> None:
                 now = time.time()
                 for seen in painting - reported:
                     reported.add(seen)
-                    _say("painted", *seen, repr(now))
+                    _say("painted", *seen, repr(now), repr(phases["heard"]), repr(phases["applied"]))
                 painting.clear()
 
         screen._compositor_refresh = compositor_refresh
+        live = screen.live  # the phases: when the change reached the event loop, when its refresh was in hand
+        phases = {"heard": 0.0, "applied": 0.0}
+        changes_heard, live_applied = live.changes_heard, live.live_applied
+
+        def heard(changes) -> None:
+            if any(change.ticket_id == card_id for change in changes):
+                phases["heard"] = time.time()
+            changes_heard(changes)
+
+        def applied(message) -> None:
+            phases["applied"] = time.time()
+            live_applied(message)
+
+        live.changes_heard, live.live_applied = heard, applied
         if mover:
             service = app.service
             move = service.move
@@ -315,8 +329,10 @@ class Boards:
                 proc.kill()
 
 
-def measure(url: str, boards: int, moves: int) -> tuple[list[float], int]:
-    """Milliseconds from each commit to each other board's repaint, and how many repaints never came (5 s)."""
+def measure(url: str, boards: int, moves: int) -> tuple[list[float], int, dict[str, list[float]]]:
+    """Milliseconds from each commit to each other board's repaint, how many repaints never came (5 s), and
+    the phases: from the commit to the change reaching each board's event loop, and to its refresh in hand."""
+    phases: dict[str, list[float]] = {"heard": [], "applied": []}
     started = time.perf_counter()
     group = Boards(url, boards)
     try:
@@ -342,21 +358,24 @@ def measure(url: str, boards: int, moves: int) -> tuple[list[float], int]:
             _, tid, version, state, at = commit
 
             def painted(lines):
-                found = {n: float(words[4]) for n, words in lines[mark:]
+                found = {n: tuple(map(float, words[4:7])) for n, words in lines[mark:]
                          if n != 0 and words[0] == "painted" and words[1:4] == [tid, version, state]}
                 return found if len(found) == boards - 1 else None
 
             found = group.wait(painted, 5.0) or painted_so_far(group, mark, tid, version, state)
             missed += boards - 1 - len(found)
-            samples.extend((when - float(at)) * 1000 for when in found.values())
+            samples.extend((when - float(at)) * 1000 for when, _, _ in found.values())
+            for _, heard, applied in found.values():
+                phases["heard"].append((heard - float(at)) * 1000)
+                phases["applied"].append((applied - float(at)) * 1000)
             time.sleep(0.3)  # a quiet moment, as between a user's moves
     finally:
         group.close()
-    return samples, missed
+    return samples, missed, phases
 
 
 def painted_so_far(group: Boards, mark: int, tid: str, version: str, state: str) -> dict[int, float]:
-    return {n: float(words[4]) for n, words in group.lines[mark:]
+    return {n: tuple(map(float, words[4:7])) for n, words in group.lines[mark:]
             if n != 0 and words[0] == "painted" and words[1:4] == [tid, version, state]}
 
 
@@ -372,13 +391,14 @@ def run(pg: str = PG_DEFAULT, count: int = 1_000_000, boards: int = 10, moves: i
     figures = {}
     for name, url, size in (("baseline", base_url, baseline), ("measured", big_url, count)):
         print(f"{name}: {size:,} tickets, {boards} boards, {moves} moves", flush=True)
-        samples, missed = measure(url, boards, moves)
+        samples, missed, phases = measure(url, boards, moves)
         if not samples:
             raise SystemExit(f"{name}: no repaint was seen")
         figures[name] = (statistics.median(samples), percentile(samples, 0.95), max(samples), missed, len(samples))
         p50, p95, worst, missed, n = figures[name]
-        print(f"  {n} repaints: p50 {p50:.0f} ms  p95 {p95:.0f} ms  max {worst:.0f} ms  missed {missed}",
-              flush=True)
+        print(f"  {n} repaints: p50 {p50:.0f} ms  p95 {p95:.0f} ms  max {worst:.0f} ms  missed {missed}; "
+              f"median heard {statistics.median(phases['heard']):.0f} ms, "
+              f"refresh in hand {statistics.median(phases['applied']):.0f} ms", flush=True)
     label = f"team mode, {boards} boards, {count:,} tickets on PostgreSQL: commit to repaint on the others"
     measured, base = figures["measured"], figures["baseline"]
     return [

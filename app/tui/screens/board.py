@@ -334,6 +334,7 @@ class BoardScreen(Screen[None]):
     on_risk_counted = forwarded("risk", "risk_counted")
 
     changes_heard = forwarded("live")
+    live_busy = forwarded("live", "busy")
     on_live_applied = forwarded("live", "live_applied")
 
     action_roster = forwarded("oncall")

@@ -90,6 +90,9 @@ class BoardHost(Protocol):
     def count_at_risk(self) -> None:
         """A new at-risk snapshot, taken in the background."""
 
+    def live_busy(self) -> bool:
+        """Another session's change is being shown (heard, worked out, or painted a moment ago)."""
+
     def refresh_risk_view(self) -> None:
         """The at-risk view re-paged from its snapshot, each cursor kept on its card."""
 
