@@ -150,6 +150,7 @@ class ChangeListener:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listening = False
 
     def start(self, callback: Callback, *, wait: float | None = 5.0) -> "ChangeListener":
         """Start the thread; by default wait until it listens, so no later commit is missed."""
@@ -171,6 +172,12 @@ class ChangeListener:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def names_columns(self) -> bool:
+        """Connected to PostgreSQL and listening: every committed change arrives naming the columns it
+        moved a ticket between, so a board can keep its counts without counting."""
+        return self._listening and self.running
 
     def __enter__(self) -> "ChangeListener":
         return self
@@ -215,6 +222,7 @@ class ChangeListener:
                 cur.execute("SELECT current_schema()")
                 channel = channel_name(cur.fetchone()[0])
                 cur.execute(f'LISTEN "{channel}"')
+            self._listening = True
             self._ready.set()
             if resync:
                 self._emit([Change(None)])
@@ -228,6 +236,7 @@ class ChangeListener:
                     batch.append(Change.parse(conn.notifies.pop(0).payload))
                 self._emit(_dedupe(batch))
         finally:
+            self._listening = False
             conn.close()
 
     def _poll_sqlite(self, resync: bool) -> None:

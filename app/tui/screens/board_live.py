@@ -51,7 +51,7 @@ class LiveApplied(Message):
 class LiveUpdates:
     """The live refresh of one board: heard changes in, touched columns re-read."""
 
-    DEBOUNCE = 0.1
+    DEBOUNCE = 0.04
     """Seconds a burst of changes is gathered for before one refresh."""
     SETTLE = 0.5
     """Seconds after a refresh is applied that the board still counts as busy showing it (its repaint)."""
@@ -76,6 +76,12 @@ class LiveUpdates:
         self._heard.extend(fresh)
         if self._timer is None:
             self._timer = self.host.set_timer(self.DEBOUNCE, self._apply_heard, name="live-debounce")
+
+    def follows_counts(self) -> bool:
+        """Whether the headers are kept by the changes heard (PostgreSQL's notifications name the columns,
+        and the board shows every card): a recount after the board's own writes would find nothing new."""
+        listener = getattr(self.host.app, "listener", None)
+        return listener is not None and listener.names_columns and not self.host.source.filtered
 
     def _own(self, change) -> bool:
         """This board's write (or a version it was shown after a conflict, and counted then)."""
@@ -108,7 +114,10 @@ class LiveUpdates:
         if not changes:
             if deltas:  # cards already shown as they are: only the headers move
                 self._apply_deltas(deltas)
-            return
+            if deltas is not None or not heard:
+                return
+            # The cards are shown as they are (a page read since they changed), but not what the changes
+            # did to the counts, nor could they say (SQLite's polling): the worker counts again.
         everything = any(change.everything for change in changes)
         ids = sorted({change.ticket_id for change in changes if not change.everything})
         columns = host.columns
