@@ -150,3 +150,33 @@ async def test_own_moves_and_another_boards_keep_the_counts_without_a_recount_on
         else:
             assert counted, "SQLite's board counts again after its own moves, as before"
         assert {c.state: c.count for c in app.board.columns} == app.board.source.totals()
+
+
+async def test_the_untriaged_figure_is_counted_again_after_a_move_of_an_untriaged_card_only(
+        db_url, db_backend, team_config, service, make_tickets, monkeypatch):
+    """A triaged card's move cannot change how many need triage; an untriaged card's move out of To Do does."""
+    from app.board import source
+
+    triaged = make_tickets(1)[0]
+    untriaged = service.create(title="not yet", requester_email="r@example.org", by="bob")  # no triage answers
+    counts: list[int] = []
+    original = source.untriaged_count
+    monkeypatch.setattr(source, "untriaged_count", lambda *args: counts.append(1) or original(*args))
+    async with TriageApp(team_config, db_url, user="alice").run_test(size=SIZE) as pilot:
+        app = pilot.app
+        board = app.board
+        await within(pilot, lambda: app.listener is not None and app.listener.running, 5)
+        await within(pilot, lambda: board.view.untriaged == 1, 2)
+        counts.clear()
+        assert board.focused_column.current_card.key == triaged.key
+        await pilot.press("L")  # the triaged card to Ready
+        await within(pilot, lambda: shown(app)["ready"] == [triaged.key], 2)
+        await pilot.pause(0.8)  # the recount after the move has come and gone
+        assert counts == ([] if db_backend == "postgres" else [1])
+        assert board.view.untriaged == 1
+        await pilot.press("h")  # back in To Do, on the untriaged card
+        assert board.current_card.key == untriaged.key
+        board.moves.move_card_to(board.current_card, "closed")  # what `m` then Closed does
+        await within(pilot, lambda: shown(app)["closed"] == [untriaged.key], 2)
+        await within(pilot, lambda: board.view.untriaged == 0, 2)
+        assert counts, "counted again"
