@@ -168,6 +168,8 @@ class WritePath:
             # A team member's write on the ticket is a look: the "answered" mark goes.
             Ticket.update(answered=False).where(Ticket.id == ticket.id).execute()
             ticket.answered = False
+        if kind == "create":
+            setattr(ticket, LIVE_SOURCE, "")  # a new ticket: the live boards count it into its column
         detail = fields.pop("detail", None)
         return History.create(ticket=ticket, kind=kind, by=by or "", at=now,
                               detail=json.dumps(detail, default=str) if detail else "", **fields)
@@ -219,6 +221,8 @@ class WritePath:
         rows = UPDATE_TICKET.execute(tuple(changes), id=ticket.id, seen=version, **values).rowcount
         if rows != 1:
             raise self._conflict(ticket.id)
+        if "state" in changes and not hasattr(ticket, LIVE_SOURCE):
+            setattr(ticket, LIVE_SOURCE, ticket.state)  # the column it left, for the live boards' counts
         for name, value in changes.items():
             setattr(ticket, name, value)
         return ticket
@@ -340,11 +344,17 @@ def _touched(result: Any) -> list[Ticket]:
     return []
 
 
-def _announced(result: Any) -> list[tuple[int, int]] | None:
-    """What live boards are told: the touched tickets, or None ("reload everything") for a bulk write."""
+LIVE_SOURCE = "_live_source"
+"""The attribute `_save` leaves on a ticket whose column it changed: the column before, as the
+transaction found it (the first one, when one write moves a ticket twice)."""
+
+
+def _announced(result: Any) -> list[live.Change] | None:
+    """What live boards are told: each touched ticket with the column it left and the one it is in
+    (a new ticket left none), or None ("reload everything") for a bulk write."""
     if isinstance(result, int) and not isinstance(result, bool):
         return None if result else []
-    return [(t.id, t.version) for t in _touched(result)]
+    return [live.Change(t.id, t.version, getattr(t, LIVE_SOURCE, t.state), t.state) for t in _touched(result)]
 
 
 # -- the locks PostgreSQL needs besides the row lock (SQLite's BEGIN IMMEDIATE already serialises writers)

@@ -298,9 +298,19 @@ class BoardScreen(Screen[None]):
         return True
 
     def recount(self) -> None:
-        """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends."""
-        self.moves.count_headers()
-        self.count_untriaged()
+        """Refresh every header from the one grouped query, off the event loop, once a burst of moves ends.
+
+        Not the columns' when the live listener keeps them (`LiveUpdates.follows_counts`), nor then the
+        untriaged figure after moves of triaged cards only (which leave it as it was): at a million
+        tickets the two counts are half a second and a fifth of one of the server, run in the moment
+        the other boards repaint this board's move (bench/bench_team.py)."""
+        gate = self.writes
+        writes, unchanged, gate.started, gate.untriaged_unchanged = gate.started, gate.untriaged_unchanged, 0, 0
+        follows = self.live.follows_counts()
+        if not follows:
+            self.moves.count_headers()
+        if not follows or not writes or writes > unchanged:
+            self.count_untriaged()
         if self.source.filtered:
             self.refresh_totals()
 
@@ -337,6 +347,7 @@ class BoardScreen(Screen[None]):
     on_risk_counted = forwarded("risk", "risk_counted")
 
     changes_heard = forwarded("live")
+    live_busy = forwarded("live", "busy")
     on_live_applied = forwarded("live", "live_applied")
 
     action_roster = forwarded("oncall")

@@ -90,6 +90,9 @@ class BoardHost(Protocol):
     def count_at_risk(self) -> None:
         """A new at-risk snapshot, taken in the background."""
 
+    def live_busy(self) -> bool:
+        """Another session's change is being shown (heard, worked out, or painted a moment ago)."""
+
     def refresh_risk_view(self) -> None:
         """The at-risk view re-paged from its snapshot, each cursor kept on its card."""
 
@@ -142,6 +145,10 @@ class WriteGate:
         self.busy = False
         self.last_write = 0.0
         """When the last move was asked for (`time.monotonic`): the at-risk walk gives way for a second."""
+        self.started = 0
+        """Writes started since the board last re-read its headers (`BoardScreen.recount`)."""
+        self.untriaged_unchanged = 0
+        """How many of them cannot have changed the untriaged figure (moves of triaged cards)."""
         self._queued: deque[Callable[[], None]] = deque()
         self._idle = idle
         """Called when a write ends and nothing is queued (the board's recount)."""
@@ -151,6 +158,7 @@ class WriteGate:
 
     def start(self) -> None:
         self.busy = True
+        self.started += 1
 
     def done(self) -> None:
         self.busy = False

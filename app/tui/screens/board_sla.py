@@ -126,14 +126,17 @@ class RiskWatch:
     def _user_busy(self) -> bool:
         writes = self.host.writes
         last = max(writes.last_write, getattr(self.host.app, "last_input", 0.0))
-        return writes.busy or time.monotonic() - last < 1.0
+        # Another session's change too: every board open hears it at once, and ten walks on two cores
+        # held the nine repaints of a move back by a second (bench/bench_team.py, 1,000,000 tickets).
+        return writes.busy or self.host.live_busy() or time.monotonic() - last < 1.0
 
     @hosted_work(group="board-risk", exclusive=True)
     def _risk_worker(self) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         # The walk gives way while the user is at the keys (a write in flight, or a key or write
-        # within the last second): it would hold the interpreter the repaint and the writes need.
+        # within the last second) and while another session's change is shown: it would hold the
+        # interpreter the repaint and the writes need.
         snapshot = self.host.source.at_risk_snapshot(cancelled=lambda: worker.is_cancelled, busy=self._user_busy)
         if snapshot is not None and not worker.is_cancelled:
             self.host.post_message(RiskCounted(snapshot, time.perf_counter() - started))

@@ -39,6 +39,8 @@ class MoveOutcome(msgspec.Struct):
     """Fresh pages of the two columns around their cursors, read in the worker."""
     risky: tuple[RiskEntry, ...] = ()
     """The moved card's entry in the at-risk snapshot, if it is at risk now."""
+    triaged: bool = False
+    """The card has no triage to do: moving it cannot change the header's untriaged figure."""
 
 
 class Moved(Message):
@@ -215,7 +217,7 @@ class BoardMoves:
         self.label_pages(pages)
         outcome = MoveOutcome(key=ticket.key, ticket_id=ticket.id, source=source, target=target,
                               position=position, warnings=result.warnings, undo=undo, pages=pages,
-                              risky=tuple(risky))
+                              risky=tuple(risky), triaged=not host.service.triage_missing(ticket))
         host.post_message(Moved(outcome))
 
     def label_pages(self, pages: dict[str, dict[int, list[Card]]]) -> None:
@@ -267,6 +269,8 @@ class BoardMoves:
             host.column(state).invalidate(outcome.pages.get(state))
         if not outcome.undo:
             host.undo_stack.append(outcome.key)
+        if outcome.triaged:
+            host.writes.untriaged_unchanged += 1
         host.patch_risk(outcome.risky, [] if outcome.risky else [outcome.ticket_id])
         host.focus_card(outcome.target, outcome.position)
         for warning in outcome.warnings:

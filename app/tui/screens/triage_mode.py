@@ -392,6 +392,7 @@ class TriageKeys:
             message = str(exc) if isinstance(exc, Refused) else write_error(new.title, exc)
             self.host.app.call_from_thread(self._refused, message, "Not created", ())
             return
+        self.host.own_versions[ticket.id] = ticket.version  # `_created` counts it: its echo must not again
         position = self.host.source.position_of(ticket.state, ticket.id)
         self.host.app.call_from_thread(self._created, ticket.key, ticket.state, position)
 
