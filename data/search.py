@@ -1,0 +1,163 @@
+"""The filter language's tree (`app.board.query`) as one Peewee condition over `Ticket`.
+
+`where(query, context)` gives an expression the board's page, count and
+position queries AND into their own (`data.board_queries`, `where=`), and that
+`ticket list --query` ANDs into its list; nothing here loads tickets. Free
+text goes to the full-text index of migration 0009 (`ticket_search`: FTS5 on
+SQLite, a tsvector under GIN on PostgreSQL) as one subquery for all the
+words a query asks for and one for those it excludes; every other term is a
+plain column condition.
+
+data/ knows nothing of the app, so the tree is read by the `TERM` tag each of
+its node classes carries, and what only the app knows (where "stale" starts,
+which tickets are at risk, the board's time zone) comes in the `SearchContext`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Callable, Collection, Iterable
+
+import msgspec
+from peewee import SQL, fn
+
+from data.db import is_sqlite
+from data.models import Ticket, database_proxy
+from data.triage import untriaged_condition
+
+WORD = re.compile(r"[^\W_]+")
+"""A searchable word: a run of letters and digits, as FTS5's unicode61 tokenizer and migration 0009's
+PostgreSQL text both cut them; anything else in the query (quotes, brackets, operators) is a separator."""
+
+NOTHING = SQL("1 = 0")
+"""A condition no ticket meets (is:stale on a board with no stale rule, is:at-risk with none at risk)."""
+
+
+class SearchContext(msgspec.Struct):
+    """What a query's terms mean on this board, given by the app (data/ knows no rule)."""
+
+    initial: str
+    """The first column: `is:untriaged` is a ticket there with triage to do."""
+    final: str
+    """The last column: finished work is never stale."""
+    tz: dt.tzinfo = dt.timezone.utc
+    """The board's time zone: `created:2026-11-01` is that day there."""
+    stale_before: Callable[[], dt.datetime | None] = lambda: None
+    """`is:stale`: a card that entered its column before this instant (app.board.stale.stale_cutoff); None: no rule."""
+    at_risk_ids: Callable[[], Collection[int]] = lambda: ()
+    """`is:at-risk`: the tickets whose next response target is in warning or breached (see `at_risk`)."""
+
+
+def is_postgresql() -> bool:
+    return not is_sqlite(database_proxy.obj)
+
+
+def where(query, context: SearchContext):
+    """The condition every term of `query` holds for (None: an empty query, every ticket)."""
+    condition = None
+    included = [term for term in query.terms if term.TERM == "text" and not term.negated]
+    excluded = [term for term in query.terms if term.TERM == "text" and term.negated]
+    parts = []
+    if included:
+        parts.append(text_condition(included, every=True))
+    if excluded:
+        found = text_condition(excluded, every=False)
+        parts.append(None if found is None else ~found)
+    for term in query.terms:
+        if term.TERM != "text":
+            part = _term(term, context)
+            parts.append(~part if term.negated else part)
+    for part in parts:
+        if part is not None:
+            condition = part if condition is None else (condition & part)
+    return condition
+
+
+def text_condition(terms: Iterable, *, every: bool):
+    """`Ticket.id IN (tickets whose words match)`: all the terms (`every`) or any of them; None: no words."""
+    phrases = [(words, term.prefix) for term in terms if (words := WORD.findall(term.text.casefold()))]
+    if not phrases:
+        return None
+    if is_postgresql():
+        # Each word is letters and digits only (WORD), so the tsquery text cannot carry an operator.
+        parts = [" <-> ".join(words[:-1] + [words[-1] + (":*" if prefix else "")]) for words, prefix in phrases]
+        expression = (" & " if every else " | ").join(f"({part})" for part in parts)
+        found = SQL("(SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('simple', %s))",
+                    [expression])
+    else:
+        # FTS5: a double-quoted string is a phrase of those words in order; `*` after it, its last is a prefix.
+        parts = ['"' + " ".join(words) + '"' + ("*" if prefix else "") for words, prefix in phrases]
+        found = SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)",
+                    [(" AND " if every else " OR ").join(parts)])
+    return Ticket.id.in_(found)
+
+
+def _lowered(column):
+    """Never NULL, so a negated term keeps the tickets with no value (-assignee:bob keeps the unassigned)."""
+    return fn.LOWER(fn.COALESCE(column, ""))
+
+
+def _term(term, context: SearchContext):
+    kind = term.TERM
+    if kind == "match":
+        values = [value.casefold() for value in term.values]
+        if term.field == "requester":
+            found = None
+            for value in values:
+                one = _lowered(Ticket.requester_name).contains(value) | _lowered(Ticket.requester_email).contains(value)
+                found = one if found is None else (found | one)
+            return found
+        if term.field in ("state", "kind"):
+            return getattr(Ticket, term.field).in_(list(term.values))
+        return _lowered(getattr(Ticket, term.field)).in_(values)
+    if kind == "priority":
+        return fn.COALESCE(Ticket.priority, 0).in_(list(term.levels))
+    if kind == "dates":
+        column = getattr(Ticket, term.field)
+        found = None
+        for day, compare in ((term.start, column.__ge__), (term.end, column.__lt__)):
+            if day is not None:
+                part = compare(_utc(day, context.tz))
+                found = part if found is None else (found & part)
+        return found
+    if kind == "flag":
+        return _flag(term.name, context)
+    raise ValueError(f"unknown query term {term!r}")
+
+
+def _flag(name: str, context: SearchContext):
+    if name == "stale":
+        cutoff = context.stale_before()
+        if cutoff is None:
+            return NOTHING
+        return (Ticket.state_entered < cutoff) & (Ticket.state != context.final)
+    if name == "untriaged":
+        return untriaged_condition(context.initial)
+    if name == "at-risk":
+        return at_risk(context)
+    if name == "unassigned":
+        return _lowered(Ticket.assignee) == ""
+    if name == "answered":
+        return Ticket.answered == True  # noqa: E712 (a Peewee expression, not a comparison)
+    raise ValueError(f"unknown flag {name!r}")
+
+
+def at_risk(context: SearchContext):
+    """`is:at-risk`, in one place: the tickets the app says are in warning or breached, by id.
+
+    Today that is the board's at-risk snapshot (or, on the command line,
+    every open ticket's clock); once the derived `sla_warn_at` column lands
+    this becomes `Ticket.sla_warn_at <= now`, and nothing else changes.
+    """
+    ids = list(context.at_risk_ids())
+    return Ticket.id.in_(ids) if ids else NOTHING
+
+
+def _utc(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """Midnight starting `day` on the board's clock, as the naive UTC the database keeps."""
+    local = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+__all__ = ["NOTHING", "SearchContext", "WORD", "at_risk", "text_condition", "where"]
