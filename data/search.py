@@ -154,10 +154,20 @@ def at_risk(context: SearchContext):
     return Ticket.id.in_(ids) if ids else NOTHING
 
 
+def matching_ids(ticket_ids: list[int], condition) -> list[int]:
+    """Which of these tickets meet `condition`: one query (the board's at-risk view under a `/` query)."""
+    if not ticket_ids:
+        return []
+    query = Ticket.select(Ticket.id).where(Ticket.id.in_(ticket_ids))
+    if condition is not None:
+        query = query.where(condition)
+    return [ticket_id for (ticket_id,) in query.tuples()]
+
+
 def _utc(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """Midnight starting `day` on the board's clock, as the naive UTC the database keeps."""
     local = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-__all__ = ["NOTHING", "SearchContext", "WORD", "at_risk", "text_condition", "where"]
+__all__ = ["NOTHING", "SearchContext", "WORD", "at_risk", "matching_ids", "text_condition", "where"]

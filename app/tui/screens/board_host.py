@@ -109,6 +109,11 @@ class BoardHost(Protocol):
 
     def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
 
+    def query(self, selector: Any = None) -> Any: ...
+
+    def mount(self, *widgets: Any, before: Any = None, after: Any = None) -> Any:
+        """A widget the board shows on demand (the `/` line), mounted when first asked for."""
+
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None: ...
 

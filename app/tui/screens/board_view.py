@@ -1,7 +1,10 @@
-"""What the board shows of its cards: `/` text, `!` stale, `U` untriaged only, `O` the order, and the counts.
+"""What the board shows of its cards: `/` query, `!` stale, `U` untriaged only, `O` the order, and the counts.
 
 A part the board screen composes (`BoardView(board)`), seeing the board only
-through `BoardHost`. The filtered counts are read in a thread worker on a
+through `BoardHost`. `/` opens the filter line (`widgets.filter_bar`): each
+pause in typing checks the query (`app.board.query`, one line under the input
+when it cannot run, the last good filter kept) and filters the columns, each
+reading only its window of matching cards (`BoardSource.page`). The filtered counts are read in a thread worker on a
 copy of the board's source, so the board changes view in one frame, when
 they are in; the whole counts beside a filtered view's follow from a second
 worker, and the header's untriaged figure from a third.
@@ -40,17 +43,63 @@ class BoardView:
         self.host = host
         self.untriaged: int | None = None
         """How many tickets in the first column still need triage (the header shows it)."""
+        self._asked = ""
+        """The `/` query last sent to the filter worker (its counts may not be in yet)."""
 
     def action_filter(self) -> None:
-        def chosen(text: str | None) -> None:
-            if text is not None:
-                self.apply_filter(text)
+        """`/`: the filter line under the columns (mounted on first use: the first paint never pays for it)."""
+        from widgets.filter_bar import FilterBar
 
-        from app.tui.screens.pickers import FilterScreen
+        found = self.host.query(FilterBar)
+        if found:
+            found.first().open(self.host.source.text_filter)
+            return
+        self.host.mount(FilterBar(self.host.source.text_filter, id="filter-bar"), before="#status")
+        self._warm_parser()
 
-        self.host.app.push_screen(FilterScreen(self.host.source.text_filter), chosen)
+    @hosted_work(group="board-query-parser")
+    def _warm_parser(self) -> None:
+        """Import lark and build the grammar's tables off the event loop, while the first word is typed."""
+        from app.board.query import parse
+
+        parse("")
+
+    def _checked(self, bar, text: str) -> bool:
+        """Whether `text` is a query the board can run; if not, the bar says why in one line."""
+        from app.board.query import QueryError, parse
+
+        try:
+            parse(text, states=self.host.workflow.keys, typing=True)
+        except QueryError as exc:
+            bar.show_error(str(exc))
+            return False
+        bar.show_error("")
+        return True
+
+    def filter_typed(self, message) -> None:
+        """Typing paused: a good query filters the columns now; a bad one keeps the last good filter."""
+        text = message.text if message.text.strip() else ""
+        if self._checked(message.bar, text) and text != self._asked:
+            self.apply_filter(text)
+
+    def filter_submitted(self, message) -> None:
+        text = message.text if message.text.strip() else ""
+        if not self._checked(message.bar, text):
+            return
+        if text != self._asked:
+            self.apply_filter(text)
+        message.bar.close()
+
+    def filter_cancelled(self, message) -> None:
+        """Escape: the filter goes and the line closes."""
+        from widgets.filter_bar import FilterBar
+
+        self.host.query_one(FilterBar).close()
+        if self._asked or self.host.source.text_filter:
+            self.apply_filter("")
 
     def apply_filter(self, text: str) -> None:
+        self._asked = text
         self._filter_worker(text, self.host.source.stale_only)
 
     def action_stale_filter(self) -> None:
@@ -62,7 +111,8 @@ class BoardView:
     @hosted_work(group="board-filter", exclusive=True)
     def _filter_worker(self, text: str, stale_only: bool = False) -> None:
         counts = msgspec.structs.replace(self.host.source, text_filter=text, stale_only=stale_only).counts()
-        self.host.post_message(Filtered(text, counts, stale_only))
+        if not get_current_worker().is_cancelled:  # a newer query is on its way
+            self.host.post_message(Filtered(text, counts, stale_only))
 
     def filtered(self, message: Filtered) -> None:
         host = self.host
