@@ -104,14 +104,11 @@ class BoardSource(msgspec.Struct):
         checks the text with `app.board.query.parse` before it sets `text_filter`."""
         if not self.text_filter.strip():
             return None
-        from app.board.query import parse  # lark: imported by the first query, not by the board's start
-        from data.search import SearchContext, where
+        from app.board.filtering import search_where  # lark: imported by the first query, not by the board's start
 
-        query = parse(self.text_filter, states=self.workflow.keys, typing=True)
-        context = SearchContext(initial=self.workflow.initial, final=self.workflow.final,
-                                tz=self.sla.board.tz if self.sla is not None else dt.timezone.utc,
-                                stale_before=self._stale_before, at_risk_ids=self._at_risk_ids)
-        return where(query, context)
+        return search_where(self.text_filter, self.workflow, typing=True,
+                            tz=self.sla.board.tz if self.sla is not None else dt.timezone.utc,
+                            stale_before=self._stale_before, at_risk_ids=self._at_risk_ids)
 
     def _stale_before(self) -> dt.datetime | None:
         """`is:stale`: the cards the board marks stale (the calendar is loaded here if the first paint has not)."""

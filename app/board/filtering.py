@@ -1,0 +1,32 @@
+"""A filter-language query as a database condition, with the board's meaning of its terms.
+
+The one place the parsed query (`app.board.query`) meets the compiler
+(`data.search`): the board's `/` (`BoardSource.search_condition`) and `ticket
+list --query` both come here, giving what only the app knows: the workflow's
+first and last columns, the board's time zone, where "stale" starts and which
+tickets are at risk (asked only when the query says `is:stale` / `is:at-risk`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable, Collection
+
+from app.board.query import parse
+from app.board.workflow import Workflow
+from data.search import SearchContext, where
+
+
+def search_where(text: str, workflow: Workflow, *, tz: dt.tzinfo = dt.timezone.utc,
+                 stale_before: Callable[[], dt.datetime | None] = lambda: None,
+                 at_risk_ids: Callable[[], Collection[int]] = lambda: (), typing: bool = False):
+    """The condition `text` asks for (None: no terms). Raises `app.board.query.QueryError` (one line)."""
+    query = parse(text, states=workflow.keys, typing=typing)
+    if not query.terms:
+        return None
+    context = SearchContext(initial=workflow.initial, final=workflow.final, tz=tz, stale_before=stale_before,
+                            at_risk_ids=at_risk_ids)
+    return where(query, context)
+
+
+__all__ = ["search_where"]
