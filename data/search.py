@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Callable, Collection, Iterable
 
 import msgspec
-from peewee import SQL, fn
+from peewee import SQL, NodeList, fn
 
 from data.db import is_sqlite
 from data.models import Ticket, database_proxy
@@ -53,17 +54,37 @@ def is_postgresql() -> bool:
     return not is_sqlite(database_proxy.obj)
 
 
-def where(query, context: SearchContext):
-    """The condition every term of `query` holds for (None: an empty query, every ticket)."""
+FEW = 2_000
+"""At most this many tickets match the words: the query names them by id, so SQLite looks each one up
+instead of walking a whole column for the few it holds (a ticket number, a rare word)."""
+DENSE = 0.05
+"""From this share of all tickets up, a page probes the index for each card of the column's order
+instead (a common word: 32 cards are found in the first few hundred), and never reads every match."""
+EXPANSION = 16
+"""A prefix being typed stands for at most this many indexed words; beyond, FTS5's own prefix query."""
+MIN_PREFIX = 3
+"""A word being typed is a prefix from this many letters: "l" would stand for half the vocabulary."""
+HINT_SECONDS = 5.0
+"""How long a count of matches is trusted to choose among those plans (only the speed depends on it)."""
+
+_hints: dict[str, tuple[float, int]] = {}
+
+
+def where(query, context: SearchContext, *, paging: bool = False):
+    """The condition every term of `query` holds for (None: an empty query, every ticket).
+
+    `paging`: for one page of a column in board order (`LIMIT`), where a
+    common word is best tested card by card; a count or a list reads every
+    match instead.
+    """
     condition = None
     included = [term for term in query.terms if term.TERM == "text" and not term.negated]
     excluded = [term for term in query.terms if term.TERM == "text" and term.negated]
     parts = []
     if included:
-        parts.append(text_condition(included, every=True))
+        parts.append(text_condition(included, every=True, paging=paging))
     if excluded:
-        found = text_condition(excluded, every=False)
-        parts.append(None if found is None else ~found)
+        parts.append(text_condition(excluded, every=False, paging=paging, negated=True))
     for term in query.terms:
         if term.TERM != "text":
             part = _term(term, context)
@@ -74,23 +95,80 @@ def where(query, context: SearchContext):
     return condition
 
 
-def text_condition(terms: Iterable, *, every: bool):
-    """`Ticket.id IN (tickets whose words match)`: all the terms (`every`) or any of them; None: no words."""
-    phrases = [(words, term.prefix) for term in terms if (words := WORD.findall(term.text.casefold()))]
+def text_condition(terms: Iterable, *, every: bool, paging: bool = False, negated: bool = False):
+    """Tickets whose words match all the terms (`every`) or any of them, or (`negated`) do not; None: no words."""
+    phrases = [(words, term.prefix and len(words[-1]) >= MIN_PREFIX)
+               for term in terms if (words := WORD.findall(term.text.casefold()))]
     if not phrases:
         return None
     if is_postgresql():
         # Each word is letters and digits only (WORD), so the tsquery text cannot carry an operator.
         parts = [" <-> ".join(words[:-1] + [words[-1] + (":*" if prefix else "")]) for words, prefix in phrases]
         expression = (" & " if every else " | ").join(f"({part})" for part in parts)
-        found = SQL("(SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('simple', %s))",
-                    [expression])
-    else:
-        # FTS5: a double-quoted string is a phrase of those words in order; `*` after it, its last is a prefix.
-        parts = ['"' + " ".join(words) + '"' + ("*" if prefix else "") for words, prefix in phrases]
-        found = SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)",
-                    [(" AND " if every else " OR ").join(parts)])
-    return Ticket.id.in_(found)
+        found = Ticket.id.in_(SQL("(SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('simple', %s))",
+                                  [expression]))
+        return ~found if negated else found
+    # FTS5: a double-quoted string is a phrase of those words in order; `*` after it, its last is a prefix.
+    parts = []
+    costly = False
+    for words, prefix in phrases:
+        expanded = _expanded(words[0]) if prefix and len(words) == 1 else None
+        if expanded is not None:
+            parts.append("(" + " OR ".join(f'"{term}"' for term in expanded) + ")" if expanded else f'"{words[0]}"')
+        else:
+            parts.append('"' + " ".join(words) + '"' + ("*" if prefix else ""))
+            costly = costly or prefix
+    match = (" AND " if every else " OR ").join(parts)
+    return _fts5(match, paging and not costly, negated)
+
+
+def _expanded(prefix: str) -> list[str] | None:
+    """The indexed words starting with `prefix` (at most `EXPANSION`; None: more), from the index's vocabulary.
+
+    FTS5 answers `"logi"*` by merging the lists of every word so starting, for
+    each card a page probes; naming the few words (usually one, "login") makes
+    that probe as cheap as a whole word's.
+    """
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    terms = [term for (term,) in database_proxy.execute_sql(
+        "SELECT term FROM ticket_search_vocab WHERE term >= ? AND term < ? LIMIT ?", (prefix, upper, EXPANSION + 1))]
+    return terms if len(terms) <= EXPANSION else None
+
+
+def _fts5(match: str, paging: bool, negated: bool):
+    """`match` on SQLite, in the plan its number of matches calls for (SQLite has no statistics for FTS5)."""
+    hits = _hint(match)
+    if hits <= FEW:
+        ids = [rowid for (rowid,) in
+               database_proxy.execute_sql("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?", (match,))]
+        if not negated:
+            return Ticket.id.in_(ids) if ids else NOTHING
+        return Ticket.id.not_in(ids) if ids else None
+    if paging and hits >= DENSE * _tickets():
+        probe = NodeList((SQL("EXISTS (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ? AND "
+                              "ticket_search.rowid =", [match]), Ticket.id, SQL(")")))
+        return ~probe if negated else probe
+    found = Ticket.id.in_(SQL("(SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)", [match]))
+    return ~found if negated else found
+
+
+def _hint(match: str) -> int:
+    now = time.monotonic()
+    known = _hints.get(match)
+    if known is not None and now - known[0] < HINT_SECONDS:
+        return known[1]
+    (count,) = database_proxy.execute_sql("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH ?",
+                                          (match,)).fetchone()
+    if len(_hints) > 64:
+        _hints.clear()
+    _hints[match] = (now, count)
+    return count
+
+
+def _tickets() -> int:
+    """About how many tickets there are (the highest id: one index step, not a count)."""
+    (highest,) = database_proxy.execute_sql("SELECT max(id) FROM ticket").fetchone()
+    return highest or 0
 
 
 def _lowered(column):
@@ -110,6 +188,10 @@ def _term(term, context: SearchContext):
             return found
         if term.field in ("state", "kind"):
             return getattr(Ticket, term.field).in_(list(term.values))
+        if term.field == "assignee":  # as written or lowercased (handles are): the (assignee, state) index serves
+            spelled = sorted(set(term.values) | set(values))
+            found = Ticket.assignee.in_(spelled)
+            return Ticket.assignee.is_null(False) & found  # NOT of it keeps the unassigned
         return _lowered(getattr(Ticket, term.field)).in_(values)
     if kind == "priority":
         return fn.COALESCE(Ticket.priority, 0).in_(list(term.levels))

@@ -19,14 +19,16 @@ from data.search import SearchContext, where
 
 def search_where(text: str, workflow: Workflow, *, tz: dt.tzinfo = dt.timezone.utc,
                  stale_before: Callable[[], dt.datetime | None] = lambda: None,
-                 at_risk_ids: Callable[[], Collection[int]] = lambda: (), typing: bool = False):
-    """The condition `text` asks for (None: no terms). Raises `app.board.query.QueryError` (one line)."""
+                 at_risk_ids: Callable[[], Collection[int]] = lambda: (), typing: bool = False,
+                 paging: bool = False):
+    """The condition `text` asks for (None: no terms). Raises `app.board.query.QueryError` (one line).
+    `paging`: for one page of a column, not a count or a list (`data.search.where`)."""
     query = parse(text, states=workflow.keys, typing=typing)
     if not query.terms:
         return None
     context = SearchContext(initial=workflow.initial, final=workflow.final, tz=tz, stale_before=stale_before,
                             at_risk_ids=at_risk_ids)
-    return where(query, context)
+    return where(query, context, paging=paging)
 
 
 __all__ = ["search_where"]

@@ -91,15 +91,16 @@ class BoardSource(msgspec.Struct):
         return ((self.stale_only and state == self.workflow.final)
                 or (self.untriaged_only and state != self.workflow.initial))
 
-    def _where(self):
-        """The untriaged view's condition and the `/` query's (`app.board.query`), ANDed."""
+    def _where(self, paging: bool = False):
+        """The untriaged view's condition and the `/` query's (`app.board.query`), ANDed; `paging`: for one
+        page of a column (a common word is then tested card by card, `data.search.DENSE`)."""
         untriaged = triage_incomplete() if self.untriaged_only else None
-        searched = self.search_condition()
+        searched = self.search_condition(paging)
         if untriaged is None or searched is None:
             return searched if untriaged is None else untriaged
         return untriaged & searched
 
-    def search_condition(self):
+    def search_condition(self, paging: bool = False):
         """The `/` query as a condition (None: no query). A bad query raises `QueryError`: the board
         checks the text with `app.board.query.parse` before it sets `text_filter`."""
         if not self.text_filter.strip():
@@ -108,7 +109,7 @@ class BoardSource(msgspec.Struct):
 
         return search_where(self.text_filter, self.workflow, typing=True,
                             tz=self.sla.board.tz if self.sla is not None else dt.timezone.utc,
-                            stale_before=self._stale_before, at_risk_ids=self._at_risk_ids)
+                            stale_before=self._stale_before, at_risk_ids=self._at_risk_ids, paging=paging)
 
     def _stale_before(self) -> dt.datetime | None:
         """`is:stale`: the cards the board marks stale (the calendar is loaded here if the first paint has not)."""
@@ -170,7 +171,7 @@ class BoardSource(msgspec.Struct):
             now = self.clock()
             return [self.card(found[entry.id], now) for entry in entries if entry.id in found]
         rows = board_queries.column_page(state, offset, limit, self.order_of(state), None, self._entered_before(),
-                                         self._where())
+                                         self._where(paging=True))
         now = self.clock()
         paging = self.paging(rows) if self.paging is not None else {}  # no query unless a card waits for an ack
         return [self.card(row, now, paging.get(row.key, ("", ()))) for row in rows]

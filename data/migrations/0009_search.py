@@ -25,6 +25,8 @@ _KINDS = ", ".join(f"'{kind}'" for kind in CONVERSATION_KINDS)
 SQLITE = [
     "CREATE VIRTUAL TABLE ticket_search USING fts5(key, title, description, requester, conversation, "
     "tokenize = 'unicode61 remove_diacritics 2')",
+    # The index's words, for a prefix being typed (data.search: "logi" stands for "login").
+    "CREATE VIRTUAL TABLE ticket_search_vocab USING fts5vocab(ticket_search, 'row')",
     """CREATE TRIGGER ticket_search_insert AFTER INSERT ON ticket BEGIN
          INSERT INTO ticket_search (rowid, key, title, description, requester, conversation)
          VALUES (new.id, new.key, new.title, new.description,
@@ -133,6 +135,7 @@ def down(migrator, db):
     if isinstance(db, SqliteDatabase):
         for name in ("insert", "update", "delete", "conversation"):
             db.execute_sql(f"DROP TRIGGER IF EXISTS ticket_search_{name}")
+        db.execute_sql("DROP TABLE IF EXISTS ticket_search_vocab")
         db.execute_sql("DROP TABLE IF EXISTS ticket_search")
         return
     db.execute_sql("DROP TRIGGER IF EXISTS ticket_search_history ON history")

@@ -90,3 +90,15 @@ async def test_hostile_query_text_is_shown_literally_and_harmless(make_app, seed
         assert "filter: [bold]" in str(app.board.query_one("TitleBar").render())
         await typed(pilot, "slash", *'"[red]', "enter")
         assert app.board.query_one(FilterBar).error.startswith('unclosed quote in "[red]')
+
+
+async def test_a_column_fuller_than_a_page_gets_its_exact_count_after_its_cards(make_app, seed):
+    for n in range(40):
+        seed(f"login {n}")
+    seed("payment")
+    async with make_app().run_test(size=SIZE) as pilot:
+        app = pilot.app
+        await typed(pilot, "slash", *"login", "enter")
+        assert header(app, "todo") == "To Do 40 of 41"  # the first page painted as "32+", then counted
+        assert not app.board.column("todo").at_least
+        assert titles(app, "todo")[0].startswith("login")

@@ -322,6 +322,7 @@ class BoardScreen(Screen[None]):
     action_switch_order = forwarded("view")
     action_untriaged_filter = forwarded("view")
     on_filtered = forwarded("view", "filtered")
+    on_recounted = forwarded("view", "recounted")
     on_filter_bar_changed = forwarded("view", "filter_typed")
     on_filter_bar_submitted = forwarded("view", "filter_submitted")
     on_filter_bar_cancelled = forwarded("view", "filter_cancelled")
