@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Callable, Collection, Iterable
 
 import msgspec
@@ -54,7 +53,7 @@ def is_postgresql() -> bool:
     return not is_sqlite(database_proxy.obj)
 
 
-FEW = 2_000
+FEW = 5_000
 """At most this many tickets match the words: the query names them by id, so SQLite looks each one up
 instead of walking a whole column for the few it holds (a ticket number, a rare word)."""
 DENSE = 0.05
@@ -64,10 +63,7 @@ EXPANSION = 16
 """A prefix being typed stands for at most this many indexed words; beyond, FTS5's own prefix query."""
 MIN_PREFIX = 3
 """A word being typed is a prefix from this many letters: "l" would stand for half the vocabulary."""
-HINT_SECONDS = 5.0
-"""How long a count of matches is trusted to choose among those plans (only the speed depends on it)."""
-
-_hints: dict[str, tuple[float, int]] = {}
+_remembered: dict[tuple, tuple[int | None, object]] = {}
 
 
 def where(query, context: SearchContext, *, paging: bool = False):
@@ -80,11 +76,7 @@ def where(query, context: SearchContext, *, paging: bool = False):
     condition = None
     included = [term for term in query.terms if term.TERM == "text" and not term.negated]
     excluded = [term for term in query.terms if term.TERM == "text" and term.negated]
-    parts = []
-    if included:
-        parts.append(text_condition(included, every=True, paging=paging))
-    if excluded:
-        parts.append(text_condition(excluded, every=False, paging=paging, negated=True))
+    parts = [text_condition(included, excluded, paging=paging)]
     for term in query.terms:
         if term.TERM != "text":
             part = _term(term, context)
@@ -95,20 +87,47 @@ def where(query, context: SearchContext, *, paging: bool = False):
     return condition
 
 
-def text_condition(terms: Iterable, *, every: bool, paging: bool = False, negated: bool = False):
-    """Tickets whose words match all the terms (`every`) or any of them, or (`negated`) do not; None: no words."""
-    phrases = [(words, term.prefix and len(words[-1]) >= MIN_PREFIX)
-               for term in terms if (words := WORD.findall(term.text.casefold()))]
-    if not phrases:
+def text_condition(included: Iterable, excluded: Iterable = (), *, paging: bool = False):
+    """Tickets whose words match every term of `included` and none of `excluded`; None: no words asked for.
+
+    One full-text query for them all (`a AND b NOT (c OR d)`), so the index
+    is read once, whatever the number of words.
+    """
+    wanted, unwanted = _phrases(included), _phrases(excluded)
+    if not wanted and not unwanted:
         return None
     if is_postgresql():
         # Each word is letters and digits only (WORD), so the tsquery text cannot carry an operator.
-        parts = [" <-> ".join(words[:-1] + [words[-1] + (":*" if prefix else "")]) for words, prefix in phrases]
-        expression = (" & " if every else " | ").join(f"({part})" for part in parts)
+        def tsquery(phrases, glue):
+            return glue.join("(" + " <-> ".join(words[:-1] + [words[-1] + (":*" if prefix else "")]) + ")"
+                             for words, prefix in phrases)
+
+        expression = tsquery(wanted or unwanted, " & " if wanted else " | ")
+        if wanted and unwanted:
+            expression = f"({expression}) & !({tsquery(unwanted, ' | ')})"
         found = Ticket.id.in_(SQL("(SELECT ticket_id FROM ticket_search WHERE document @@ to_tsquery('simple', %s))",
                                   [expression]))
-        return ~found if negated else found
-    # FTS5: a double-quoted string is a phrase of those words in order; `*` after it, its last is a prefix.
+        return found if wanted else ~found
+    wanted_match, costly = _fts5_match(wanted, " AND ")
+    unwanted_match, costly_too = _fts5_match(unwanted, " OR ")
+    if wanted and unwanted:
+        return _fts5(f"({wanted_match}) NOT ({unwanted_match})", paging and not (costly or costly_too), False)
+    if wanted:
+        return _fts5(wanted_match, paging and not costly, False)
+    return _fts5(unwanted_match, paging and not costly_too, True)
+
+
+def _phrases(terms: Iterable) -> list[tuple[list[str], bool]]:
+    """Each term's words, and whether its last is a prefix (from `MIN_PREFIX` letters); wordless terms dropped."""
+    return [(words, term.prefix and len(words[-1]) >= MIN_PREFIX)
+            for term in terms if (words := WORD.findall(term.text.casefold()))]
+
+
+def _fts5_match(phrases, glue: str) -> tuple[str, bool]:
+    """The FTS5 query for these phrases, and whether it holds a prefix FTS5 must expand itself (slow to probe).
+
+    A double-quoted string is a phrase of those words in order; `*` after it makes its last word a prefix.
+    """
     parts = []
     costly = False
     for words, prefix in phrases:
@@ -118,8 +137,7 @@ def text_condition(terms: Iterable, *, every: bool, paging: bool = False, negate
         else:
             parts.append('"' + " ".join(words) + '"' + ("*" if prefix else ""))
             costly = costly or prefix
-    match = (" AND " if every else " OR ").join(parts)
-    return _fts5(match, paging and not costly, negated)
+    return glue.join(parts), costly
 
 
 def _expanded(prefix: str) -> list[str] | None:
@@ -130,17 +148,20 @@ def _expanded(prefix: str) -> list[str] | None:
     that probe as cheap as a whole word's.
     """
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    terms = [term for (term,) in database_proxy.execute_sql(
-        "SELECT term FROM ticket_search_vocab WHERE term >= ? AND term < ? LIMIT ?", (prefix, upper, EXPANSION + 1))]
-    return terms if len(terms) <= EXPANSION else None
+
+    def read() -> list[str] | None:
+        terms = [term for (term,) in database_proxy.execute_sql(
+            "SELECT term FROM ticket_search_vocab WHERE term >= ? AND term < ? LIMIT ?",
+            (prefix, upper, EXPANSION + 1))]
+        return terms if len(terms) <= EXPANSION else None
+
+    return _until_next_write(("prefix", prefix), read)
 
 
 def _fts5(match: str, paging: bool, negated: bool):
     """`match` on SQLite, in the plan its number of matches calls for (SQLite has no statistics for FTS5)."""
-    hits = _hint(match)
-    if hits <= FEW:
-        ids = [rowid for (rowid,) in
-               database_proxy.execute_sql("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?", (match,))]
+    hits, ids = _matches(match)
+    if ids is not None:
         if not negated:
             return Ticket.id.in_(ids) if ids else NOTHING
         return Ticket.id.not_in(ids) if ids else None
@@ -152,17 +173,37 @@ def _fts5(match: str, paging: bool, negated: bool):
     return ~found if negated else found
 
 
-def _hint(match: str) -> int:
-    now = time.monotonic()
-    known = _hints.get(match)
-    if known is not None and now - known[0] < HINT_SECONDS:
+def _matches(match: str) -> tuple[int, list[int] | None]:
+    """How many tickets `match` finds, and their ids when there are at most `FEW`.
+
+    Remembered until the next write (every write appends a history row): a
+    board filtering six columns, then paging and counting them, reads the
+    index once, not once per query.
+    """
+    def read() -> tuple[int, list[int] | None]:
+        ids = [rowid for (rowid,) in database_proxy.execute_sql(
+            "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?", (match, FEW + 1))]
+        if len(ids) <= FEW:
+            return len(ids), ids
+        (count,) = database_proxy.execute_sql("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH ?",
+                                              (match,)).fetchone()
+        return count, None
+
+    return _until_next_write(("matches", match), read)
+
+
+def _until_next_write(key: tuple, read: Callable):
+    """`read()`, remembered while no write has happened since (the newest history row is the same one)."""
+    (newest,) = database_proxy.execute_sql("SELECT max(id) FROM history").fetchone()
+    key = (database_proxy.obj.database, *key)  # the file: a process may open another
+    known = _remembered.get(key)
+    if known is not None and known[0] == newest:
         return known[1]
-    (count,) = database_proxy.execute_sql("SELECT count(*) FROM ticket_search WHERE ticket_search MATCH ?",
-                                          (match,)).fetchone()
-    if len(_hints) > 64:
-        _hints.clear()
-    _hints[match] = (now, count)
-    return count
+    value = read()
+    if len(_remembered) > 64:
+        _remembered.clear()
+    _remembered[key] = (newest, value)
+    return value
 
 
 def _tickets() -> int:

@@ -144,10 +144,12 @@ class BoardView:
         exact = all(len(cards) < PAGE_SIZE for cards in pages.values())
         self.host.post_message(Filtered(text, {state: len(cards) for state, cards in pages.items()}, stale_only,
                                         pages, exact))
-        if not exact:
-            counts = source.counts()
-            if not worker.is_cancelled:
-                self.host.post_message(Recounted(text, stale_only, counts))
+
+    @hosted_work(group="board-recount", exclusive=True)
+    def _recount_worker(self, text: str, stale_only: bool) -> None:
+        counts = msgspec.structs.replace(self.host.source, text_filter=text, stale_only=stale_only).counts()
+        if not get_current_worker().is_cancelled:
+            self.host.post_message(Recounted(text, stale_only, counts))
 
     def recounted(self, message: Recounted) -> None:
         source = self.host.source
@@ -170,7 +172,10 @@ class BoardView:
             column.invalidate({0: first} if first is not None else None)
         focused = host.focused_column
         focused.post_message(Column.CardHighlighted(focused, focused.current_card))
-        self.refresh_totals()
+        # Once the cards are on the screen: the counting must not take the interpreter from their paint.
+        if not message.exact:
+            host.call_after_refresh(self._recount_worker, message.text, message.stale_only)
+        host.call_after_refresh(self.refresh_totals)
 
     def show_counts(self, counts: dict[str, int]) -> None:
         """Every column re-read from its top with these counts, the text and stale filters as they are."""
