@@ -31,29 +31,21 @@ class FilterBar(Vertical):
 
     BINDINGS = [Binding("escape", "cancel", "Clear the filter", id="filter.cancel")]
 
-    class Changed(Message):
+    class _Typed(Message):
+        def __init__(self, bar: FilterBar, text: str) -> None:
+            super().__init__()
+            self.bar = bar
+            self.text = text
+
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
+
+    class Changed(_Typed):
         """Typing paused on `text` (not yet submitted)."""
 
-        def __init__(self, bar: FilterBar, text: str) -> None:
-            super().__init__()
-            self.bar = bar
-            self.text = text
-
-        @property
-        def control(self) -> FilterBar:
-            return self.bar
-
-    class Submitted(Message):
+    class Submitted(_Typed):
         """Enter: apply `text` and close, if it is a good query."""
-
-        def __init__(self, bar: FilterBar, text: str) -> None:
-            super().__init__()
-            self.bar = bar
-            self.text = text
-
-        @property
-        def control(self) -> FilterBar:
-            return self.bar
 
     class Cancelled(Message):
         """Escape: clear the filter and close."""

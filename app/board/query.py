@@ -9,7 +9,8 @@ parser: the lexer, positions and errors are its job); this module then checks
 each term against what the board knows (its states, the kinds, real dates) so a
 bad query is refused here, in one line naming the term and what is allowed,
 before any SQL is built. Pure: no Peewee, no Textual; `data.search` compiles
-the tree for the database.
+the tree for the database, reading each node by its `TERM` tag (data/ may not
+import this module).
 """
 
 from __future__ import annotations
