@@ -27,7 +27,13 @@ SQLITE = [
     "tokenize = 'unicode61 remove_diacritics 2')",
     # The index's words, for a prefix being typed (data.search: "logi" stands for "login").
     "CREATE VIRTUAL TABLE ticket_search_vocab USING fts5vocab(ticket_search, 'row')",
-    """CREATE TRIGGER ticket_search_insert AFTER INSERT ON ticket BEGIN
+    # A bulk insert (data.search.deferred_indexing) sets this inside its transaction and indexes its rows
+    # in one statement at the end: five times faster than a trigger per row. Never 1 once committed.
+    "CREATE TABLE search_deferred (deferred INTEGER NOT NULL)",
+    "INSERT INTO search_deferred (deferred) VALUES (0)",
+    """CREATE TRIGGER ticket_search_insert AFTER INSERT ON ticket
+       WHEN (SELECT deferred FROM search_deferred) = 0
+       BEGIN
          INSERT INTO ticket_search (rowid, key, title, description, requester, conversation)
          VALUES (new.id, new.key, new.title, new.description,
                  coalesce(new.requester_name, '') || ' ' || coalesce(new.requester_email, ''), '');
@@ -45,7 +51,7 @@ SQLITE = [
          DELETE FROM ticket_search WHERE rowid = old.id;
        END""",
     f"""CREATE TRIGGER ticket_search_conversation AFTER INSERT ON history
-       WHEN new.kind IN ({_KINDS}) AND json_valid(new.detail)
+       WHEN new.kind IN ({_KINDS}) AND json_valid(new.detail) AND (SELECT deferred FROM search_deferred) = 0
        BEGIN
          UPDATE ticket_search
          SET conversation = conversation || char(10) ||
@@ -78,6 +84,9 @@ POSTGRESQL = [
        $$""",
     """CREATE FUNCTION ticket_search_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
+         IF TG_OP = 'INSERT' AND current_setting('triageboard.defer_search', true) = 'on' THEN
+           RETURN NULL;  -- a bulk insert indexes its rows at the end (data.search.deferred_indexing)
+         END IF;
          IF TG_OP = 'UPDATE' AND NEW.key IS NOT DISTINCT FROM OLD.key AND NEW.title IS NOT DISTINCT FROM OLD.title
             AND NEW.description IS NOT DISTINCT FROM OLD.description
             AND NEW.requester_name IS NOT DISTINCT FROM OLD.requester_name
@@ -98,6 +107,9 @@ POSTGRESQL = [
        DECLARE
          words text;
        BEGIN
+         IF current_setting('triageboard.defer_search', true) = 'on' THEN
+           RETURN NULL;
+         END IF;
          BEGIN
            words := coalesce(NEW.detail::json ->> 'text', NEW.detail::json ->> 'body', '');
          EXCEPTION WHEN others THEN
@@ -135,6 +147,7 @@ def down(migrator, db):
     if isinstance(db, SqliteDatabase):
         for name in ("insert", "update", "delete", "conversation"):
             db.execute_sql(f"DROP TRIGGER IF EXISTS ticket_search_{name}")
+        db.execute_sql("DROP TABLE IF EXISTS search_deferred")
         db.execute_sql("DROP TABLE IF EXISTS ticket_search_vocab")
         db.execute_sql("DROP TABLE IF EXISTS ticket_search")
         return

@@ -163,3 +163,31 @@ def test_the_migration_indexes_the_tickets_already_there(board, service, db, fou
     assert found("ana login") == [login.key]
     service.note(login.key, "escalated to the identity team", by="bob")
     assert found("identity") == [login.key]  # and the triggers are back
+
+
+def test_a_bulk_insert_is_indexed_once_at_its_end(board, service, found):
+    """`deferred_indexing` (for import and seed): the triggers stand aside, then one statement indexes it all."""
+    from data.search import deferred_indexing
+
+    _, payment, _ = board
+    with deferred_indexing():
+        zebra = service.create(title="Zebra crossing", by="alice", description="stripes")
+        service.note(payment.key, "a giraffe paid", by="bob")
+        service.note(zebra.key, "okapi too", by="bob")
+        assert found("zebra") == [] and found("giraffe") == []  # not yet: indexed on the way out
+    assert found("zebra stripes okapi") == [zebra.key]
+    assert found("giraffe") == [payment.key] and found("checkout") == [payment.key]  # its old words kept
+    service.note(zebra.key, "and a lemur", by="bob")
+    assert found("lemur") == [zebra.key]  # the triggers are back
+
+
+def test_a_bulk_insert_that_fails_leaves_the_index_as_it_was(board, service, found):
+    from data.search import deferred_indexing
+
+    with pytest.raises(RuntimeError):
+        with deferred_indexing():
+            service.create(title="Zebra crossing", by="alice")
+            raise RuntimeError("the import found a bad row")
+    assert found("zebra") == []
+    again = service.create(title="Zebra again", by="alice")
+    assert found("zebra") == [again.key]  # the triggers were never left aside
