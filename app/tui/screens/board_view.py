@@ -4,10 +4,11 @@ A part the board screen composes (`BoardView(board)`), seeing the board only
 through `BoardHost`. `/` opens the filter line (`widgets.filter_bar`): each
 pause in typing checks the query (`app.board.query`, one line under the input
 when it cannot run, the last good filter kept) and filters the columns, each
-reading only its window of matching cards (`BoardSource.page`). The filtered counts are read in a thread worker on a
-copy of the board's source, so the board changes view in one frame, when
-they are in; the whole counts beside a filtered view's follow from a second
-worker, and the header's untriaged figure from a third.
+reading only its window of matching cards (`BoardSource.page`). A filter's
+first pages and counts are read in a thread worker on a copy of the board's
+source, so the board changes view in one frame, when they are in; the whole
+counts beside a filtered view's follow from a second worker, and the header's
+untriaged figure from a third.
 """
 
 from __future__ import annotations
