@@ -50,6 +50,7 @@ QUERIES = (
     ("login", "a word on a fifth of the tickets"),
     ("logi", "the same, still being typed (a prefix)"),
     ("123456", "a word on one ticket (its number)"),
+    ("login page", "two words, together on 4 % of the tickets"),
     ('"login page" -email', "a phrase and a negated word"),
     ("assignee:bob priority:P1", "two field terms"),
     ("login is:untriaged", "a word and a flag"),
