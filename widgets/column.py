@@ -96,6 +96,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     """The WIP limit shown in the header, if the column has one."""
     total: reactive[int | None] = reactive(None, repaint=False)
     """Under a filter, how many cards the column holds in all (what its WIP limit counts); else None."""
+    at_least: reactive[bool] = reactive(False, repaint=False)
+    """`count` is what is read so far (a full first page) while the filter's exact count is worked out: "32+"."""
     cursor: reactive[int] = reactive(0, repaint=False)
     """The index of the highlighted card."""
     active: reactive[bool] = reactive(False, repaint=False)
@@ -355,7 +357,8 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
     def _update_header(self) -> None:
         # Filtered: "2 of 5/5", the cards in view of all the column holds, which is what the limit counts.
         whole = self.count if self.total is None else self.total
-        shown = f"{self.count:,} of {whole:,}" if self.total is not None else f"{whole:,}"
+        count = f"{self.count:,}+" if self.at_least else f"{self.count:,}"
+        shown = f"{count} of {whole:,}" if self.total is not None else count
         if self.limit is not None:
             shown += f"/{self.limit}"
         self.border_title = Content(shown if self.collapsed else f"{self.title} {shown}")  # the config's title is text, never markup
@@ -379,6 +382,9 @@ class Column(DirtyRows, ScrollView, can_focus=False, inherit_bindings=False):
         self._update_header()
         self._update_position()
         self.refresh()
+
+    def watch_at_least(self) -> None:
+        self._update_header()
 
     def watch_total(self) -> None:
         self._update_header()

@@ -32,6 +32,8 @@ class BoardSource(msgspec.Struct):
 
     workflow: Workflow
     text_filter: str = ""
+    """The `/` query, in the filter language (`app.board.query`): free words through the full-text index,
+    `field:value` terms, `-` to negate. Checked before it is set here; "" shows every card."""
     orders: dict[str, Order] = msgspec.field(default_factory=dict)
     """Per column: "priority" (Mattermost's priority of work, the default) or "rank" (manual)."""
     stale_rule: Callable[[dt.datetime], dt.datetime] | None = None
@@ -59,6 +61,8 @@ class BoardSource(msgspec.Struct):
     _stale_cutoffs: dict[dt.datetime, dt.datetime] = msgspec.field(default_factory=dict)
     """Cache of `stale_cutoff`, shared with copies made by `msgspec.structs.replace`; a field, so it
     takes part in `==` and shows in the repr (msgspec has no per-field switch for either)."""
+    _risk_matches: dict[tuple, frozenset[int]] = msgspec.field(default_factory=dict)
+    """Cache: which at-risk cards the `/` query matches, per query, snapshot and minute."""
     first_counts: Future[dict[str, int]] | None = None
     """The unfiltered counts being read as the board opens (`board_queries.start_counting`): the first
     `counts()` takes them instead of counting again."""
@@ -87,8 +91,29 @@ class BoardSource(msgspec.Struct):
         return ((self.stale_only and state == self.workflow.final)
                 or (self.untriaged_only and state != self.workflow.initial))
 
-    def _where(self):
-        return triage_incomplete() if self.untriaged_only else None
+    def _where(self, paging: bool = False):
+        """The untriaged view's condition and the `/` query's (`app.board.query`), ANDed; `paging`: for one
+        page of a column (a common word is then tested card by card, `data.search.DENSE`)."""
+        untriaged = triage_incomplete() if self.untriaged_only else None
+        searched = self.search_condition(paging)
+        if untriaged is None or searched is None:
+            return searched if untriaged is None else untriaged
+        return untriaged & searched
+
+    def search_condition(self, paging: bool = False):
+        """The `/` query as a condition (None: no query). A bad query raises `QueryError`: the board
+        checks the text with `app.board.query.parse` before it sets `text_filter`."""
+        if not self.text_filter.strip():
+            return None
+        from app.board.filtering import search_where  # lark: imported by the first query, not by the board's start
+
+        return search_where(self.text_filter, self.workflow, typing=True,
+                            tz=self.sla.board.tz if self.sla is not None else dt.timezone.utc,
+                            stale_before=self._stale_before, now=self.clock, paging=paging)
+
+    def _stale_before(self) -> dt.datetime | None:
+        """`is:stale`: the cards the board marks stale (the calendar is loaded here if the first paint has not)."""
+        return self.stale_cutoff()
 
     def order_of(self, state: str) -> Order:
         return self.orders.get(state, "priority")
@@ -114,7 +139,24 @@ class BoardSource(msgspec.Struct):
         return {} if entry is None else {"sla_label": entry.label, "sla_style": entry.style}
 
     def _risk_column(self, state: str):
-        return self.at_risk.column(state, self.text_filter, self.risk_order)
+        """The at-risk view's cards of a column, under the `/` query (matched in one query per snapshot)."""
+        entries = self.at_risk.column(state, "", self.risk_order)
+        if not self.text_filter.strip():
+            return entries
+        matching = self._risk_matching()
+        return [entry for entry in entries if entry.id in matching]
+
+    def _risk_matching(self) -> frozenset[int]:
+        minute = self.clock().replace(second=0, microsecond=0)
+        key = (self.text_filter, self.at_risk.at, len(self.at_risk.entries), minute)
+        found = self._risk_matches.get(key)
+        if found is None:
+            from data.search import matching_ids
+
+            self._risk_matches.clear()
+            found = self._risk_matches[key] = frozenset(matching_ids(list(self.at_risk.entries),
+                                                                     self.search_condition()))
+        return found
 
     def page(self, state: str, offset: int, limit: int) -> list[Card]:
         if self._hidden(state):
@@ -124,8 +166,8 @@ class BoardSource(msgspec.Struct):
             found = board_queries.rows_by_id([entry.id for entry in entries])
             now = self.clock()
             return [self.card(found[entry.id], now) for entry in entries if entry.id in found]
-        rows = board_queries.column_page(state, offset, limit, self.order_of(state), self.text_filter or None,
-                                         self._entered_before(), self._where())
+        rows = board_queries.column_page(state, offset, limit, self.order_of(state), None, self._entered_before(),
+                                         self._where(paging=True))
         now = self.clock()
         paging = self.paging(rows) if self.paging is not None else {}  # no query unless a card waits for an ack
         return [self.card(row, now, paging.get(row.key, ("", ()))) for row in rows]
@@ -138,7 +180,7 @@ class BoardSource(msgspec.Struct):
         if first is not None and not (self.text_filter or self.stale_only or self.untriaged_only):
             found = first.result()
         else:
-            found = board_queries.column_counts(self.text_filter or None, self._entered_before(), self._where())
+            found = board_queries.column_counts(None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}
 
     @property
@@ -156,8 +198,8 @@ class BoardSource(msgspec.Struct):
             return None
         if self.at_risk_only:
             return next((i for i, entry in enumerate(self._risk_column(state)) if entry.id == ticket_id), None)
-        return board_queries.position_of(state, ticket_id, self.order_of(state), self.text_filter or None,
-                                         self._entered_before(), self._where())
+        return board_queries.position_of(state, ticket_id, self.order_of(state), None, self._entered_before(),
+                                         self._where())
 
     def untriaged_count(self) -> int:
         """First-column tickets with triage to do, whatever the board's filters (the header's figure)."""

@@ -140,16 +140,22 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
 @click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
 @click.option("--sla", "sla_filter", type=click.Choice(list(FILTERS)),
               help="only open tickets whose next response target is breached, in warning, or either (at-risk)")
+@click.option("--query", "search", metavar="QUERY",
+              help='the board\'s filter language: words, "a phrase", field:value (assignee:bob state:on_hold '
+                   'is:stale created:>2026-11-01 …), -term to negate')
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
-                sla_filter: str | None, as_json: bool) -> None:
+                sla_filter: str | None, search: str | None, as_json: bool) -> None:
     """List tickets, in board order (column, then priority of work)."""
     service = runtime.service
     workflow = service.workflow
     if state is not None and state not in workflow.keys:
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
+    searched = _search_condition(runtime, search) if search else None
     query = Ticket.select()
+    if searched is not None:
+        query = query.where(searched)
     if sla_filter is not None:
         # The stored due instants (app.sla.due), an indexed comparison; the printed status is worked out below
         # for the tickets shown only.
@@ -183,6 +189,22 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         sla = f"{card_sla(at_risk[t.id])[0]:<14} " if sla_filter else ""
         click.echo(shown(f"{t.key:<10} {workflow.column(t.state).title:<12} {priority_label(t.priority):<3} "
                          f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}"))
+
+
+def _search_condition(runtime: Runtime, text: str):
+    """`--query` as a condition; a bad query exits 2 with the one line naming the term."""
+    from app.board.filtering import search_where
+    from app.board.query import QueryError
+    from app.board.stale import stale_cutoff, stale_rule
+
+    config = runtime.config
+    now = runtime.service.clock()
+    try:
+        return search_where(text, config.workflow, tz=config.board.tz,
+                            stale_before=lambda: stale_cutoff(now, stale_rule(config)),
+                            now=lambda: now)
+    except QueryError as exc:
+        refuse(f"--query: {exc}", 2)
 
 
 @ticket.command("show")

@@ -20,7 +20,7 @@ _WHERE = {
     "CardDetailScreen": "detail", "HistoryLine": "detail", "TicketDetail": "detail", "load_detail": "detail",
     "NotificationLine": "detail",
     "HelpScreen": "help", "KeyHelp": "help",
-    "FilterScreen": "pickers", "HoldReasonPicker": "pickers", "MovePicker": "pickers",
+    "HoldReasonPicker": "pickers", "MovePicker": "pickers",
 }
 
 __all__ = sorted(_WHERE)

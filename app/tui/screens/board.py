@@ -335,6 +335,10 @@ class BoardScreen(Screen[None]):
     action_switch_order = forwarded("view")
     action_untriaged_filter = forwarded("view")
     on_filtered = forwarded("view", "filtered")
+    on_recounted = forwarded("view", "recounted")
+    on_filter_bar_changed = forwarded("view", "filter_typed")
+    on_filter_bar_submitted = forwarded("view", "filter_submitted")
+    on_filter_bar_cancelled = forwarded("view", "filter_cancelled")
     on_totalled = forwarded("view", "totalled")
 
     action_at_risk = forwarded("risk")
@@ -448,7 +452,8 @@ class BoardScreen(Screen[None]):
                                            "a compensating move back; history keeps both"))
         commands += self.triage.palette_commands(card)
         commands += self.view.palette_commands()
-        commands.append(PaletteCommand("Filter the board", self.action_filter, "by key, title or assignee"))
+        commands.append(PaletteCommand("Filter the board", self.action_filter,
+                                       'words, "a phrase", assignee:bob, state:on_hold, is:stale, -term'))
         stale_title = "Show every card again" if self.source.stale_only else "Show only stale cards"
         commands.append(PaletteCommand(stale_title, self.action_stale_filter,
                                        "cards in their column past report.stale_after"))

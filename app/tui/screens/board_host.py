@@ -112,6 +112,11 @@ class BoardHost(Protocol):
 
     def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
 
+    def query(self, selector: Any = None) -> Any: ...
+
+    def mount(self, *widgets: Any, before: Any = None, after: Any = None) -> Any:
+        """A widget the board shows on demand (the `/` line), mounted when first asked for."""
+
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = True) -> None: ...
 
@@ -126,6 +131,8 @@ class BoardHost(Protocol):
                      repeat: int = 0, pause: bool = False) -> Timer: ...
 
     def call_later(self, callback: Callable, *args: Any, **kwargs: Any) -> bool: ...
+
+    def call_after_refresh(self, callback: Callable, *args: Any, **kwargs: Any) -> bool: ...
 
     def run_worker(self, work: Any, name: str | None = "", group: str = "default", description: str = "",
                    exit_on_error: bool = True, start: bool = True, exclusive: bool = False,

@@ -1,10 +1,14 @@
-"""What the board shows of its cards: `/` text, `!` stale, `U` untriaged only, `O` the order, and the counts.
+"""What the board shows of its cards: `/` query, `!` stale, `U` untriaged only, `O` the order, and the counts.
 
 A part the board screen composes (`BoardView(board)`), seeing the board only
-through `BoardHost`. The filtered counts are read in a thread worker on a
-copy of the board's source, so the board changes view in one frame, when
-they are in; the whole counts beside a filtered view's follow from a second
-worker, and the header's untriaged figure from a third.
+through `BoardHost`. `/` opens the filter line (`widgets.filter_bar`): each
+pause in typing checks the query (`app.board.query`, one line under the input
+when it cannot run, the last good filter kept) and filters the columns, each
+reading only its window of matching cards (`BoardSource.page`). A filter's
+first pages and counts are read in a thread worker on a copy of the board's
+source, so the board changes view in one frame, when they are in; the whole
+counts beside a filtered view's follow from a second worker, and the header's
+untriaged figure from a third.
 """
 
 from __future__ import annotations
@@ -16,15 +20,34 @@ from textual.worker import get_current_worker
 from app.tui.commands import PaletteCommand
 from app.tui.screens.board_host import BoardHost, hosted_work
 from widgets.card import Card
-from widgets.column import Column
+from widgets.column import PAGE_SIZE, Column
 
 
 class Filtered(Message):
-    def __init__(self, text: str, counts: dict[str, int], stale_only: bool = False) -> None:
+    """A filter's columns: their counts, and (from `/`) their first pages, read in the worker.
+
+    `exact` False: a column whose first page is full has `counts` = that page,
+    a lower bound; `Recounted` brings the exact counts after.
+    """
+
+    def __init__(self, text: str, counts: dict[str, int], stale_only: bool = False,
+                 pages: dict[str, list[Card]] | None = None, exact: bool = True) -> None:
         super().__init__()
         self.text = text
         self.counts = counts
         self.stale_only = stale_only
+        self.pages = pages or {}
+        self.exact = exact
+
+
+class Recounted(Message):
+    """The exact counts of a filter whose cards were painted from their first pages."""
+
+    def __init__(self, text: str, stale_only: bool, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.text = text
+        self.stale_only = stale_only
+        self.counts = counts
 
 
 class Totalled(Message):
@@ -40,17 +63,63 @@ class BoardView:
         self.host = host
         self.untriaged: int | None = None
         """How many tickets in the first column still need triage (the header shows it)."""
+        self._asked = ""
+        """The `/` query last sent to the filter worker (its counts may not be in yet)."""
 
     def action_filter(self) -> None:
-        def chosen(text: str | None) -> None:
-            if text is not None:
-                self.apply_filter(text)
+        """`/`: the filter line under the columns (mounted on first use: the first paint never pays for it)."""
+        from widgets.filter_bar import FilterBar
 
-        from app.tui.screens.pickers import FilterScreen
+        found = self.host.query(FilterBar)
+        if found:
+            found.first().open(self.host.source.text_filter)
+            return
+        self.host.mount(FilterBar(self.host.source.text_filter, id="filter-bar"), before="#status")
+        self._warm_parser()
 
-        self.host.app.push_screen(FilterScreen(self.host.source.text_filter), chosen)
+    @hosted_work(group="board-query-parser")
+    def _warm_parser(self) -> None:
+        """Import lark and build the grammar's tables off the event loop, while the first word is typed."""
+        from app.board.query import parse
+
+        parse("")
+
+    def _checked(self, bar, text: str) -> bool:
+        """Whether `text` is a query the board can run; if not, the bar says why in one line."""
+        from app.board.query import QueryError, parse
+
+        try:
+            parse(text, states=self.host.workflow.keys, typing=True)
+        except QueryError as exc:
+            bar.show_error(str(exc))
+            return False
+        bar.show_error("")
+        return True
+
+    def filter_typed(self, message) -> None:
+        """Typing paused: a good query filters the columns now; a bad one keeps the last good filter."""
+        text = message.text if message.text.strip() else ""
+        if self._checked(message.bar, text) and text != self._asked:
+            self.apply_filter(text)
+
+    def filter_submitted(self, message) -> None:
+        text = message.text if message.text.strip() else ""
+        if not self._checked(message.bar, text):
+            return
+        if text != self._asked:
+            self.apply_filter(text)
+        message.bar.close()
+
+    def filter_cancelled(self, message) -> None:
+        """Escape: the filter goes and the line closes."""
+        from widgets.filter_bar import FilterBar
+
+        self.host.query_one(FilterBar).close()
+        if self._asked or self.host.source.text_filter:
+            self.apply_filter("")
 
     def apply_filter(self, text: str) -> None:
+        self._asked = text
         self._filter_worker(text, self.host.source.stale_only)
 
     def action_stale_filter(self) -> None:
@@ -61,8 +130,35 @@ class BoardView:
 
     @hosted_work(group="board-filter", exclusive=True)
     def _filter_worker(self, text: str, stale_only: bool = False) -> None:
+        """The first page of every column, painted at once; then the exact counts, if a page was full.
+
+        A word on a million tickets may match 200,000 of them: counting those
+        is half a second, finding each column's first 32 in board order a few
+        milliseconds, so the cards come first and the headers say "32+" until
+        the counts are in.
+        """
+        worker = get_current_worker()
+        source = msgspec.structs.replace(self.host.source, text_filter=text, stale_only=stale_only)
+        pages = {state: source.page(state, 0, PAGE_SIZE) for state in self.host.workflow.keys}
+        if worker.is_cancelled:  # a newer query is on its way
+            return
+        exact = all(len(cards) < PAGE_SIZE for cards in pages.values())
+        self.host.post_message(Filtered(text, {state: len(cards) for state, cards in pages.items()}, stale_only,
+                                        pages, exact))
+
+    @hosted_work(group="board-recount", exclusive=True)
+    def _recount_worker(self, text: str, stale_only: bool) -> None:
         counts = msgspec.structs.replace(self.host.source, text_filter=text, stale_only=stale_only).counts()
-        self.host.post_message(Filtered(text, counts, stale_only))
+        if not get_current_worker().is_cancelled:
+            self.host.post_message(Recounted(text, stale_only, counts))
+
+    def recounted(self, message: Recounted) -> None:
+        source = self.host.source
+        if (message.text, message.stale_only) != (source.text_filter, source.stale_only):
+            return  # another filter came in meanwhile
+        for column in self.host.columns:
+            column.count = message.counts[column.state]
+            column.at_least = False
 
     def filtered(self, message: Filtered) -> None:
         host = self.host
@@ -72,10 +168,15 @@ class BoardView:
         for column in host.columns:
             column.set_reactive(Column.cursor, 0)
             column.count = message.counts[column.state]
-            column.invalidate()
+            first = message.pages.get(column.state)
+            column.at_least = not message.exact and first is not None and len(first) >= PAGE_SIZE
+            column.invalidate({0: first} if first is not None else None)
         focused = host.focused_column
         focused.post_message(Column.CardHighlighted(focused, focused.current_card))
-        self.refresh_totals()
+        # Once the cards are on the screen: the counting must not take the interpreter from their paint.
+        if not message.exact:
+            host.call_after_refresh(self._recount_worker, message.text, message.stale_only)
+        host.call_after_refresh(self.refresh_totals)
 
     def show_counts(self, counts: dict[str, int]) -> None:
         """Every column re-read from its top with these counts, the text and stale filters as they are."""
@@ -189,4 +290,4 @@ class BoardView:
                                self.action_untriaged_filter, "first-column tickets with triage to do")]
 
 
-__all__ = ["BoardView", "Filtered", "Totalled"]
+__all__ = ["BoardView", "Filtered", "Recounted", "Totalled"]

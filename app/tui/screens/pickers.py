@@ -1,4 +1,4 @@
-"""Small dialogs of the board: pick a target column, a hold reason, or a filter.
+"""Small dialogs of the board: pick a target column or a hold reason (the filter is `widgets.filter_bar`).
 
 Each is a `ModalScreen[T]` that dismisses with its answer (None when the
 user backs out with escape), as posting's `widgets/confirmation.py` does; the
@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from app.board.workflow import HOLD_REASONS, Workflow
@@ -73,26 +73,3 @@ class HoldReasonPicker(_Picker):
         options = [(reason, f"{waits.get(reason, reason)}  — the requester sees {statuses.get(reason, reason)}")
                    for reason in HOLD_REASONS]
         super().__init__(f"Why is {key} going to {column.title}?", options)
-
-
-class FilterScreen(ModalScreen[str]):
-    """`/`: a substring of the key, title or assignee; an empty filter shows every card."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
-
-    def __init__(self, current: str = "") -> None:
-        super().__init__()
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("Filter cards by key, title or assignee (empty: show all)", classes="dialog--title")
-            yield Input(value=self.current, placeholder="e.g. login, SET-42, alice")
-
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
