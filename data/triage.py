@@ -10,6 +10,7 @@ import json
 
 from peewee import fn
 
+from data import counts
 from data.models import History, Ticket
 
 ORDERINGS = {
@@ -40,8 +41,8 @@ def untriaged_condition(initial_state: str):
 
 
 def untriaged_count(initial_state: str) -> int:
-    """How many tickets still need triage (for the board header)."""
-    return Ticket.select().where(untriaged_condition(initial_state)).count()
+    """How many tickets still need triage (for the board header): a row of the counts table (`data.counts`)."""
+    return counts.untriaged_count(initial_state)
 
 
 def open_work_counts(final_state: str) -> dict[str, int]:

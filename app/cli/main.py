@@ -43,7 +43,8 @@ class LazyGroup(click.Group):
             "oncall": "app.cli.oncall", "ack": "app.cli.oncall", "escalate": "app.cli.oncall",
             "notify": "app.cli.notify", "inbound": "app.cli.notify", "fetch-mail": "app.cli.fetchmail",
             "report": "app.cli.report", "serve": "app.cli.serve", "calendar": "app.cli.calendar",
-            "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation"}
+            "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation",
+            "recount": "app.cli.maintenance"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
