@@ -24,7 +24,7 @@ from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
 from app.service import Refused
 from app.board.workflow import HOLD_REASONS
-from data.models import Attachment, Ticket
+from data.models import Attachment
 from widgets.safe_text import json_safe, shown
 
 
@@ -135,41 +135,31 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
 @click.option("--state", help="a column key")
 @click.option("--assignee")
 @click.option("--limit", type=int, default=None, help="at most this many")
+@click.option("--after", metavar="KEY", help="start just after this ticket in board order (paging for scripts)")
 @click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
 @click.option("--sla", "sla_filter", type=click.Choice(list(FILTERS)),
               help="only open tickets whose next response target is breached, in warning, or either (at-risk)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
-def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
-                sla_filter: str | None, as_json: bool) -> None:
+def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, after: str | None,
+                untriaged: bool, sla_filter: str | None, as_json: bool) -> None:
     """List tickets, in board order (column, then priority of work)."""
+    from app.service.reads import ticket_list as listed
+
     service = runtime.service
     workflow = service.workflow
     if state is not None and state not in workflow.keys:
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
     at_risk: dict[int, Any] = {}
+    keep = None
     if sla_filter is not None:
         # Every open ticket's targets, a chunk at a time; only the matching ones are kept.
-        keep = FILTERS[sla_filter]
+        wanted = FILTERS[sla_filter]
         at_risk = {row.id: status for row, status in open_statuses(runtime.config, service.clock())
-                   if card_state(status) in keep}
-    query = Ticket.select()
-    if state:
-        query = query.where(Ticket.state == state)
-    if assignee:
-        query = query.where(Ticket.assignee == assignee)
-    if untriaged:
-        from data.triage import untriaged_condition
-        query = query.where(untriaged_condition(workflow.initial))
-    order = {key: index for index, key in enumerate(workflow.keys)}
-    if sla_filter is not None:
-        query = query.where(Ticket.state != workflow.final)
-    tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
-                     key=lambda t: order.get(t.state, len(order)))
-    if sla_filter is not None:
-        tickets = [t for t in tickets if t.id in at_risk]
-    if limit is not None:
-        tickets = tickets[:limit]
+                   if card_state(status) in wanted}
+        keep = lambda t: t.id in at_risk  # noqa: E731
+    tickets = listed(workflow, state=state, assignee=assignee, untriaged=untriaged, open_only=sla_filter is not None,
+                     after=after, limit=limit, keep=keep)
     if as_json:
         emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
                     **({"sla": sla_json(at_risk[t.id])} if sla_filter else {})} for t in tickets])
