@@ -85,9 +85,11 @@ def insert(config, db, count: int) -> int:
 
 
 def schema_version() -> str:
-    """The migrations a database made now carries: a cached file from another schema is not reused."""
-    names = "\n".join(sorted(path.stem for path in MIGRATIONS.glob("[0-9]*.py")))
-    return hashlib.sha1(names.encode()).hexdigest()[:10]
+    """The migrations a database made now carries (their names and text): a file from another schema is not reused."""
+    digest = hashlib.sha1()
+    for path in sorted(MIGRATIONS.glob("[0-9]*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def cached(count: int, config_path: str | Path = ROOT / "config.yaml") -> Path:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from data.models import database_proxy
 
-_INCOMPLETE = ("CASE WHEN actionable IS NULL OR actionable <> 'yes' OR priority IS NULL "
+INCOMPLETE = ("CASE WHEN actionable IS NULL OR actionable <> 'yes' OR priority IS NULL "
                "OR acknowledged = FALSE THEN 1 ELSE 0 END")
-"""`data.triage.triage_incomplete` in SQL, as the migration's triggers have it (a test keeps them in step)."""
+"""Whether a ticket has triage to do, in SQL: the migration's triggers and index have this expression, and
+`data.triage.triage_incomplete` sends it (a test keeps it in step with `app.triage.rules.missing`)."""
 
 
 def column_counts() -> dict[str, int]:
@@ -36,9 +37,9 @@ def rebuild() -> dict[str, int]:
     db = database_proxy.obj
     with db.atomic():
         db.execute_sql("DELETE FROM ticket_count")
-        db.execute_sql(f"INSERT INTO ticket_count (state, incomplete, n) SELECT state, {_INCOMPLETE}, COUNT(*) "
+        db.execute_sql(f"INSERT INTO ticket_count (state, incomplete, n) SELECT state, {INCOMPLETE}, COUNT(*) "
                        "FROM ticket GROUP BY 1, 2")
     return column_counts()
 
 
-__all__ = ["column_counts", "rebuild", "untriaged_count"]
+__all__ = ["INCOMPLETE", "column_counts", "rebuild", "untriaged_count"]

@@ -1,4 +1,5 @@
-"""Cards per column kept in a table of their own, so the board's first paint does not count the tickets.
+"""Cards per column kept in a table of their own, so the board's first paint does not count the tickets;
+and an index for the untriaged filter.
 
 `ticket_count` holds one row per (state, triage incomplete) with how many
 tickets are there; triggers on `ticket` keep it in the statement that writes
@@ -61,6 +62,12 @@ POSTGRESQL = [
     "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ticket_count_updated()",
 ]
 
+INDEX = (f"CREATE INDEX ticket_triage_incomplete ON ticket (state, ({INCOMPLETE.format(t='ticket')}), sort_key, rank)"
+         .replace("ticket.", ""))
+"""The untriaged filter's index (`ticket list --untriaged`, the board's `U`): the column's cards with
+triage to do, in priority of work, without walking the triaged ones. The expression is the one
+`data.triage.triage_incomplete` sends, column names unqualified, so both planners match it."""
+
 REBUILD = [
     "DELETE FROM ticket_count",
     f"INSERT INTO ticket_count (state, incomplete, n) SELECT state, {INCOMPLETE.format(t='ticket')}, COUNT(*) "
@@ -71,7 +78,7 @@ REBUILD = [
 def up(migrator, db):
     from peewee import SqliteDatabase
 
-    for statement in (SQLITE if isinstance(db, SqliteDatabase) else POSTGRESQL) + REBUILD:
+    for statement in (SQLITE if isinstance(db, SqliteDatabase) else POSTGRESQL) + [INDEX] + REBUILD:
         db.execute_sql(statement)
 
 
@@ -85,4 +92,5 @@ def down(migrator, db):
         for name, function in (("insert", "inserted"), ("delete", "deleted"), ("update", "updated")):
             db.execute_sql(f"DROP TRIGGER ticket_count_{name} ON ticket")
             db.execute_sql(f"DROP FUNCTION ticket_count_{function}()")
+    db.execute_sql("DROP INDEX ticket_triage_incomplete")
     db.execute_sql("DROP TABLE ticket_count")
