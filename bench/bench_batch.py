@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,12 +33,21 @@ from seed import cached  # noqa: E402
 TARGET = 3.0
 
 
+CPU: dict[str, list[float]] = {}
+"""CPU seconds (user + system) of each timed process, by command: on a shared machine the wall time
+includes waiting for a core; the CPU time says what the command itself costs."""
+
+
 def run(*args: str, db: str) -> float:
     env = {**os.environ, "TRIAGEBOARD_USER": "alice"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begun = time.perf_counter()
     subprocess.run([sys.executable, "-m", "app", "--config", str(ROOT / "config.yaml"), "--db", db, *args],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-    return time.perf_counter() - begun
+    took = time.perf_counter() - begun
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(args[0], []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return took
 
 
 def baseline() -> float:
@@ -68,10 +78,12 @@ def main() -> None:
             imports.append(run("import", str(source), db=f"sqlite:///{target}"))
             target.unlink()
             exports.append(run("export", "-o", str(work / "out.json"), db=board))
-    for name, runs in ((f"import {args.count:,} CSV rows", imports), (f"export {args.count:,} tickets to JSON", exports)):
+    for command, name, runs in (("import", f"import {args.count:,} CSV rows", imports),
+                                ("export", f"export {args.count:,} tickets to JSON", exports)):
         median = statistics.median(runs)
-        result(name, f"{median:.2f} s (best {min(runs):.2f})", f"{statistics.median(base):.3f} s python -c pass",
-               f"< {TARGET:.0f} s", median < TARGET)
+        cpu = statistics.median(CPU[command][-len(runs):])
+        result(name, f"{median:.2f} s (best {min(runs):.2f}; CPU {cpu:.2f} s)",
+               f"{statistics.median(base):.3f} s python -c pass", f"< {TARGET:.0f} s", median < TARGET)
 
 
 if __name__ == "__main__":
