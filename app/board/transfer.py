@@ -246,6 +246,7 @@ def _check_keys_free(rows: _Rows, name: str) -> None:
 
 
 _FIELDS = frozenset(TICKET_FIELDS)
+_CLOCKS = frozenset(("ack_at", "page_started", "first_response", "last_requester_update"))
 
 
 class _RowChecker:
@@ -283,10 +284,12 @@ class _RowChecker:
             raise self.fail(line, f"{column}: {value!r} is not one of {', '.join(allowed)}")
         return value
 
-    def ticket(self, line: int, values: dict[str, Any]) -> dict[str, Any]:
-        for column, value in values.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise self.fail(line, f"{column}: {nul_problem(value)}")
+    def ticket(self, line: int, values: dict[str, Any], nul_free: bool = False) -> dict[str, Any]:
+        """One ticket's row, checked; `nul_free`: the caller knows no value holds NUL (a CSV without one)."""
+        if not nul_free:
+            for column, value in values.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise self.fail(line, f"{column}: {nul_problem(value)}")
         email = str(values.get("requester_email") or "").strip()
         problem = self.addresses.get(email, "")
         if problem == "":
@@ -336,7 +339,7 @@ class _RowChecker:
         times: dict[str, Any] = {}
         for name in TICKET_TIMES:
             raw = values.get(name)
-            if raw in (None, ""):
+            if raw is None or raw == "":
                 continue
             try:
                 times[name] = parse_iso(str(raw))
@@ -356,9 +359,8 @@ class _RowChecker:
                    sort_key=sort_key(kind, bug_class, priority), created=created,
                    updated=times.get("updated", created), state_entered=times.get("state_entered", created),
                    needs_ack=bool(values.get("needs_ack", priority == 1)), _line=line)
-        for name in ("ack_at", "page_started", "first_response", "last_requester_update"):
-            if name in times:
-                row[name] = times[name]
+        for name in times.keys() & _CLOCKS:
+            row[name] = times[name]
         row.setdefault("requester_email", "")
         return row
 
@@ -387,6 +389,7 @@ def _read_csv_rows(config: Config, text: str, name: str) -> _Rows:
     if "title" not in header:
         raise ImportError_(f"{name}:1: the column 'title' is required; nothing imported")
     checker = _RowChecker(config, name)
+    nul_free = "\x00" not in text  # then no row needs the check
     tickets = []
     while True:
         try:
@@ -403,7 +406,7 @@ def _read_csv_rows(config: Config, text: str, name: str) -> _Rows:
             raise checker.fail(line, f"expected {len(header)} fields, found {len(record)}")
         values = dict(zip(header, map(str.strip, record)))
         values["requester_email"] = values.pop("requester", "")
-        tickets.append(checker.ticket(line, values))
+        tickets.append(checker.ticket(line, values, nul_free))
     return _Rows(tickets, {})
 
 
