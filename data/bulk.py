@@ -76,6 +76,21 @@ def bulk_session() -> Iterator[None]:
         db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
 
 
+def analyze(count: int) -> None:
+    """PostgreSQL: fresh planner statistics for the tables a bulk insert of `count` tickets grew.
+
+    Until autovacuum comes round, the planner would take a table that just
+    grew by 100,000 rows for an empty one and pick plans for that (a nested
+    loop over the whole table). ANALYZE samples a fixed number of rows, so it
+    costs a fraction of a second whatever the size; below 1,000 tickets it is
+    left to autovacuum. SQLite plans from its indexes without statistics.
+    """
+    db = database_proxy.obj
+    if count >= 1000 and not is_sqlite(db):
+        db.execute_sql("ANALYZE ticket")
+        db.execute_sql("ANALYZE history")
+
+
 def stream(query, size: int = 2000) -> Iterator[tuple]:
     """The rows of a Peewee query as plain tuples, read from the database as they are consumed.
 
@@ -108,4 +123,4 @@ def stream(query, size: int = 2000) -> Iterator[tuple]:
 _cursors = 0
 
 
-__all__ = ["bulk_session", "insert_rows", "reserve_ids", "stream"]
+__all__ = ["analyze", "bulk_session", "insert_rows", "reserve_ids", "stream"]

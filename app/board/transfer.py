@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
 import msgspec
-from peewee import JOIN, BooleanField, fn
+from peewee import BooleanField, fn
 
 from app.notify.addresses import address_problem, nul_problem
 from app.config.settings import KINDS, Config
@@ -74,10 +74,14 @@ def export_json(service: Service, out: TextIO) -> int:
     out.write('{"format": "triageboard", "version": 1, "tickets": [\n')
     count = 0
     with database_proxy.obj.atomic():
+        # The few parents' keys first (one query, as many rows as there are parents): a self-join
+        # in the stream let PostgreSQL, with no statistics yet after an import, loop over the table.
         parent = Ticket.alias()
+        parents = dict(parent.select(parent.id, parent.key).where(
+            parent.id.in_(Ticket.select(Ticket.parent).where(Ticket.parent.is_null(False)))).tuples())
         tickets = stream(Ticket.select(*[getattr(Ticket, name) for name in TICKET_FIELDS], Ticket.priority,
-                                       parent.key, *[getattr(Ticket, name) for name in TICKET_TIMES], Ticket.number)
-                         .join(parent, JOIN.LEFT_OUTER, on=(Ticket.parent == parent.id)).order_by(Ticket.number))
+                                       Ticket.parent, *[getattr(Ticket, name) for name in TICKET_TIMES],
+                                       Ticket.number).order_by(Ticket.number))
         histories = _by_number(stream(
             History.select(Ticket.number, *[getattr(History, name) for name in HISTORY_FIELDS], History.id,
                            History.at, History.detail).join(Ticket).order_by(Ticket.number, History.id)))
@@ -108,7 +112,7 @@ def export_json(service: Service, out: TextIO) -> int:
                                                             acknowledged=asked[2], impact=asked[3],
                                                             urgency=asked[4]))
             data["triage_missing"] = gaps
-            data["parent"] = row[width + 1]
+            data["parent"] = parents.get(row[width + 1]) if row[width + 1] is not None else None
             for name, value in zip(TICKET_TIMES, row[width + 2:]):
                 data[name] = when(value)
             number = row[-1]

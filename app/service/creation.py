@@ -90,8 +90,13 @@ class Creation(WritePath):
 
         if not rows:
             return 0
+        def work() -> int:
+            count = self._insert_all(rows, histories, outbox)
+            bulk.analyze(count)
+            return count
+
         with bulk.bulk_session():
-            return self._write(lambda: self._insert_all(rows, histories, outbox))
+            return self._write(work)
 
     def _insert_all(self, rows: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]],
                     outbox: dict[str, list[dict[str, Any]]]) -> int:
