@@ -1,6 +1,6 @@
 """Time from a move key to the committed and repainted board, against a no-op key.
 
-    python bench/bench_move.py --db sqlite:////tmp/bench.db [--moves 200]
+    python bench/bench_move.py [--db sqlite:////tmp/bench.db | --count 1000000] [--moves 200]
 
 Works on a copy of the database (the moves are real). Drives `TriageApp`
 headless: the cursor sits on the top card of Ready and the benchmark sends
@@ -138,9 +138,16 @@ def describe(name: str, values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True, help="an sqlite:/// URL made by bench/seed.py")
+    parser.add_argument("--db", help="an sqlite:/// URL made by bench/seed.py [default: its cached board of --count]")
+    parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--moves", type=int, default=200)
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import result
+    from seed import cached
+
+    size = "" if args.db else f" ({args.count:,} tickets)"
+    args.db = args.db or f"sqlite:///{cached(args.count)}"
     source = Path(args.db.removeprefix("sqlite:///"))
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "bench.db"
@@ -152,6 +159,8 @@ def main() -> None:
     print(describe("no-op", idle))
     print(f"move (painted) / no-op key: {statistics.median(painted) / statistics.median(idle):.2f}x; "
           f"target: move median < 15 ms")
+    result(f"move, key to repaint{size}", f"{statistics.median(painted):.1f} ms",
+           f"{statistics.median(idle):.1f} ms no-op key", "< 15 ms median", statistics.median(painted) < 15)
 
 
 if __name__ == "__main__":

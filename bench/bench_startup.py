@@ -1,6 +1,8 @@
 """Time from process start to the first painted board, and peak memory, against an empty Textual app.
 
-    python bench/bench_startup.py --db sqlite:////tmp/bench.db [--runs 5]
+    python bench/bench_startup.py [--db sqlite:////tmp/bench.db | --count 1000000] [--runs 5]
+
+Without `--db`, bench/seed.py's cached board of `--count` tickets (default a million).
 
 Each run spawns a fresh interpreter (`--child board` or `--child empty`) that
 runs its app headless at 160x45 and exits once the first frame showing the
@@ -100,13 +102,20 @@ def measure(kind: str, db_url: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", choices=("board", "empty"))
     args = parser.parse_args()
     if args.child:
         child(args.child, args.db)
         return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results import result
+    from seed import cached
+
+    size = "" if args.db else f" ({args.count:,} tickets)"
+    args.db = args.db or f"sqlite:///{cached(args.count)}"
     for package in ("app", "data", "widgets"):
         compileall.compile_dir(ROOT / package, quiet=1)
     results: dict[str, list[tuple[float, float]]] = {"empty": [], "board": []}
@@ -123,6 +132,10 @@ def main() -> None:
     ratio = paint["board"] / paint["empty"]
     print(f"ratio board/empty: first paint {ratio:.2f}x (target <= 1.5x), "
           f"RSS {rss['board'] / rss['empty']:.2f}x; board peak RSS {rss['board']:.1f} MB (target < 150 MB)")
+    result(f"first paint{size}", f"{paint['board'] * 1000:.0f} ms = {ratio:.2f}x",
+           f"{paint['empty'] * 1000:.0f} ms empty Textual app", "<= 1.5x", ratio <= 1.5)
+    result(f"first paint peak RSS{size}", f"{rss['board']:.1f} MB", f"{rss['empty']:.1f} MB empty Textual app",
+           "< 150 MB", rss["board"] < 150)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,8 @@ class History(BaseModel):
     "comment", "suggest", … with the particulars in `detail` (JSON).
     """
 
-    ticket = ForeignKeyField(Ticket, backref="history", on_delete="CASCADE")
+    ticket = ForeignKeyField(Ticket, backref="history", on_delete="CASCADE", index=False)
+    """Indexed by (ticket, at) below; its own index went in migration 0007 (a prefix of that one)."""
     at = DateTimeField(default=utcnow, index=True)
     by = CharField(default="")
     kind = CharField()

@@ -1,7 +1,11 @@
 """A demo database with realistic tickets in every column.
 
-Built through the one write path (create, triage fields, moves), so the demo
-has the same history, statuses and notifications a real board would.
+The day's story (the first `STORY` tickets: a fresh P1, cards near their
+targets, a reply just in) is built through the one write path (create,
+triage fields, moves), so it has the same history, statuses and
+notifications a real board would. A bigger demo (`--tickets 100000`) gets the
+rest as last weeks' closed work through the import's bulk path, so it fills in
+seconds.
 """
 
 from __future__ import annotations
@@ -12,9 +16,14 @@ from pathlib import Path
 
 from app.config.settings import Config
 from app.notify.inbound import Reply
+from app.board.ordering import sort_key
+from app.board.workflow import support_status
 from app.service import Service
 from data.db import open_database
 from data.models import Ticket, utcnow
+
+STORY = 60
+"""Tickets the demo plays through the write path; any more come in bulk as closed backlog."""
 
 TITLES = [
     ("incident", "LMS courseware pages return 502 for all learners", "LMS"),
@@ -81,6 +90,8 @@ def seed(config: Config, count: int, rng: random.Random | None = None, now: dt.d
                 high = middle
         return high.replace(tzinfo=None)
 
+    backlog = max(0, count - STORY)
+    count -= backlog
     roles = _roles(count, keys)
     # In Progress keeps a free place for the cards that pass through it and for the reply's ticket.
     in_progress_room = (config.workflow.column(keys[2]).wip_limit or count) - 2 if len(keys) > 2 else count
@@ -128,6 +139,44 @@ def seed(config: Config, count: int, rng: random.Random | None = None, now: dt.d
         service.escalate_due(now)  # the fresh P1 pages the primary, as it would have minutes ago
     except Exception:  # no rotation or escalation configured: the card is marked all the same
         pass
+    if backlog:
+        _backlog(service, backlog, rng, now - dt.timedelta(days=7))
+
+
+def _backlog(service: Service, count: int, rng: random.Random, before: dt.datetime) -> None:
+    """`count` tickets done before `before`: created, triaged, walked to the final column, in one bulk insert."""
+    config = service.config
+    workflow = config.workflow
+    handles = list(config.handles) or [""]
+    keys = list(workflow.keys)
+    first = (Ticket.select(Ticket.number).order_by(Ticket.number.desc()).scalar() or 0) + 1
+    rows, histories = [], {}
+    for offset in range(count):
+        number = first + offset
+        kind, title, service_name = TITLES[number % len(TITLES)]
+        name, email = REQUESTERS[number % len(REQUESTERS)]
+        created = before - dt.timedelta(minutes=rng.uniform(0, 90 * 24 * 60))
+        priority = rng.choice((2, 3, 3, 4))
+        key = f"{config.board.key}-{number}"
+        who = rng.choice(handles)
+        rows.append(dict(key=key, number=number, title=f"{title} (#{number})", kind=kind,
+                         service=service_name if service_name in config.services else None, requester_name=name,
+                         requester_email=email, reporter=who, description="Reported through the support desk.",
+                         priority=priority, sort_key=sort_key(kind, None, priority), actionable="yes",
+                         acknowledged=True, assignee=who or None, state=keys[-1], rank=float(number),
+                         created=created, updated=created, state_entered=created))
+        history = [{"kind": "create", "at": created, "by": who, "to_state": keys[0],
+                    "status_after": support_status(workflow, keys[0])}]
+        for step, (source, target) in enumerate(zip(keys, keys[1:]), 1):
+            if workflow.column(target).is_hold:
+                continue
+            at = created + dt.timedelta(hours=4 * step)
+            history.append({"kind": "move", "at": at, "by": who, "from_state": history[-1]["to_state"],
+                            "to_state": target, "status_before": history[-1]["status_after"],
+                            "status_after": support_status(workflow, target)})
+        rows[-1]["state_entered"] = rows[-1]["updated"] = history[-1]["at"]
+        histories[key] = history
+    service.bulk_insert(rows, histories)
 
 
 def _roles(count: int, keys: list[str]) -> list[tuple[str, str]]:

@@ -179,6 +179,8 @@ class BoardSource(msgspec.Struct):
         first, self.first_counts = self.first_counts, None
         if first is not None and not (self.text_filter or self.stale_only or self.untriaged_only):
             found = first.result()
+        elif self.untriaged_only and not (self.text_filter or self.stale_only):
+            found = {self.workflow.initial: untriaged_count(self.workflow.initial)}  # the counts table's row
         else:
             found = board_queries.column_counts(None, self._entered_before(), self._where())
         return {key: 0 if self._hidden(key) else found.get(key, 0) for key in self.workflow.keys}

@@ -25,7 +25,7 @@ from app.cli.common import emit_json, local_time, pass_runtime
 from app.cli.runtime import Runtime, open_board, refuse, run_guarded
 from app.service import Refused
 from app.board.workflow import HOLD_REASONS
-from data.models import Attachment, Ticket
+from data.models import Attachment
 from widgets.safe_text import json_safe, shown
 
 
@@ -46,7 +46,7 @@ class LazyGroup(click.Group):
             "report": "app.cli.report", "serve": "app.cli.serve", "passwd": "app.cli.passwd",
             "calendar": "app.cli.calendar",
             "reply": "app.cli.conversation", "note": "app.cli.conversation", "link": "app.cli.conversation",
-            "sla": "app.cli.sla"}
+            "sla": "app.cli.sla", "recount": "app.cli.maintenance"}
     """Command name -> the module that defines it and adds it in `register(group)`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -137,6 +137,7 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
 @click.option("--state", help="a column key")
 @click.option("--assignee")
 @click.option("--limit", type=int, default=None, help="at most this many")
+@click.option("--after", metavar="KEY", help="start just after this ticket in board order (paging for scripts)")
 @click.option("--untriaged", is_flag=True, help="only tickets in the first column with triage to do")
 @click.option("--sla", "sla_filter", type=click.Choice(list(FILTERS)),
               help="only open tickets whose next response target is breached, in warning, or either (at-risk)")
@@ -145,17 +146,18 @@ def ticket_add(runtime: Runtime, title: str, priority: str | None, by: str | Non
                    'is:stale created:>2026-11-01 …), -term to negate')
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
-def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, untriaged: bool,
-                sla_filter: str | None, search: str | None, as_json: bool) -> None:
+def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit: int | None, after: str | None,
+                untriaged: bool, sla_filter: str | None, search: str | None, as_json: bool) -> None:
     """List tickets, in board order (column, then priority of work)."""
+    from app.service.reads import ticket_list as listed
+
     service = runtime.service
     workflow = service.workflow
     if state is not None and state not in workflow.keys:
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
-    searched = _search_condition(runtime, search) if search else None
-    query = Ticket.select()
-    if searched is not None:
-        query = query.where(searched)
+    where = []
+    if search:
+        where.append(_search_condition(runtime, search))
     if sla_filter is not None:
         # The stored due instants (app.sla.due), an indexed comparison; the printed status is worked out below
         # for the tickets shown only.
@@ -165,21 +167,9 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         stale = due_freshness(runtime.config, service.clock())
         if stale:
             click.echo(f"triageboard: {stale}", err=True)
-        query = query.where(condition(sla_filter, service.clock()))
-    if state:
-        query = query.where(Ticket.state == state)
-    if assignee:
-        query = query.where(Ticket.assignee == assignee)
-    if untriaged:
-        from data.triage import untriaged_condition
-        query = query.where(untriaged_condition(workflow.initial))
-    order = {key: index for index, key in enumerate(workflow.keys)}
-    if sla_filter is not None:
-        query = query.where(Ticket.state != workflow.final)
-    tickets = sorted(query.order_by(Ticket.sort_key, Ticket.rank, Ticket.id),
-                     key=lambda t: order.get(t.state, len(order)))
-    if limit is not None:
-        tickets = tickets[:limit]
+        where.append(condition(sla_filter, service.clock()))
+    tickets = listed(workflow, state=state, assignee=assignee, untriaged=untriaged, open_only=sla_filter is not None,
+                     after=after, limit=limit, where=[w for w in where if w is not None])
     at_risk = statuses(runtime.config, [t.id for t in tickets], service.clock()) if sla_filter else {}
     if as_json:
         emit_json([{**ticket_dict(t, support_status=service.status_of(t)),

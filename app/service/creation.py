@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import time
+from operator import itemgetter
 from typing import Any, Iterable
 
 from peewee import IntegrityError, fn
@@ -14,7 +16,9 @@ from app.board.workflow import support_status
 from app.service.core import WritePath, check_text, serialize_key_allocation
 from app.service.errors import Refused
 from app.service.fields import next_rank, validate_fields
-from data.models import History, Notification, Ticket
+from data import bulk
+from data.models import Ticket
+from data.search import deferred_indexing
 
 KEY_ATTEMPTS = 20
 
@@ -71,74 +75,92 @@ class Creation(WritePath):
     # -- import ----------------------------------------------------------
 
     def bulk_insert(self, rows: Iterable[dict[str, Any]], histories: dict[str, list[dict[str, Any]]] | None = None,
-                    batch: int = 2000, *, notifications: dict[str, list[dict[str, Any]]] | None = None) -> int:
-        """Insert validated rows in one transaction (import and benchmarks); all or nothing.
+                    *, notifications: dict[str, list[dict[str, Any]]] | None = None) -> int:
+        """Insert validated rows in one transaction (import, the demo, benchmarks); all or nothing.
 
-        `notifications` are outbox rows by ticket key (a JSON export's): kept as
-        they were, since the SLA and the detail read them.
+        Each table gets one prepared INSERT run over all its rows by the driver
+        (`data.bulk`), with ids reserved first, so a ticket's history and
+        outbox rows know their ticket without reading it back. A ticket
+        without `histories` gets its "create" row. `notifications` are outbox
+        rows by ticket key (a JSON export's): kept as they were, since the SLA
+        and the detail read them.
         """
         histories = histories or {}
         outbox = notifications or {}
+        rows = rows if isinstance(rows, list) else list(rows)
 
+        if not rows:
+            return 0
         def work() -> int:
-            count = 0
-            pending: list[dict[str, Any]] = []
-            for row in rows:
-                pending.append(row)
-                if len(pending) >= batch:
-                    count += self._insert_batch(pending, histories)
-                    pending = []
-            if pending:
-                count += self._insert_batch(pending, histories)
-            if outbox:
-                ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(list(outbox))).tuples())
-                carried = [{**entry, "ticket": ids[key]} for key, entries in outbox.items() for entry in entries]
-                for start in range(0, len(carried), 1000):
-                    Notification.insert_many(carried[start:start + 1000]).execute()
+            with deferred_indexing():  # the search index in one statement at the end, not a trigger per row
+                count = self._insert_all(rows, histories, outbox)
+            bulk.analyze(count)
             return count
 
-        return self._write(work)
+        with bulk.bulk_session():
+            return self._write(work)
 
-    def _insert_batch(self, rows: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]]) -> int:
-        # insert_many takes its columns from the first row: a field that only a later row sets
-        # (an import where one ticket has a work_type) would be dropped without a word.
-        columns = {name for row in rows for name in row}
-        defaults = {name: Ticket._meta.fields[name].default for name in columns}
-        rows = [{name: row[name] if name in row else (default() if callable(default) else default)
-                 for name, default in defaults.items()} for row in rows]
-        Ticket.insert_many(rows).execute()
-        keys = [r["key"] for r in rows]
-        ids = dict(Ticket.select(Ticket.key, Ticket.id).where(Ticket.key.in_(keys)).tuples())
-        self._touch(ids.values())
-        history_rows = []
-        links: dict[int, list[tuple[Any, Any]]] = {}  # ticket id -> (exported id, exported undoes) per entry
+    def _insert_all(self, rows: list[dict[str, Any]], histories: dict[str, list[dict[str, Any]]],
+                    outbox: dict[str, list[dict[str, Any]]]) -> int:
+        # Every column any row sets (a field only a later row sets, such as one ticket's work_type,
+        # must not be dropped) and every one with a default; a row without it gets the model's default.
+        fields = Ticket._meta.fields
+        given = set().union(*rows)
+        names = [field.name for field in Ticket._meta.sorted_fields  # and the defaults, as insert_many fills them
+                 if field.name != "id" and (field.name in given or field.default is not None)]
+        # One value of each default for the whole import (one `created` instant), except the thread
+        # token, which is each ticket's own secret: one block of random bytes, cut up.
+        defaults = {name: fields[name].default() if callable(fields[name].default) else fields[name].default
+                    for name in names if name != "thread_token"}
+        tokens = os.urandom(8 * len(rows)).hex()
+        ids = bulk.reserve_ids("ticket", len(rows))
+        pick = itemgetter("id", *names)
+        id_of: dict[str, int] = {}
+        values = []
+        for index, (ticket_id, row) in enumerate(zip(ids, rows)):
+            id_of[row["key"]] = ticket_id
+            values.append(pick({**defaults, "thread_token": tokens[16 * index:16 * index + 16], **row,
+                                "id": ticket_id}))
+        bulk.insert_rows("ticket", ["id", *[fields[name].column_name for name in names]], values)
+        del values
+        self._touch(ids)  # their stored due instants (WritePath._with_due), in this transaction
+
+        statuses: dict[tuple[str, str | None], str] = {}
+        entries: list[tuple[int, dict[str, Any]]] = []
         for row in rows:
-            entries = histories.get(row["key"])
-            if entries is None:
-                entries = [{"kind": "create", "at": row["created"], "by": row.get("reporter", ""),
-                            "to_state": row["state"],
-                            "status_after": support_status(self.workflow, row["state"], row.get("hold_reason"))}]
-            ticket_id = ids[row["key"]]
-            pairs = [(entry.get("_id"), entry.get("_undoes")) for entry in entries]
-            if any(undoes is not None for _, undoes in pairs):
-                links[ticket_id] = pairs
-            history_rows.extend({**{k: v for k, v in entry.items() if not k.startswith("_")}, "ticket": ticket_id}
-                                for entry in entries)
-        for start in range(0, len(history_rows), 2000):
-            History.insert_many(history_rows[start:start + 2000]).execute()
-        self._relink_undoes(links)
+            ticket_id = id_of[row["key"]]
+            found = histories.get(row["key"])
+            if found is None:
+                where = (row["state"], row.get("hold_reason"))
+                status = statuses.get(where)
+                if status is None:
+                    status = statuses[where] = support_status(self.workflow, *where)
+                entries.append((ticket_id, {"kind": "create", "at": row["created"], "by": row.get("reporter", ""),
+                                            "to_state": row["state"], "status_after": status}))
+            else:
+                entries.extend((ticket_id, entry) for entry in found)
+        history_ids = bulk.reserve_ids("history", len(entries))
+        # An undo's link to the move it undoes is carried by the exported ids: renumbered here, per ticket.
+        renumber = {(ticket_id, entry["_id"]): new for new, (ticket_id, entry) in zip(history_ids, entries)
+                    if entry.get("_id") is not None}
+        blank = dict.fromkeys(HISTORY_COLUMNS, None) | HISTORY_DEFAULTS
+        pick = itemgetter(*HISTORY_COLUMNS)
+        bulk.insert_rows("history", ("id", "ticket_id", *HISTORY_COLUMNS), [
+            (new, ticket_id, *pick({**blank, **entry, "undoes": renumber.get((ticket_id, entry.get("_undoes")))}))
+            for new, (ticket_id, entry) in zip(history_ids, entries)])
+
+        carried = [(id_of[key], entry) for key, found in outbox.items() for entry in found]
+        if carried:
+            columns = list(dict.fromkeys(name for _, entry in carried for name in entry))
+            bulk.insert_rows("notification", ("ticket_id", *columns),
+                             ((ticket_id, *[entry.get(name) for name in columns]) for ticket_id, entry in carried))
         return len(rows)
 
-    @staticmethod
-    def _relink_undoes(links: dict[int, list[tuple[Any, Any]]]) -> None:
-        """Point each imported undo at the new id of the move it undoes (same ticket, same order)."""
-        for ticket_id, pairs in links.items():
-            new_ids = [h for (h,) in History.select(History.id).where(History.ticket == ticket_id)
-                       .order_by(History.id).tuples()]
-            renumber = {old: new for (old, _), new in zip(pairs, new_ids) if old is not None}
-            for (_, undoes), new in zip(pairs, new_ids):
-                if undoes is not None and undoes in renumber:
-                    History.update(undoes=renumber[undoes]).where(History.id == new).execute()
+
+HISTORY_COLUMNS = ("at", "by", "kind", "from_state", "to_state", "status_before", "status_after", "hold_reason",
+                   "reason", "detail", "message_id", "undoes")
+"""The history columns an import writes, in the order `_insert_all` binds them (`undoes` last: renumbered)."""
+HISTORY_DEFAULTS = {"by": "", "reason": "", "detail": ""}
 
 
 def _number_of(key: str, prefix: str) -> int:

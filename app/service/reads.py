@@ -8,9 +8,14 @@ or writes a row.
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import islice
+from typing import Any, Sequence
 
-from data import outbox
+from app.board.workflow import Workflow
+from app.service.errors import NotFound
+from data import listing, outbox
+from data.models import Ticket
+from data.triage import untriaged_condition
 
 
 def outbox_counts() -> dict[str, int]:
@@ -23,4 +28,29 @@ def notifications_for(ticket_id: int) -> list[dict[str, Any]]:
     return outbox.notifications_for(ticket_id)
 
 
-__all__ = ["notifications_for", "outbox_counts"]
+def ticket_list(workflow: Workflow, *, state: str | None = None, assignee: str | None = None,
+                untriaged: bool = False, open_only: bool = False, after: str | None = None,
+                limit: int | None = None, where: Sequence = ()) -> list[Ticket]:
+    """`ticket list`: tickets in board order (column, then priority of work), filtered and limited in SQL.
+
+    `where` holds further conditions on `Ticket` (the stored SLA due instants',
+    a compiled search's). `after` is a ticket key: the list starts just past it
+    (keyset paging). Reads only what it returns.
+    """
+    states = [s for s in workflow.keys if (state is None or s == state) and not (open_only and s == workflow.final)]
+    conditions = list(where)
+    if assignee:
+        conditions.append(Ticket.assignee == assignee)
+    if untriaged:
+        conditions.append(untriaged_condition(workflow.initial))
+    start = None
+    if after is not None:
+        start = listing.position(after.strip().upper())
+        if start is None:
+            raise NotFound(f"no ticket {after!r}")
+    chunk = 500 if limit is None else max(1, min(limit, 500))
+    rows = listing.board_order(states, conditions, start, chunk)
+    return list(rows if limit is None else islice(rows, max(0, limit)))
+
+
+__all__ = ["notifications_for", "outbox_counts", "ticket_list"]

@@ -39,3 +39,16 @@ def test_a_fresh_demo_is_a_day_of_work_not_a_wall_of_breaches(config, db, now):
     stale = [t for t in Ticket.select() if t.state != config.workflow.final and t.state_entered is not None
              and is_stale(t.state_entered, now, rule)]
     assert 1 <= len(stale) <= 2
+
+
+def test_a_big_demo_adds_closed_backlog_in_bulk_with_its_history(config, db):
+    now = DAYS["a Tuesday afternoon"]
+    seed(config, 560, now=now)
+    final = config.workflow.final
+    assert Ticket.select().count() == 560
+    backlog = Ticket.select().where(Ticket.number > 60)
+    assert {t.state for t in backlog} == {final}
+    sample = backlog.order_by(Ticket.number).first()
+    kinds = [h.kind for h in History.select().where(History.ticket == sample).order_by(History.id)]
+    assert kinds[0] == "create" and kinds[-1] == "move" and len(kinds) >= 3
+    assert all(t.created < now - dt.timedelta(days=7) for t in backlog)

@@ -1,0 +1,126 @@
+"""Many rows at storage speed: one prepared INSERT run over the rows by the driver, ids reserved up front.
+
+Peewee's `insert_many` builds the SQL text of every row in Python (28 of the
+32 s a 100,000-row import took); here the statement is written once and the
+DB-API driver binds each row: `executemany` on SQLite (the sqlite3 module
+steps one prepared statement), `psycopg2.extras.execute_values` on PostgreSQL
+(pages of rows per round trip). Values go in as Python gives them (str, int,
+float, bool, naive UTC datetime, None), as Peewee itself hands them to the
+driver for these columns.
+
+Callers run inside the write path's transaction (`WritePath._write`), which
+on SQLite holds the write lock from the start: that is what makes
+`reserve_ids`' MAX(id) + 1 safe there. PostgreSQL takes the ids from the
+table's own sequence, so concurrent creates never collide with them.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Sequence
+
+from data.db import is_sqlite
+from data.models import database_proxy
+
+PAGE = 2000
+"""Rows per `execute_values` statement on PostgreSQL."""
+
+
+def reserve_ids(table: str, count: int) -> list[int]:
+    """`count` fresh primary keys for `table`, in increasing order."""
+    if count <= 0:
+        return []
+    db = database_proxy.obj
+    if is_sqlite(db):
+        start = (db.execute_sql(f'SELECT MAX(id) FROM "{table}"').fetchone()[0] or 0) + 1
+        return list(range(start, start + count))
+    cursor = db.execute_sql(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                            "FROM generate_series(1, %s)", (count,))
+    return sorted(row[0] for row in cursor)
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """INSERT every row (a sequence of values in `columns` order) with one prepared statement."""
+    db = database_proxy.obj
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor = db.cursor()
+    if is_sqlite(db):
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+        return
+    from psycopg2.extras import execute_values
+
+    execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s', rows, page_size=PAGE)
+
+
+@contextmanager
+def bulk_session() -> Iterator[None]:
+    """SQLite, for this connection around the import's transaction (they cannot change inside one).
+
+    Each inserted row fires the counts trigger (migration 0007), and a
+    statement with a trigger keeps a statement journal: in a temporary file
+    that was 60 of the 100 us a row took; `temp_store = MEMORY` keeps it in
+    memory. A larger page cache keeps the indexes of 100,000 rows in memory.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db) or db.in_transaction():
+        yield
+        return
+    from data.db import SQLITE_PRAGMAS
+
+    db.execute_sql("PRAGMA temp_store = MEMORY")
+    db.execute_sql("PRAGMA cache_size = -262144")  # 256 MiB
+    try:
+        yield
+    finally:
+        db.execute_sql("PRAGMA temp_store = DEFAULT")
+        db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
+
+
+def analyze(count: int) -> None:
+    """PostgreSQL: fresh planner statistics for the tables a bulk insert of `count` tickets grew.
+
+    Until autovacuum comes round, the planner would take a table that just
+    grew by 100,000 rows for an empty one and pick plans for that (a nested
+    loop over the whole table). ANALYZE samples a fixed number of rows, so it
+    costs a fraction of a second whatever the size; below 1,000 tickets it is
+    left to autovacuum. SQLite plans from its indexes without statistics.
+    """
+    db = database_proxy.obj
+    if count >= 1000 and not is_sqlite(db):
+        db.execute_sql("ANALYZE ticket")
+        db.execute_sql("ANALYZE history")
+
+
+def stream(query, size: int = 2000) -> Iterator[tuple]:
+    """The rows of a Peewee query as plain tuples, read from the database as they are consumed.
+
+    SQLite steps the statement row by row; on PostgreSQL a server-side
+    (named) cursor fetches `size` rows a round trip, where a plain cursor
+    would hold the whole result in memory first. Run it inside a
+    transaction (`db.atomic()`): the named cursor lives there, and several
+    streams then read one snapshot. Values come back as the driver gives
+    them (SQLite: datetimes as text, flags as 0/1).
+    """
+    db = database_proxy.obj
+    sql, params = query.sql()
+    if is_sqlite(db):
+        yield from db.execute_sql(sql, params)
+        return
+    global _cursors
+    _cursors += 1
+    # WITH HOLD: peewee runs psycopg2 in autocommit and sends BEGIN itself, and psycopg2 refuses a
+    # plain named cursor it thinks is outside a transaction; read to the end before the commit, the
+    # cursor is never materialised.
+    cursor = db.connection().cursor(name=f"triageboard_stream_{_cursors}", withhold=True)
+    cursor.itersize = size
+    try:
+        cursor.execute(sql, params)
+        yield from cursor
+    finally:
+        cursor.close()
+
+
+_cursors = 0
+
+
+__all__ = ["analyze", "bulk_session", "insert_rows", "reserve_ids", "stream"]
