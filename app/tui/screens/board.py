@@ -35,12 +35,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from app.board.source import BoardSource
-from app.tui.commands import BoardCommands, PaletteCommand, move_command
+from app.tui.commands import BoardCommands, PaletteCommand
 from app.tui.screens.board_host import WriteGate, forwarded
 from app.tui.screens.board_conversation import CONVERSATION_BINDINGS, ConversationKeys
 from app.tui.screens.board_layout import BoardLayout
 from app.tui.screens.board_live import LiveUpdates
 from app.tui.screens.board_oncall import OnCallPanel, paged_text
+from app.tui.screens.board_palette import board_palette
 from app.tui.screens.board_sla import RiskWatch
 from app.tui.screens.board_view import BoardView
 from app.tui.screens.board_writes import BoardMoves, MoveOutcome
@@ -433,40 +434,8 @@ class BoardScreen(Screen[None]):
     # -- command palette -------------------------------------------------
 
     def palette_commands(self) -> list[PaletteCommand]:
-        """What ctrl+p offers: moves and detail for the card under the cursor, then board-wide commands."""
-        commands: list[PaletteCommand] = []
-        card = self.current_card
-        if card is not None:
-            for target in self.workflow.allowed(card.state):
-                into = self.column(target)  # its whole count, a filter or not, as the refusal counts
-                name, help = move_command(card.key, self.workflow.column(card.state).title, into.title,
-                                          into.count if into.total is None else into.total,
-                                          self.workflow.column(target).wip_limit, self.workflow.wip_policy)
-                commands.append(PaletteCommand(name, lambda t=target: self.moves.move_card_to(card, t), help))
-            commands.append(PaletteCommand(f"Open {card.key}: detail and history",
-                                           lambda: self.open_detail(card), "the card's fields and every transition"))
-        commands += self.conversation.palette_commands(card)
-        commands.extend(self.oncall.commands(card))
-        if self.undo_stack:
-            commands.append(PaletteCommand(f"Undo the last move ({self.undo_stack[-1]})", self.action_undo,
-                                           "a compensating move back; history keeps both"))
-        commands += self.triage.palette_commands(card)
-        commands += self.view.palette_commands()
-        commands.append(PaletteCommand("Filter the board", self.action_filter,
-                                       'words, "a phrase", assignee:bob, state:on_hold, is:stale, -term'))
-        stale_title = "Show every card again" if self.source.stale_only else "Show only stale cards"
-        commands.append(PaletteCommand(stale_title, self.action_stale_filter,
-                                       "cards in their column past report.stale_after"))
-        commands.append(PaletteCommand("Cycle reports", self.action_reports,
-                                       "cumulative flow, cycle time, ageing, throughput"))
-        if self.source.text_filter:
-            commands.append(PaletteCommand("Clear the filter", lambda: self.view.apply_filter(""), "show every card"))
-        commands.append(PaletteCommand("Keyboard help", self.action_help, "every key and its id"))
-        if self.app.logout_url:  # a tab of `triageboard serve` behind its login
-            commands.append(PaletteCommand(f"Log out {self.app.user}",
-                                           lambda: self.app.open_url(self.app.logout_url, new_tab=False),
-                                           "end this browser session and close its boards"))
-        return commands
+        """What ctrl+p offers (`board_palette`)."""
+        return board_palette(self)
 
     # -- help ------------------------------------------------------------
 
