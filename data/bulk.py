@@ -76,6 +76,35 @@ def bulk_session() -> Iterator[None]:
         db.execute_sql(f"PRAGMA cache_size = {SQLITE_PRAGMAS['cache_size']}")
 
 
+REBUILD_AT = 10_000
+"""Rows from which an insert at least as large as its table builds the table's indexes afresh (SQLite)."""
+
+
+@contextmanager
+def indexes_aside(table: str, adding: int) -> Iterator[None]:
+    """SQLite, inside the caller's transaction: build `table`'s secondary indexes once after a large insert.
+
+    Inserting 100,000 tickets into their ten indexes one row at a time was
+    60% of the ticket INSERT; dropping them and creating them again from the
+    sorted rows costs less than half of that when the insert is at least as
+    large as the table already was. Unique indexes stay, so a duplicate is
+    still refused by its row; an error rolls the DROPs back with the rest.
+    """
+    db = database_proxy.obj
+    if not is_sqlite(db) or adding < REBUILD_AT:
+        yield
+        return
+    (present,) = db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()
+    indexes = [] if present > adding else db.execute_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+        "AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)).fetchall()
+    for name, _ in indexes:
+        db.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in indexes:
+        db.execute_sql(sql)
+
+
 def analyze(count: int) -> None:
     """PostgreSQL: fresh planner statistics for the tables a bulk insert of `count` tickets grew.
 
@@ -123,4 +152,4 @@ def stream(query, size: int = 2000) -> Iterator[tuple]:
 _cursors = 0
 
 
-__all__ = ["analyze", "bulk_session", "insert_rows", "reserve_ids", "stream"]
+__all__ = ["analyze", "bulk_session", "indexes_aside", "insert_rows", "reserve_ids", "stream"]
