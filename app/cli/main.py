@@ -162,14 +162,16 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         # The stored due instants (app.sla.due), an indexed comparison; the printed status is worked out below
         # for the tickets shown only.
         from app.sla.source import due_freshness
-        from data.sla_due import condition
+        from data.sla_due import condition, few_in
 
         stale = due_freshness(runtime.config, service.clock())
         if stale:
             click.echo(f"triageboard: {stale}", err=True)
-        where.append(condition(sla_filter, service.clock()))
+        due = condition(sla_filter, service.clock())
+        where.append(due)
     tickets = listed(workflow, state=state, assignee=assignee, untriaged=untriaged, open_only=sla_filter is not None,
-                     after=after, limit=limit, where=[w for w in where if w is not None])
+                     after=after, limit=limit, where=[w for w in where if w is not None],
+                     narrow=(lambda column: few_in(column, due)) if sla_filter is not None else None)
     at_risk = statuses(runtime.config, [t.id for t in tickets], service.clock()) if sla_filter else {}
     if as_json:
         emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
