@@ -52,6 +52,8 @@ def main() -> None:
             found = [{"figure": script, "measured": f"failed ({done.returncode}): "
                       f"{(done.stderr.strip().splitlines() or ['no result'])[-1][:60]}",
                       "baseline": "", "target": "", "met": False}]
+        for row in found:  # as each script ends: the whole run takes a quarter of an hour
+            print(f"  {row['figure']}: {row['measured']} (target {row['target'] or '-'})", flush=True)
         rows.extend(found)
     headers = ("figure", "measured", "baseline", "target", "met")
     table = [[str(row[h]) if h != "met" else {None: "-", True: "yes", False: "no"}[row["met"]]
