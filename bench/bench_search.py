@@ -2,9 +2,9 @@
 
     python bench/bench_search.py [--db sqlite:///FILE] [--count 1000000] [--runs 9]
 
-Without `--db`, the board is `bench/seed.py`'s, made once and kept as
-`$TMPDIR/triageboard-bench/search-<count>.db` (seeding a million tickets takes
-minutes; later runs reuse it). The run only reads it.
+Without `--db`, the board is bench/seed.py's cached one (`cached(count)`, the
+one every benchmark shares; its bulk path builds the search index). The run
+only reads it.
 
 Drives `TriageApp` headless at 160x45 in this process, as bench_move.py does.
 The filter line is opened with `/`; each query is then handed to the board as
@@ -31,20 +31,21 @@ import asyncio
 import gc
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.message import Message  # noqa: E402
 from textual.widgets import Static  # noqa: E402
 
 from app.config.settings import load_config  # noqa: E402
+from results import result  # noqa: E402
+from seed import cached  # noqa: E402
 
 QUERIES = (
     ("login", "a word on a fifth of the tickets"),
@@ -57,22 +58,6 @@ QUERIES = (
 )
 TARGET_MS = 150.0
 SIZE = (160, 45)
-
-
-def cached_db(count: int) -> str:
-    """bench/seed.py's board of `count` tickets, seeded once into a file kept between runs."""
-    folder = Path(tempfile.gettempdir()) / "triageboard-bench"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"search-{count}.db"
-    if not path.exists():
-        print(f"seeding {count:,} tickets into {path} (once; later runs reuse it)…", flush=True)
-        partial = path.with_suffix(".partial.db")
-        subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), "--db", f"sqlite:///{partial}",
-                        "--count", str(count)], check=True)
-        for suffix in ("-wal", "-shm"):
-            Path(str(partial) + suffix).unlink(missing_ok=True)
-        partial.rename(path)
-    return f"sqlite:///{path}"
 
 
 class Painted:
@@ -209,7 +194,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    db_url = args.db or cached_db(args.count)
+    db_url = args.db or f"sqlite:///{cached(args.count)}"
     before = asyncio.run(baseline(args.runs))
     results = asyncio.run(board(db_url, args.runs))
     after = asyncio.run(baseline(args.runs))
@@ -218,17 +203,13 @@ def main() -> None:
 
     print(f"search on {db_url} ({os.cpu_count()} cores); median of {args.runs}; the typing pause before a "
           f"query ({DEBOUNCE * 1000:.0f} ms) is not counted")
-    rows = [("figure", "measured", "baseline", "target", "met")]
     for text, what in QUERIES:
         paints, counts = results[text]
-        paint = statistics.median(paints)
-        rows.append((f"/ {text}  ({what}): cards painted", f"{paint:.1f} ms", f"{base:.1f} ms",
-                     f"< {TARGET_MS:.0f} ms", "yes" if paint < TARGET_MS else "NO"))
-        rows.append((f"/ {text}: exact counts in the headers", f"{statistics.median(counts):.1f} ms", f"{base:.1f} ms",
-                     "-", "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        paint, count = statistics.median(paints), statistics.median(counts)
+        result(f"search / {text} ({what}), cards painted ({args.count:,})", f"{paint:.1f} ms",
+               f"{base:.1f} ms empty Textual app update", f"< {TARGET_MS:.0f} ms", paint < TARGET_MS)
+        result(f"search / {text}, exact counts in the headers ({args.count:,})", f"{count:.1f} ms",
+               f"{base:.1f} ms", "", None)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ BENCHES: list[tuple[str, list[str], list[str]]] = [
     ("bench_batch.py", ["--count", "100000", "--runs", "5"], ["--count", "100000", "--runs", "2"]),
     ("bench_startup.py", ["--count", "1000000", "--runs", "5"], ["--count", "1000000", "--runs", "2"]),
     ("bench_move.py", ["--count", "1000000", "--moves", "200"], ["--count", "1000000", "--moves", "40"]),
+    ("bench_sla.py", ["--sizes", "1000000", "--runs", "5"], ["--sizes", "1000000", "--runs", "2"]),
+    ("bench_search.py", ["--count", "1000000", "--runs", "9"], ["--count", "1000000", "--runs", "3"]),
+    ("bench_detail.py", ["--runs", "7"], ["--runs", "2"]),
+    ("bench_team.py", ["--count", "1000000", "--boards", "10", "--moves", "50"],
+     ["--count", "1000000", "--boards", "10", "--moves", "15"]),
 ]
 
 
@@ -47,9 +52,12 @@ def main() -> None:
             found = [{"figure": script, "measured": f"failed ({done.returncode}): "
                       f"{(done.stderr.strip().splitlines() or ['no result'])[-1][:60]}",
                       "baseline": "", "target": "", "met": False}]
+        for row in found:  # as each script ends: the whole run takes a quarter of an hour
+            print(f"  {row['figure']}: {row['measured']} (target {row['target'] or '-'})", flush=True)
         rows.extend(found)
     headers = ("figure", "measured", "baseline", "target", "met")
-    table = [[str(row[h]) if h != "met" else ("yes" if row["met"] else "no") for h in headers] for row in rows]
+    table = [[str(row[h]) if h != "met" else {None: "-", True: "yes", False: "no"}[row["met"]]
+             for h in headers] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
     print()
     print(" | ".join(h.ljust(w) for h, w in zip(headers, widths)))

@@ -116,6 +116,8 @@ class Ticket(BaseModel):
             (("sla_warn_at",), False),  # `--sla at-risk|warning` (migration 0008)
             (("sla_due_at",), False),  # `--sla breached`
             (("sla_digest",), False),  # which rows an `sla:` change left behind
+            (("state", "sla_warn_at", "sla_due_at"), False),  # a column's few `--sla` matches (migration 0011)
+            (("state", "sla_due_at"), False),
         )
 
 

@@ -39,6 +39,22 @@ def condition(which: Which, now: dt.datetime) -> Expression:
     raise ValueError(f"unknown SLA filter {which!r} (warning, breached or at-risk)")
 
 
+FEW = 1000
+"""Up to this many matches in a column, `ticket list --sla` sorts just them (`few_in`); beyond, walking
+the column in board order finds its first page of them within a few hundred rows."""
+
+
+def few_in(state: str, which: Expression, at_most: int = FEW) -> list[int] | None:
+    """The ids of the tickets in column `state` that `which` (a `condition`) holds for; None: more than `at_most`.
+
+    Read from the `(state, sla_warn_at, sla_due_at)` / `(state, sla_due_at)`
+    indexes alone (migration 0011): a range, never the column's rows.
+    """
+    ids = [ticket_id for (ticket_id,) in Ticket.select(Ticket.id).where((Ticket.state == state) & which)
+           .limit(at_most + 1).tuples()]
+    return ids if len(ids) <= at_most else None
+
+
 def store(rows: Sequence[Due]) -> None:
     """Write computed instants (inside the caller's transaction): one prepared statement, many rows."""
     if not rows:

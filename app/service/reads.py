@@ -9,7 +9,7 @@ or writes a row.
 from __future__ import annotations
 
 from itertools import islice
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from app.board.workflow import Workflow
 from app.service.errors import NotFound
@@ -30,11 +30,13 @@ def notifications_for(ticket_id: int) -> list[dict[str, Any]]:
 
 def ticket_list(workflow: Workflow, *, state: str | None = None, assignee: str | None = None,
                 untriaged: bool = False, open_only: bool = False, after: str | None = None,
-                limit: int | None = None, where: Sequence = ()) -> list[Ticket]:
+                limit: int | None = None, where: Sequence = (),
+                narrow: Callable[[str], list[int] | None] | None = None) -> list[Ticket]:
     """`ticket list`: tickets in board order (column, then priority of work), filtered and limited in SQL.
 
     `where` holds further conditions on `Ticket` (the stored SLA due instants',
-    a compiled search's). `after` is a ticket key: the list starts just past it
+    a compiled search's); `narrow` is `data.listing.board_order`'s, for a
+    filter few tickets pass. `after` is a ticket key: the list starts just past it
     (keyset paging). Reads only what it returns.
     """
     states = [s for s in workflow.keys if (state is None or s == state) and not (open_only and s == workflow.final)]
@@ -49,7 +51,7 @@ def ticket_list(workflow: Workflow, *, state: str | None = None, assignee: str |
         if start is None:
             raise NotFound(f"no ticket {after!r}")
     chunk = 500 if limit is None else max(1, min(limit, 500))
-    rows = listing.board_order(states, conditions, start, chunk)
+    rows = listing.board_order(states, conditions, start, chunk, narrow)
     return list(rows if limit is None else islice(rows, max(0, limit)))
 
 

@@ -47,8 +47,8 @@ def expected(service: Service, *conditions) -> list[str]:
     return [t.key for t in tickets]
 
 
-def keys(run_cli, *args: str) -> list[str]:
-    result = run_cli("ticket", "list", *args, "--json")
+def keys(run_cli, *args: str, now: str | None = None) -> list[str]:
+    result = run_cli("ticket", "list", *args, "--json", now=now)
     assert result.returncode == 0, result.stderr
     return [t["key"] for t in json.loads(result.stdout)]
 
@@ -89,3 +89,32 @@ def test_the_text_listing_is_unchanged(run_cli, board, config):
     assert line == (f"{first.key:<10} {board.workflow.column(first.state).title:<12} "
                     f"{'P' + str(first.priority) if first.priority else '--':<3} {(first.assignee or '-'):<8} "
                     f"{board.status_of(first):<21} {first.title}\n")
+
+
+@pytest.mark.parametrize("which", ["at-risk", "warning", "breached"])
+def test_each_sla_filter_lists_its_open_tickets_in_board_order(run_cli, config, db, which):
+    """A column's few matches are read by id from the due index (migration 0011), the many by walking it."""
+    import datetime as dt
+
+    from data.sla_due import condition
+
+    service = Service(config)
+    rng = random.Random(7)
+    start = service.clock().replace(tzinfo=None)
+    rows = []
+    for n in range(1, 61):
+        created = start - dt.timedelta(minutes=rng.randint(0, 3 * 24 * 60))
+        rows.append({"key": f"{config.board.key}-{n}", "number": n, "title": f"ticket {n}",
+                     "kind": rng.choice(("bug", "incident", "question")), "priority": rng.choice((1, 2, 3, 4)),
+                     "state": rng.choice(service.workflow.keys), "rank": float(rng.randint(1, 5)),
+                     "sort_key": rng.choice((12, 25, 61)), "actionable": "yes", "acknowledged": True,
+                     "created": created, "updated": created, "state_entered": created})
+    service.bulk_insert(rows)
+    db.close()
+    found = 0
+    for hours in (0, 2, 9, 30, 80):
+        now = start + dt.timedelta(hours=hours)
+        listed = keys(run_cli, "--sla", which, now=now.isoformat() + "+00:00")
+        assert listed == expected(service, condition(which, now), Ticket.state != service.workflow.final), hours
+        found += len(listed)
+    assert found, "some ticket matched at some instant"
