@@ -122,6 +122,16 @@ def server(board_db) -> Iterator[Served]:
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=log_path.parent,
                                start_new_session=True)
 
+    try:
+        wait_until_listening(process, port, log_path)
+        yield Served(f"http://127.0.0.1:{port}", log_path)
+    finally:
+        stop_group(process)
+        log.close()
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, log_path: Path) -> None:
+    """Until `triageboard serve` accepts connections on `port`; fail with its log if it exits first."""
     def listening() -> bool:
         if process.poll() is not None:
             pytest.fail(f"triageboard serve exited with {process.returncode}:\n{log_path.read_text()}")
@@ -131,22 +141,21 @@ def server(board_db) -> Iterator[Served]:
         except OSError:
             return False
 
-    try:
-        wait_until(listening, START_TIMEOUT, f"triageboard serve to listen on port {port}",
-                   lambda: time.sleep(0.1))
-        yield Served(f"http://127.0.0.1:{port}", log_path)
-    finally:
-        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                process.wait(timeout=grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        log.close()
+    wait_until(listening, START_TIMEOUT, f"triageboard serve to listen on port {port}", lambda: time.sleep(0.1))
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group (its board processes too), SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 @pytest.fixture(scope="module")

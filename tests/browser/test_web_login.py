@@ -10,11 +10,8 @@ a caught mail. Every wait is bounded.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
@@ -22,10 +19,10 @@ from typing import Iterator
 
 import pytest
 
-from test_serve import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, START_TIMEOUT, TerminalStream, free_port,
-                        wait_until)
+from test_serve import (ARTIFACTS, START_TIMEOUT, TerminalStream, browser, free_port, stop_group,  # noqa: F401
+                        wait_until, wait_until_listening)
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -118,37 +115,12 @@ def server(board) -> Iterator[Board]:
                                 "serve", "--host", "127.0.0.1", "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=board.root, start_new_session=True)
 
-    def listening() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}:\n{(board.root / 'serve.log').read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
     try:
-        wait_until(listening, START_TIMEOUT, "serve to listen", lambda: time.sleep(0.1))
+        wait_until_listening(process, port, board.root / "serve.log")
         yield board
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sig)
-                process.wait(timeout=5)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(process)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
-        yield browser
-        browser.close()
 
 
 def new_page(browser: Browser, server: Board, **options) -> Page:
