@@ -47,6 +47,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db-backend", choices=BACKENDS,
                      default=os.environ.get("TRIAGEBOARD_TEST_DB", "sqlite").strip().lower() or "sqlite",
                      help="database for the `db`/`db_url` fixtures [env TRIAGEBOARD_TEST_DB; default sqlite]")
+    parser.addoption("--backend-only", action="store_true",
+                     help="run only the tests that use the run's database backend (the `db_backend` fixture, "
+                          "through `db`, `db_url` and the rest): what a second pass on another backend adds")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--backend-only`: leave out the tests that would run exactly as they did on the other backend.
+
+    A test whose fixtures never reach `db_backend` uses no database, or an SQLite
+    file of its own, or both backends by its own parameters: CI's PostgreSQL pass
+    would only repeat it. Every fixture that hands out the run's database
+    depends on `db_backend`, so the closure of fixture names says which tests those are.
+    """
+    if not config.getoption("--backend-only"):
+        return
+    kept, repeated = [], []
+    for item in items:
+        (kept if "db_backend" in getattr(item, "fixturenames", ()) else repeated).append(item)
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = kept
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import random
@@ -17,6 +18,7 @@ from app.service.core import WritePath, check_text, serialize_key_allocation
 from app.service.errors import Refused
 from app.service.fields import next_rank, validate_fields
 from data import bulk
+from data.counts import counted_once
 from data.models import Ticket
 from data.search import deferred_indexing
 
@@ -112,19 +114,22 @@ class Creation(WritePath):
         given = set().union(*rows, *([DUE_COLUMNS] if due else []))
         names = [field.name for field in Ticket._meta.sorted_fields  # and the defaults, as insert_many fills them
                  if field.name != "id" and (field.name in given or field.default is not None)]
-        # One value of each default for the whole import (one `created` instant), except the thread
-        # token, which is each ticket's own secret: one block of random bytes, cut up.
+        # One value of each default for the whole import (one `created` instant), except the
+        # ticket's own secrets: the thread token and the requester page's key, each cut from one
+        # block of random bytes. A shared page secret would let one ticket's link forge another's.
         defaults = {name: fields[name].default() if callable(fields[name].default) else fields[name].default
-                    for name in names if name != "thread_token"}
+                    for name in names if name not in OWN_SECRETS}
         tokens = os.urandom(8 * len(rows)).hex()
+        page_secrets = base64.urlsafe_b64encode(os.urandom(24 * len(rows))).decode()
         pick = itemgetter("id", *names)
         id_of: dict[str, int] = {}
         values = []
         for index, (ticket_id, row) in enumerate(zip(ids, rows)):
             id_of[row["key"]] = ticket_id
-            values.append(pick({**defaults, "thread_token": tokens[16 * index:16 * index + 16], **row,
+            values.append(pick({**defaults, "thread_token": tokens[16 * index:16 * index + 16],
+                                "page_secret": page_secrets[32 * index:32 * index + 32], **row,
                                 **due.get(ticket_id, NO_DUE), "id": ticket_id}))
-        with bulk.indexes_aside("ticket", len(values)):
+        with bulk.indexes_aside("ticket", len(values)), counted_once(len(values)):
             bulk.insert_rows("ticket", ["id", *[fields[name].column_name for name in names]], values)
         del values
 
@@ -191,6 +196,8 @@ class Creation(WritePath):
         return due
 
 
+OWN_SECRETS = frozenset(("thread_token", "page_secret"))
+"""Defaults each imported ticket gets its own value of (`data.models.new_thread_token`, `new_page_secret`)."""
 DUE_COLUMNS = {"sla_warn_at": None, "sla_due_at": None, "sla_digest": None}
 """The stored due instants (migration 0008); None for a ticket `WritePath._with_due` computes after the inserts."""
 NO_DUE = DUE_COLUMNS

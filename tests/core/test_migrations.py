@@ -35,3 +35,21 @@ def test_a_ticket_created_after_every_migration_is_found_by_its_words(db, config
     ticket = Service(config).create(title="Spawner timeout on hub", by="alice")
     condition = search_where("spawner", config.workflow)
     assert [t.key for t in Ticket.select(Ticket.key).where(condition)] == [ticket.key]
+
+
+def test_tickets_an_old_import_gave_one_page_secret_get_their_own(db, db_url, config):
+    """Migration 0012: imports before it gave a whole file one requester-page secret."""
+    from app.service import Service
+    from data.db import open_database
+    from data.models import Ticket
+
+    service = Service(config)
+    keys = [service.create(title=f"t{n}", by="alice").key for n in range(4)]
+    Ticket.update(page_secret="shared").where(Ticket.key.in_(keys[:3])).execute()
+    alone = Ticket.get(Ticket.key == keys[3]).page_secret
+    db.execute_sql(f"DELETE FROM schema_migration WHERE name = {db.param}", ("0012_own_page_secrets",))
+    db.close()
+    open_database(db_url)
+    secrets = dict(Ticket.select(Ticket.key, Ticket.page_secret).tuples())
+    assert len(set(secrets.values())) == 4 and "shared" not in secrets.values()
+    assert secrets[keys[3]] == alone  # a secret of its own is kept: its links still work
