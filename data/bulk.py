@@ -17,7 +17,7 @@ table's own sequence, so concurrent creates never collide with them.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from data.db import is_sqlite
 from data.models import database_proxy
@@ -39,17 +39,34 @@ def reserve_ids(table: str, count: int) -> list[int]:
     return sorted(row[0] for row in cursor)
 
 
-def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """INSERT every row (a sequence of values in `columns` order) with one prepared statement."""
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence],
+                constants: Mapping[str, Any] | None = None) -> None:
+    """INSERT every row (a sequence of values in `columns` order) with one prepared statement.
+
+    `constants` are columns every row gives the same value (the model's
+    defaults an import leaves alone): written into the statement once, as the
+    database's own quoting renders them, instead of bound again for each row.
+    Binding was half of SQLite's cost for 100,000 tickets of 53 columns.
+    """
     db = database_proxy.obj
-    names = ", ".join(f'"{name}"' for name in columns)
+    fixed = dict(constants or {})
+    names = ", ".join(f'"{name}"' for name in (*columns, *fixed))
     cursor = db.cursor()
     if is_sqlite(db):
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+        given = ", ".join(("?",) * len(columns) + tuple(_sqlite_literal(db, v) for v in fixed.values()))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({given})', rows)
         return
     from psycopg2.extras import execute_values
 
-    execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s', rows, page_size=PAGE)
+    template = "(" + ", ".join(("%s",) * len(columns) + tuple(
+        cursor.mogrify("%s", (value,)).decode().replace("%", "%%") for value in fixed.values())) + ")"
+    execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s', rows, template=template, page_size=PAGE)
+
+
+def _sqlite_literal(db, value: Any) -> str:
+    """`value` as SQLite itself quotes it (`quote()`), after the driver's own adaptation of a bound value."""
+    (literal,) = db.execute_sql("SELECT quote(?)", (value,)).fetchone()
+    return literal
 
 
 @contextmanager

@@ -111,7 +111,7 @@ class Creation(WritePath):
         fields = Ticket._meta.fields
         ids = bulk.reserve_ids("ticket", len(rows))
         due = self._due_of(rows, ids, histories, outbox)
-        given = set().union(*rows, *([DUE_COLUMNS] if due else []))
+        given = set().union(*rows, *([DUE_COLUMNS] if due else []), OWN_SECRETS)
         names = [field.name for field in Ticket._meta.sorted_fields  # and the defaults, as insert_many fills them
                  if field.name != "id" and (field.name in given or field.default is not None)]
         # One value of each default for the whole import (one `created` instant), except the
@@ -119,9 +119,13 @@ class Creation(WritePath):
         # block of random bytes. A shared page secret would let one ticket's link forge another's.
         defaults = {name: fields[name].default() if callable(fields[name].default) else fields[name].default
                     for name in names if name not in OWN_SECRETS}
+        # A default no row overrides is the same in every row: written once into the statement.
+        constant = {name: value for name, value in defaults.items() if name not in given and not isinstance(value, float)}
+        varying = [name for name in names if name not in constant]
+        defaults = {name: value for name, value in defaults.items() if name not in constant}
         tokens = os.urandom(8 * len(rows)).hex()
         page_secrets = base64.urlsafe_b64encode(os.urandom(24 * len(rows))).decode()
-        pick = itemgetter("id", *names)
+        pick = itemgetter("id", *varying)
         id_of: dict[str, int] = {}
         values = []
         for index, (ticket_id, row) in enumerate(zip(ids, rows)):
@@ -130,7 +134,8 @@ class Creation(WritePath):
                                 "page_secret": page_secrets[32 * index:32 * index + 32], **row,
                                 **due.get(ticket_id, NO_DUE), "id": ticket_id}))
         with bulk.indexes_aside("ticket", len(values)), counted_once(len(values)):
-            bulk.insert_rows("ticket", ["id", *[fields[name].column_name for name in names]], values)
+            bulk.insert_rows("ticket", ["id", *[fields[name].column_name for name in varying]], values,
+                             {fields[name].column_name: value for name, value in constant.items()})
         del values
 
         statuses: dict[tuple[str, str | None], str] = {}
@@ -152,11 +157,15 @@ class Creation(WritePath):
         renumber = {(ticket_id, entry["_id"]): new for new, (ticket_id, entry) in zip(history_ids, entries)
                     if entry.get("_id") is not None}
         blank = dict.fromkeys(HISTORY_COLUMNS, None) | HISTORY_DEFAULTS
-        pick = itemgetter(*HISTORY_COLUMNS)
+        # As for the tickets: a column no entry sets is its blank in every row (a CSV's "create" rows set five).
+        named = set().union(*(entry for _, entry in entries), ("undoes",) if renumber else ())
+        varying = [name for name in HISTORY_COLUMNS if name in named]
+        pick = _getter(varying)
         with bulk.indexes_aside("history", len(entries)):
-            bulk.insert_rows("history", ("id", "ticket_id", *HISTORY_COLUMNS), [
+            bulk.insert_rows("history", ("id", "ticket_id", *varying), [
                 (new, ticket_id, *pick({**blank, **entry, "undoes": renumber.get((ticket_id, entry.get("_undoes")))}))
-                for new, (ticket_id, entry) in zip(history_ids, entries)])
+                for new, (ticket_id, entry) in zip(history_ids, entries)],
+                {name: blank[name] for name in HISTORY_COLUMNS if name not in named})
 
         carried = [(id_of[key], entry) for key, found in outbox.items() for entry in found]
         if carried:
@@ -205,6 +214,14 @@ HISTORY_COLUMNS = ("at", "by", "kind", "from_state", "to_state", "status_before"
                    "reason", "detail", "message_id", "undoes")
 """The history columns an import writes, in the order `_insert_all` binds them (`undoes` last: renumbered)."""
 HISTORY_DEFAULTS = {"by": "", "reason": "", "detail": ""}
+
+
+def _getter(names: list[str]):
+    """`itemgetter` that gives a tuple for one name too."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 def _number_of(key: str, prefix: str) -> int:
