@@ -177,6 +177,28 @@ def test_import_stores_the_instants(config, db, tmp_path):
     assert held["SET-61"][:2] == (dt.datetime(2026, 12, 14, 9, 45, 0, 500000), dt.datetime(2026, 12, 14, 10, 0, 0, 500000))
 
 
+def test_rebuild_after_an_import_agrees_with_check(config, db, tmp_path):
+    # Enough fresh tickets for `rows_due`'s batch; `check` computes each one by one, so it checks the batch.
+    from app.board.transfer import import_file
+    from app.sla.source import BATCH_FROM
+
+    rng = random.Random(16)
+    clock = Clock(dt.datetime(2026, 12, 18, 16, 30))
+    service = Service(config, clock=clock)
+    path = tmp_path / "in.csv"
+    lines = [f"t{i},SET-{100 + i},r@example.org,{'todo' if i == 0 else rng.choice(('todo', 'ready', 'in_progress', 'on_hold', 'resolved', 'closed'))},"
+             f"{rng.choice(('', 'P1', 'P2', 'P4'))},"
+             f"{(dt.datetime(2026, 12, 17) + dt.timedelta(minutes=rng.randrange(60 * 24 * 14))).isoformat()}"
+             for i in range(2 * BATCH_FROM)]
+    path.write_text("title,key,requester,state,priority,created\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(service, path) == 2 * BATCH_FROM
+    service.reply("SET-100", "On it.", by="alice")  # one that is no longer fresh
+    changed = _other_hours(config)
+    assert len(list(check(changed, clock()))) == 2 * BATCH_FROM
+    rebuild(changed, clock())
+    assert list(check(changed, clock())) == []
+
+
 # -- the command line ---------------------------------------------------------------
 
 
