@@ -191,6 +191,7 @@ class Creation(WritePath):
         self._touch(reread)
         return due
 
+
 DUE_COLUMNS = {"sla_warn_at": None, "sla_due_at": None, "sla_digest": None}
 """The stored due instants (migration 0008); None for a ticket `WritePath._with_due` computes after the inserts."""
 NO_DUE = DUE_COLUMNS

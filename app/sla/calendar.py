@@ -13,7 +13,9 @@ working hours, that day holds an hour more or less of it.
 
 Arithmetic walks day by day (never minute by minute): a day contributes its
 working windows, computed once and cached, so a target a few working days out
-costs a handful of steps however many tickets are on the board.
+costs a handful of steps however many tickets are on the board. For many
+instants at once (an import's due instants), `WorkingTimeIndex` lays a span's
+windows out once and answers each with a bisect.
 """
 
 from __future__ import annotations

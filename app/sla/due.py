@@ -50,7 +50,7 @@ def due_columns(times: TicketTimes, policy: SlaPolicy | None,
 
     Evaluated at `now` or the ticket's last recorded event, whichever is later, so a
     write whose clock lags an imported history still stores what holds from then on.
-    Bulk import calls this per row, with `app.sla.source.ticket_times` of the row's values.
+    Bulk import's fresh rows go through `fresh_due_columns` instead, which gives the same.
     """
     if policy is None:
         return None, None
@@ -66,7 +66,7 @@ Fresh = tuple[datetime, str, "int | None", "datetime | None"]
 """A ticket just created as it was given: (created, state, priority, first_response), naive UTC."""
 
 _INDEX_SPAN = 20 * 366
-"""Days of creation dates past which `fresh_due_columns` goes ticket by ticket rather than lay out
+"""Days between the earliest and latest creation or first response past which `fresh_due_columns` goes ticket by ticket rather than lay out
 every working window in between (an import whose dates are typos, years 1 and 9999)."""
 
 
@@ -87,18 +87,19 @@ def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Seq
         return [(None, None)] * len(tickets)
     final = workflow.final
     created_us = [None if state == final else to_us(created) for created, state, _, _ in tickets]
-    open_created = [us for us in created_us if us is not None]
-    if not open_created:
+    span = [us for us in created_us if us is not None]
+    if not span:
         return [(None, None)] * len(tickets)
-    first, last = _utc_date(min(open_created)), _utc_date(max(open_created))
+    span += [to_us(answered) for (_, _, _, answered), us in zip(tickets, created_us)
+             if answered is not None and us is not None]
+    first, last = _utc_date(min(span)), _utc_date(max(span))
     if (last - first).days > _INDEX_SPAN:
         return [_one_by_one(policy, workflow, ticket, now) for ticket in tickets]
     index = WorkingTimeIndex(policy.calendar, first - timedelta(days=2), last + timedelta(days=2))
     now_us = None if now is None else to_us(now)
     plans: dict[int | None, _Plan] = {}
     result: list[tuple[datetime | None, datetime | None]] = []
-    instants: dict[int, datetime] = {}
-    """Many tickets fall due at the same instant (17:00 of one day): each is built once."""
+    instants: dict[int, datetime] = {}  # many tickets fall due at one instant (17:00 of a day): built once
     for (_, _, priority, first_response), created in zip(tickets, created_us):
         if created is None:
             result.append((None, None))

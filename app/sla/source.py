@@ -107,7 +107,7 @@ def _is_fresh(row: SlaRow) -> bool:
 
 
 def row_due(config: Config, row: SlaRow, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
-    """(sla_warn_at, sla_due_at) of one row of inputs: what bulk import stores per row."""
+    """(sla_warn_at, sla_due_at) of one row of inputs: what every write stores, and what `check` holds them to."""
     if row.state == config.workflow.final:
         return None, None
     return due_columns(ticket_times(config.workflow, row), config.sla, now)
