@@ -13,12 +13,15 @@ working hours, that day holds an hour more or less of it.
 
 Arithmetic walks day by day (never minute by minute): a day contributes its
 working windows, computed once and cached, so a target a few working days out
-costs a handful of steps however many tickets are on the board.
+costs a handful of steps however many tickets are on the board. For many
+instants at once (an import's due instants), `WorkingTimeIndex` lays a span's
+windows out once and answers each with a bisect.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -344,6 +347,126 @@ class BusinessCalendar:
                 low -= timedelta(days=1)
                 before[low] = before[low + timedelta(days=1)] - self._day_total(low)
         return before[day]
+
+
+_EPOCH = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+
+
+def to_us(instant: datetime) -> int:
+    """Microseconds since the epoch of a naive-UTC (as the database stores it) or aware instant."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(timezone.utc).replace(tzinfo=None)
+    return (instant - _EPOCH) // _US
+
+
+def from_us(us: int) -> datetime:
+    """The naive-UTC instant of `to_us`'s microseconds."""
+    return _EPOCH + timedelta(microseconds=us)
+
+
+class WorkingTimeIndex:
+    """A calendar's working windows over a span of days as flat sorted arrays, for many instants at once.
+
+    `BusinessCalendar.add_working_time` walks days from the instant's own date
+    and builds datetimes as it goes: right for one ticket, 20 us a ticket when
+    an import of 100,000 stores their due instants. Here the windows of the
+    span (the calendar's own `windows(day)`, so holidays and clock changes are
+    its) are laid out once, in integer microseconds since the epoch with the
+    working time before each, so W(t) (working time up to `t`) and its
+    inverse are a `bisect` each. Integers, not floats: the stored instants
+    are exact to the microsecond. Only differences of W mean anything.
+
+    The span grows forward when asked past its end; an instant before its
+    first day is refused (the caller knows its earliest instant up front).
+    """
+
+    def __init__(self, calendar: BusinessCalendar, first: date, last: date):
+        self.calendar = calendar
+        self._first, self._next = first, first
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._before: list[int] = []
+        """Working time from the span's start to each window's start."""
+        self._until: list[int] = []
+        """... and to each window's end."""
+        self._days: list[int] = []
+        """Each window's local date, as an ordinal (for add_working_time's ten-year limit)."""
+        # Any instant whose UTC date lies strictly inside the span has its local date inside it
+        # (no zone is a day off UTC): the bounds within which W is known exactly.
+        self._low = (first.toordinal() + 1 - _EPOCH_ORDINAL) * _DAY_US
+        self._high = self._low
+        self._total = 0
+        """Working time of the whole span held."""
+        self._extend(last)
+
+    def _extend(self, last: date) -> None:
+        """Hold every day up to `last` too."""
+        day, end = self._next, self._ends[-1] if self._ends else None
+        total = self._total
+        while day <= last:
+            ordinal = day.toordinal()
+            for start, stop in self.calendar.windows(day):
+                start, stop = to_us(start), to_us(stop)
+                if end is not None and start < end:
+                    raise ValueError(f"working windows out of order on {day}")
+                self._starts.append(start)
+                self._ends.append(stop)
+                self._before.append(total)
+                total += stop - start
+                self._until.append(total)
+                self._days.append(ordinal)
+                end = stop
+            day += timedelta(days=1)
+        self._next, self._total = day, total
+        self._high = (day.toordinal() - 1 - _EPOCH_ORDINAL) * _DAY_US
+
+    def _cover(self, t: int) -> None:
+        if t < self._low:
+            raise ValueError("instant before the working-time index's first day")
+        if t >= self._high:
+            self._extend(date.fromordinal(t // _DAY_US + _EPOCH_ORDINAL + 2 + 64))
+
+    def working_before(self, t: int) -> int:
+        """W(t): working time from the span's start to `t` (microseconds)."""
+        if not self._low <= t < self._high:
+            self._cover(t)
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0
+        end = self._ends[i]
+        return self._before[i] + (t if t < end else end) - self._starts[i]
+
+    def between(self, a: int, b: int) -> int:
+        """`working_time_between(a, b)` in microseconds, for a <= b."""
+        return self.working_before(b) - self.working_before(a)
+
+    def advance(self, t: int, amount: int) -> int:
+        """`add_working_time(t, amount)` in microseconds: when the amount runs out at a window's end, that end."""
+        return self.reach(t, self.working_before(t), amount)
+
+    def reach(self, t: int, before: int, amount: int) -> int:
+        """`advance(t, amount)` given `before` = W(t), so one instant's W serves several amounts."""
+        if amount <= 0:
+            if amount < 0:
+                raise ValueError("cannot add a negative amount of working time")
+            return t
+        target = before + amount
+        limit = t // _DAY_US + _EPOCH_ORDINAL + _SEARCH_LIMIT
+        while self._total < target and self._next.toordinal() <= limit + 1:
+            self._extend(self._next + timedelta(days=max(64, (self._next - self._first).days)))
+        if self._total < target:
+            return self._exact(t, amount)
+        j = bisect_left(self._until, target)
+        if self._days[j] >= limit - 1:  # near the calendar's search limit: let it decide (or refuse)
+            return self._exact(t, amount)
+        return self._starts[j] + target - self._before[j]
+
+    def _exact(self, t: int, amount: int) -> int:
+        instant = from_us(t).replace(tzinfo=timezone.utc)
+        return to_us(self.calendar.add_working_time(instant, timedelta(microseconds=amount)))
 
 
 def _utc(instant: datetime) -> datetime:

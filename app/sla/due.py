@@ -19,11 +19,14 @@ Pure: plain values in, plain values out. `data.sla_due` holds the SQL side.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from typing import Sequence
 
 from app.board.workflow import Workflow
-from app.sla.settings import SlaPolicy
-from app.sla.targets import TicketTimes, due_instants
+from app.config.durations import Duration
+from app.sla.calendar import WorkingTimeIndex, from_us, to_us
+from app.sla.settings import SlaPolicy, Targets
+from app.sla.targets import Move, TicketTimes, clock_periods, due_instants
 
 NO_POLICY = "no-sla"
 """The digest of a board without response targets (every ticket's columns are empty)."""
@@ -47,7 +50,7 @@ def due_columns(times: TicketTimes, policy: SlaPolicy | None,
 
     Evaluated at `now` or the ticket's last recorded event, whichever is later, so a
     write whose clock lags an imported history still stores what holds from then on.
-    Bulk import calls this per row, with `app.sla.source.ticket_times` of the row's values.
+    Bulk import's fresh rows go through `fresh_due_columns` instead, which gives the same.
     """
     if policy is None:
         return None, None
@@ -57,6 +60,140 @@ def due_columns(times: TicketTimes, policy: SlaPolicy | None,
         at = max(at, now)
     warn, due = due_instants(policy, times, at)
     return _naive(warn), _naive(due)
+
+
+Fresh = tuple[datetime, str, "int | None", "datetime | None"]
+"""A ticket just created as it was given: (created, state, priority, first_response), naive UTC."""
+
+_INDEX_SPAN = 20 * 366
+"""Days between the earliest and latest creation or first response past which `fresh_due_columns` goes ticket by ticket rather than lay out
+every working window in between (an import whose dates are typos, years 1 and 9999)."""
+
+
+def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Sequence[Fresh],
+                      now: datetime | None = None) -> list[tuple[datetime | None, datetime | None]]:
+    """`due_columns` of many tickets that have nothing yet but their creation and first response.
+
+    What bulk import stores for a CSV's rows, at a few microseconds a ticket instead of 40:
+    such a ticket has one move (into its column, no hold reason, so no pause; the final
+    column has nothing due), no message but its first response, so its next target and
+    the instant that target's clock starts follow from its priority and whether it was
+    answered, and the calendar arithmetic is a `WorkingTimeIndex` laid out once for the
+    batch. Answered: `update_every` from max(created, first response). Not yet: the target
+    with the least time left at max(created, now) (then the earlier due), both clocks
+    running from creation, as `SlaStatus.next` chooses.
+    """
+    if policy is None:
+        return [(None, None)] * len(tickets)
+    final = workflow.final
+    created_us = [None if state == final else to_us(created) for created, state, _, _ in tickets]
+    span = [us for us in created_us if us is not None]
+    if not span:
+        return [(None, None)] * len(tickets)
+    span += [to_us(answered) for (_, _, _, answered), us in zip(tickets, created_us)
+             if answered is not None and us is not None]
+    first, last = _utc_date(min(span)), _utc_date(max(span))
+    if (last - first).days > _INDEX_SPAN:
+        return [_one_by_one(policy, workflow, ticket, now) for ticket in tickets]
+    index = WorkingTimeIndex(policy.calendar, first - timedelta(days=2), last + timedelta(days=2))
+    now_us = None if now is None else to_us(now)
+    plans: dict[int | None, _Plan] = {}
+    result: list[tuple[datetime | None, datetime | None]] = []
+    instants: dict[int, datetime] = {}  # many tickets fall due at one instant (17:00 of a day): built once
+    for (_, _, priority, first_response), created in zip(tickets, created_us):
+        if created is None:
+            result.append((None, None))
+            continue
+        plan = plans.get(priority)
+        if plan is None:
+            plan = plans[priority] = _Plan(policy, policy.targets_for(priority), index)
+        if first_response is not None:
+            warn, due = plan.update.instants(max(created, to_us(first_response)))
+        else:
+            warn, due = plan.unanswered(created, created if now_us is None or now_us < created else now_us)
+        warn_at = instants.get(warn)
+        if warn_at is None:
+            warn_at = instants[warn] = from_us(warn)
+        due_at = instants.get(due)
+        if due_at is None:
+            due_at = instants[due] = from_us(due)
+        result.append((warn_at, due_at))
+    return result
+
+
+class _Target:
+    """One target's clock in microseconds: its length, the running time at which it warns, and its arithmetic."""
+
+    def __init__(self, policy: SlaPolicy, duration: Duration, index: WorkingTimeIndex):
+        length = policy.calendar.working_length(duration)
+        self.working = duration.working
+        self.length = length // _US
+        # As `due_instants` computes it: timedelta arithmetic, rounded the same way.
+        self.warns = (length - length * policy.warn_at) // _US
+        self.index = index
+
+    def advance(self, t: int, amount: int) -> int:
+        return self.index.advance(t, amount) if self.working else t + amount
+
+    def running(self, since: int, at: int) -> int:
+        if at <= since:
+            return 0
+        return self.index.between(since, at) if self.working else at - since
+
+    def instants(self, since: int) -> tuple[int, int]:
+        """(warn, due) of this target's clock started at `since`, with no pause."""
+        if self.working:
+            index = self.index
+            before = index.working_before(since)
+            due, warn = index.reach(since, before, self.length), index.reach(since, before, self.warns)
+        else:
+            due, warn = since + self.length, since + self.warns
+        return (warn if warn < due else due), due
+
+
+class _Plan:
+    """The two targets of one priority; which is next before the first response, when that is fixed."""
+
+    def __init__(self, policy: SlaPolicy, targets: Targets, index: WorkingTimeIndex):
+        self.first = _Target(policy, targets.first_response, index)
+        self.update = _Target(policy, targets.update_every, index)
+        # On the same kind of clock from the same instant, both have run the same time: the
+        # shorter target has less left (a tie is first_response, as `min` keeps the first).
+        self.same_clock = self.first.working == self.update.working
+        self.nearer = self.first if self.first.length <= self.update.length else self.update
+
+    def unanswered(self, created: int, at: int) -> tuple[int, int]:
+        if self.same_clock:
+            return self.nearer.instants(created)
+        first, update = self.first, self.update
+        first_due, update_due = first.advance(created, first.length), update.advance(created, update.length)
+        first_left = first.length - first.running(created, at)
+        update_left = update.length - update.running(created, at)
+        target = first if (first_left, first_due) <= (update_left, update_due) else update
+        return target.instants(created)
+
+
+def _one_by_one(policy: SlaPolicy, workflow: Workflow, ticket: Fresh,
+                now: datetime | None) -> tuple[datetime | None, datetime | None]:
+    created, state, priority, first_response = ticket
+    if state == workflow.final:
+        return None, None
+    created = _aware(created)
+    times = TicketTimes(created=created, priority=priority,
+                        periods=clock_periods(workflow, [Move(at=created, to_state=state)]),
+                        first_response=None if first_response is None else _aware(first_response))
+    return due_columns(times, policy, now)
+
+
+_US = timedelta(microseconds=1)
+
+
+def _utc_date(us: int) -> date:
+    return from_us(us).date()
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=timezone.utc)
 
 
 def _naive(instant: datetime | None) -> datetime | None:
@@ -104,4 +241,4 @@ def matches(which: str, warn_at: datetime | None, due_at: datetime | None, now: 
     raise ValueError(f"unknown SLA filter {which!r}")
 
 
-__all__ = ["NO_POLICY", "config_digest", "due_columns", "latest_event", "matches"]
+__all__ = ["NO_POLICY", "config_digest", "due_columns", "fresh_due_columns", "latest_event", "matches"]

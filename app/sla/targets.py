@@ -190,10 +190,16 @@ class SlaStatus(msgspec.Struct, frozen=True):
         open_targets = [t for t in self.targets if t.state != "met"]
         if not open_targets:
             return self.update_every
-        return min(open_targets, key=lambda t: (t.left, t.due))
+        return min(open_targets, key=lambda t: (t.left, _instant(t.due)))
 
     def to_json(self) -> dict:
         return {t.name: t.to_json() for t in self.targets}
+
+
+def _instant(at: datetime) -> datetime:
+    """`at` in UTC, to compare: two datetimes of the board's zone compare by their wall clocks, so in the
+    hour the clock goes back, 01:20 of its first pass would sort after 01:00 of its second."""
+    return at.astimezone(timezone.utc)
 
 
 def from_db(instant: datetime | None) -> datetime | None:
@@ -241,7 +247,7 @@ def due_instants(policy: SlaPolicy, times: TicketTimes, now: datetime) -> tuple[
     stops = _merge(list(times.periods.pending) + list(times.periods.closed), now)
     # `left <= length * warn_at` is `running >= length - length * warn_at`: the instant that much running time is used.
     warn, _ = _due(clock, target.since, target.length - target.length * policy.warn_at, stops, now)
-    return min(warn, target.due), target.due
+    return min(warn, target.due, key=_instant), target.due
 
 
 def reminders_due(status: SlaStatus, sent: Collection[str]) -> tuple[TargetStatus, ...]:

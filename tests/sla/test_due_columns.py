@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import random
 
 import msgspec
@@ -154,11 +155,48 @@ def test_import_stores_the_instants(config, db, tmp_path):
     path.write_text("title,key,state,priority,created\n"
                     "Old one,SET-50,ready,P2,2026-12-01T10:00:00\n"
                     "Closed one,SET-51,closed,P3,2026-12-02T10:00:00\n"
-                    "New one,SET-52,todo,,2026-12-14T09:00:00\n", encoding="utf-8")
-    assert import_file(service, path) == 3
+                    "New one,SET-52,todo,,2026-12-14T09:00:00\n"
+                    "Over Christmas,SET-53,todo,P4,2026-12-24T16:00:00\n", encoding="utf-8")
+    assert import_file(service, path) == 4
+    # A JSON export's ticket without history: its first response comes with it.
+    answered = tmp_path / "in.json"
+    answered.write_text(json.dumps([{"title": "Answered", "key": "SET-60", "state": "in_progress", "priority": "P1",
+                                     "created": "2026-12-14T09:00:00", "first_response": "2026-12-14T09:20:00.000001"},
+                                    {"title": "Not yet", "key": "SET-61", "state": "ready", "priority": "P1",
+                                     "created": "2026-12-14T09:00:00.5"}]), encoding="utf-8")
+    assert import_file(service, answered) == 2
     assert list(check(config, clock())) == []
-    warn, due, digest = stored([Ticket.get(Ticket.key == "SET-52").id])[Ticket.get(Ticket.key == "SET-52").id]
-    assert (warn, due) == (dt.datetime(2026, 12, 14, 15, 0), dt.datetime(2026, 12, 14, 17, 0)) and digest  # 09:00 + 8h, warned 2h before
+    held = {t.key: stored([t.id])[t.id] for t in Ticket.select()}
+    assert held["SET-52"][:2] == (dt.datetime(2026, 12, 14, 15, 0), dt.datetime(2026, 12, 14, 17, 0))  # 09:00 + 8h, warned 2h before
+    assert held["SET-52"][2]
+    # One working day from the 24th at 16:00: past the bank holidays and the team's own 29th.
+    assert held["SET-53"][:2] == (dt.datetime(2026, 12, 30, 14, 0), dt.datetime(2026, 12, 30, 16, 0))
+    assert held["SET-51"][:2] == (None, None)
+    # P1 answered at 09:20: the next update is due 4 working hours on, warned at 3; unanswered, 1 working hour.
+    assert held["SET-60"][:2] == (dt.datetime(2026, 12, 14, 12, 20, 0, 1), dt.datetime(2026, 12, 14, 13, 20, 0, 1))
+    assert held["SET-61"][:2] == (dt.datetime(2026, 12, 14, 9, 45, 0, 500000), dt.datetime(2026, 12, 14, 10, 0, 0, 500000))
+
+
+def test_rebuild_after_an_import_agrees_with_check(config, db, tmp_path):
+    # Enough fresh tickets for `rows_due`'s batch; `check` computes each one by one, so it checks the batch.
+    from app.board.transfer import import_file
+    from app.sla.source import BATCH_FROM
+
+    rng = random.Random(16)
+    clock = Clock(dt.datetime(2026, 12, 18, 16, 30))
+    service = Service(config, clock=clock)
+    path = tmp_path / "in.csv"
+    lines = [f"t{i},SET-{100 + i},r@example.org,{'todo' if i == 0 else rng.choice(('todo', 'ready', 'in_progress', 'on_hold', 'resolved', 'closed'))},"
+             f"{rng.choice(('', 'P1', 'P2', 'P4'))},"
+             f"{(dt.datetime(2026, 12, 17) + dt.timedelta(minutes=rng.randrange(60 * 24 * 14))).isoformat()}"
+             for i in range(2 * BATCH_FROM)]
+    path.write_text("title,key,requester,state,priority,created\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(service, path) == 2 * BATCH_FROM
+    service.reply("SET-100", "On it.", by="alice")  # one that is no longer fresh
+    changed = _other_hours(config)
+    assert len(list(check(changed, clock()))) == 2 * BATCH_FROM
+    rebuild(changed, clock())
+    assert list(check(changed, clock())) == []
 
 
 # -- the command line ---------------------------------------------------------------
