@@ -56,26 +56,19 @@ _ROW_TRIGGER = "ticket_count_insert"
 def counted_once(adding: int) -> Iterator[None]:
     """SQLite, inside the caller's transaction: count a large insert of tickets in one grouped statement.
 
-    The row trigger costs little alone, but a statement that fires one keeps
-    a statement journal for every row: at 100,000 imported tickets it was a
-    fifth of the ticket INSERT. Here the trigger is dropped for the insert
-    and created again from its own stored SQL, then the new tickets (ids
-    past those already there) are added to the counts in one upsert. It is
-    DDL inside the transaction: an error rolls the DROP back with the rows,
-    and no other connection ever sees the table without its trigger (the
-    write lock is held throughout). PostgreSQL's trigger already counts per
-    statement.
+    The row trigger is set aside for the insert (`data.bulk.triggers_aside`),
+    then the new tickets (ids past those already there) are added to the
+    counts in one upsert. PostgreSQL's trigger already counts per statement.
     """
+    from data.bulk import triggers_aside  # data.bulk is for the batch paths only
+
     db = database_proxy.obj
-    found = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                           (_ROW_TRIGGER,)).fetchone() if is_sqlite(db) and adding >= BULK_AT else None
-    if found is None:
+    if not is_sqlite(db) or adding < BULK_AT:
         yield
         return
     (last,) = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()
-    db.execute_sql(f"DROP TRIGGER {_ROW_TRIGGER}")
-    yield
-    db.execute_sql(found[0])
+    with triggers_aside(_ROW_TRIGGER):
+        yield
     db.execute_sql(f"INSERT INTO ticket_count (state, incomplete, n) SELECT state, {INCOMPLETE}, COUNT(*) "
                    "FROM ticket WHERE id > ? GROUP BY 1, 2 "
                    "ON CONFLICT (state, incomplete) DO UPDATE SET n = n + excluded.n", (last,))

@@ -279,6 +279,8 @@ def at_risk(context: SearchContext):
     return condition("at-risk", context.now())
 
 
+_INSERT_TRIGGERS = ("ticket_search_insert", "ticket_search_conversation")
+"""SQLite's triggers of migration 0009 that index a new ticket and a new reply or note."""
 _CONVERSATION = "('reply', 'note', 'comment')"
 """The history kinds whose words are indexed (migration 0009's CONVERSATION_KINDS)."""
 
@@ -313,20 +315,25 @@ def deferred_indexing() -> Iterator[None]:
 
     The triggers of migration 0009 index a ticket per row, five times the
     cost of one `INSERT … SELECT` over them all; inside this block they stand
-    aside (SQLite: a flag row set in this transaction only; PostgreSQL: a
-    `SET LOCAL`), and on the way out every ticket added, or given a reply or
-    note, since it began is indexed. Other sessions never see the flag set.
+    aside (SQLite: the two insert triggers dropped in this transaction,
+    `data.bulk.triggers_aside`, which also spares every row the trigger's
+    test of the `search_deferred` flag; PostgreSQL: a `SET LOCAL` the
+    triggers read), and on the way out every ticket added, or given a reply
+    or note, since it began is indexed. Other sessions never see them aside.
     """
+    from data.bulk import triggers_aside  # the batch paths' module, not loaded by the board
+
     db = database_proxy.obj
     sqlite = is_sqlite(db)
     with db.atomic():
         (tickets_before,) = db.execute_sql("SELECT coalesce(max(id), 0) FROM ticket").fetchone()
         (history_before,) = db.execute_sql("SELECT coalesce(max(id), 0) FROM history").fetchone()
-        db.execute_sql("UPDATE search_deferred SET deferred = 1" if sqlite
-                       else "SET LOCAL triageboard.defer_search = 'on'")
-        yield
-        db.execute_sql("UPDATE search_deferred SET deferred = 0" if sqlite
-                       else "SET LOCAL triageboard.defer_search = 'off'")
+        if not sqlite:
+            db.execute_sql("SET LOCAL triageboard.defer_search = 'on'")
+        with triggers_aside(*_INSERT_TRIGGERS):
+            yield
+        if not sqlite:
+            db.execute_sql("SET LOCAL triageboard.defer_search = 'off'")
         param = "?" if sqlite else "%s"
         touched = (f"SELECT id FROM ticket WHERE id > {param} UNION SELECT ticket_id FROM history "
                    f"WHERE id > {param} AND kind IN {_CONVERSATION}")
