@@ -337,8 +337,9 @@ def deferred_indexing() -> Iterator[None]:
         param = "?" if sqlite else "%s"
         touched = (f"SELECT id FROM ticket WHERE id > {param} UNION SELECT ticket_id FROM history "
                    f"WHERE id > {param} AND kind IN {_CONVERSATION}")
-        if sqlite:
-            db.execute_sql(f"DELETE FROM ticket_search WHERE rowid IN ({touched})", (tickets_before, history_before))
+        if sqlite:  # a new ticket has no entry yet (its trigger was aside); an older one given a note has one
+            db.execute_sql(f"DELETE FROM ticket_search WHERE rowid IN (SELECT ticket_id FROM history WHERE id > ? "
+                           f"AND kind IN {_CONVERSATION} AND ticket_id <= ?)", (history_before, tickets_before))
         db.execute_sql((_INDEX_SQLITE if sqlite else _INDEX_POSTGRESQL).format(touched=touched),
                        (tickets_before, history_before))
         _remembered.clear()  # read inside the block, before these rows were indexed
