@@ -426,8 +426,9 @@ def _read_csv(config: Config, text: str, name: str) -> _Rows:
 def _no_gc() -> Iterator[None]:
     """No cyclic collection while a file's rows are built: none of them is a cycle.
 
-    At 100,000 rows the collector ran about 1,500 times over the growing
-    lists of cells and rows, a third of the read's time.
+    At 100,000 rows of a file the csv reader reads, the collector ran some
+    590 times (two of them full) over the growing list of records: a
+    quarter of the read's time.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -515,8 +516,8 @@ def _split_columns(text: str, header_lines: int, width: int) -> tuple[list[Seque
 
     The reader reads such a file a record a line, each cut at every comma
     (a blank line is a record of one empty cell here, skipped as blank
-    later): `str.split` does the same five times faster, and slices give
-    the columns without building a list per record.
+    later): `str.split` does the same in half the time, and slices give
+    the columns without building a list per record and transposing them.
     """
     if header_lines != 1 or '"' in text or "\r" in text:
         return None
@@ -615,19 +616,16 @@ class _CsvColumns:
         count = len(titles)
         checker = self.checker
 
-        def cells(name: str) -> Sequence[str]:
-            return self.columns.get(name) or ("",) * count
-
         bad: list[int | None] = []
         if not self.nul_free:
             bad += [_first(values, lambda value: "\x00" in value) for values in self.columns.values()]
-        email_of, bad_email = _distinct(cells("requester"), checker.requester)
+        email_of, bad_email = _distinct(self.cells("requester"), checker.requester)
         keys, numbers, bad_key = _csv_keys(checker, self.columns.get("key"), count, self.nul_free)
-        state_of, bad_state = _distinct(cells("state"), checker.state)
-        priority_of, bad_priority = _distinct(cells("priority"), checker.priority)
-        kind_of, bad_kind = _distinct(cells("kind"), checker.kind)
-        service_of, bad_service = _distinct(cells("service"), checker.service)
-        assignee_of, bad_assignee = _distinct(cells("assignee"), checker.assignee)
+        state_of, bad_state = _distinct(self.cells("state"), checker.state)
+        priority_of, bad_priority = _distinct(self.cells("priority"), checker.priority)
+        kind_of, bad_kind = _distinct(self.cells("kind"), checker.kind)
+        service_of, bad_service = _distinct(self.cells("service"), checker.service)
+        assignee_of, bad_assignee = _distinct(self.cells("assignee"), checker.assignee)
         created, bad_created = _csv_times(self.columns.get("created"), count, checker.now, self.nul_free)
         bad += [bad_email, titles.index("") if "" in titles else None, bad_key, bad_state, bad_priority, bad_kind,
                 bad_service, bad_assignee, bad_created]
@@ -637,27 +635,52 @@ class _CsvColumns:
             return None
         if self.refused is not None:
             raise self.refused
-        states = list(map(state_of.__getitem__, cells("state")))
-        priorities = list(map(priority_of.__getitem__, cells("priority")))
-        kinds = list(map(kind_of.__getitem__, cells("kind")))
-        holds = {state: "external" if state in checker.holds else None for state in state_of.values()}
-        ranks = {state: count_from(1.0) for state in holds}  # 1.0, 2.0, ... a column, as `ticket` ranks
-        sort_keys = {kind: {priority: sort_key(kind, None, priority) for priority in set(priority_of.values())}
-                     for kind in set(kind_of.values())}  # looked up without a tuple a row
-        rows = [{"title": title, "key": key, "state": state, "kind": kind, "service": service, "assignee": assignee,
-                 "requester_email": email, "version": 1, "number": number, "hold_reason": hold,
-                 "priority": priority, "bug_class": None, "rank": rank, "sort_key": order, "created": when,
-                 "updated": when, "state_entered": when, "needs_ack": priority == 1, "_line": line}
-                for title, key, state, kind, service, assignee, email, number, priority, hold, rank, order, when, line
-                in zip(titles, keys, states, kinds, map(service_of.__getitem__, cells("service")),
-                       map(assignee_of.__getitem__, cells("assignee")),
-                       map(email_of.__getitem__, cells("requester")), numbers, priorities,
-                       map(holds.__getitem__, states), map(next, map(ranks.__getitem__, states)),
-                       map(dict.__getitem__, map(sort_keys.__getitem__, kinds), priorities), created, self.lines)]
+        rows = self._rows(titles, keys, numbers, created, email_of, state_of, priority_of, kind_of, service_of,
+                          assignee_of)
         for name in ("requester_name", "description"):  # the columns `ticket` copies only when the file has them
             if name in self.columns:
                 deque(map(dict.__setitem__, rows, repeat(name), map(str.strip, self.columns[name])), maxlen=0)
         return rows
+
+    def _rows(self, titles: list[str], keys: list[str], numbers: list[int], created: list[dt.datetime],
+              email_of: dict[str, str], *few: dict[str, Any]) -> list[dict[str, Any]]:
+        """`ticket`'s rows: one template per (state, priority, kind, service, assignee) copied and filled in.
+
+        Half of a row's 19 values follow from those five cells, of which a
+        file has a few hundred combinations at most; copying a dict and
+        setting the other values costs less than building it from 19.
+        """
+        state_of, priority_of, kind_of, service_of, assignee_of = few
+        combos = list(zip(*map(self.cells, ("state", "priority", "kind", "service", "assignee"))))
+        ranks = {state: count_from(1.0) for state in set(state_of.values())}  # 1.0, 2.0, ... as `ticket` ranks
+        template_of = {}
+        for state_cell, priority_cell, kind_cell, service_cell, assignee_cell in set(combos):
+            state, priority, kind = state_of[state_cell], priority_of[priority_cell], kind_of[kind_cell]
+            template = {"title": None, "key": None, "state": state, "kind": kind, "service": service_of[service_cell],
+                        "assignee": assignee_of[assignee_cell], "requester_email": None, "version": 1, "number": None,
+                        "hold_reason": "external" if state in self.checker.holds else None, "priority": priority,
+                        "bug_class": None, "rank": None, "sort_key": sort_key(kind, None, priority), "created": None,
+                        "updated": None, "state_entered": None, "needs_ack": priority == 1, "_line": None}
+            template_of[state_cell, priority_cell, kind_cell, service_cell, assignee_cell] = template, ranks[state]
+        rows = []
+        append = rows.append
+        for (template, rank), title, key, email, number, when, line in zip(
+                map(template_of.__getitem__, combos), titles, keys, map(email_of.__getitem__, self.cells("requester")),
+                numbers, created, self.lines):
+            row = template.copy()
+            row["title"] = title
+            row["key"] = key
+            row["requester_email"] = email
+            row["number"] = number
+            row["rank"] = next(rank)
+            row["created"] = row["updated"] = row["state_entered"] = when
+            row["_line"] = line
+            append(row)
+        return rows
+
+    def cells(self, name: str) -> Sequence[str]:
+        """A column's cells, or blank ones when the file has not got it."""
+        return self.columns.get(name) or ("",) * len(self.lines)
 
     def _drop_blank_rows(self) -> None:
         """Rows whose cells are all blank are skipped, as the row-wise reader skips them."""
