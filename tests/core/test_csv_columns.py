@@ -103,16 +103,21 @@ def _same_result(config, text: str):
     return None
 
 
-@pytest.mark.parametrize("shape", ["keyed", "unkeyed", "mixed", "crlf", "unquoted", "columns", "blank lines"])
+@pytest.mark.parametrize("shape", ["keyed", "unkeyed", "mixed", "crlf", "unquoted", "unquoted, blank lines", "columns",
+                                   "blank lines"])
 def test_the_columns_give_the_rows_the_row_checker_gives(db, config, shape):
     Service(config).create(title="already on the board")  # numbers continue after the board's highest
     rows = [row(i, keyed=shape != "unkeyed" and not (shape == "mixed" and i % 3)) for i in range(60)]
     if shape == "mixed":
         rows[5]["key"] = "set-500"  # lower case is the board's prefix; the blank keys after it go on from 501
     text = as_csv(rows, terminator="\r\n" if shape == "crlf" else "\n")
-    if shape == "unquoted":  # no quote anywhere: the reader's fast path
+    if shape.startswith("unquoted"):  # no quote anywhere: the reader's fast path
         text = as_csv([{**r, "title": f"T{i}", "description": "d"} for i, r in enumerate(rows)])
         assert '"' not in text
+        if shape == "unquoted, blank lines":
+            lines = text.split("\n")
+            text = "\n".join(lines[:3] + [" , ,,,,,,,,, ", ",,,,,,,,,,"] + lines[3:-1] + [""])  # cut at commas too
+            assert transfer._split_columns(text, 1, len(COLUMNS)) is not None
     if shape == "columns":  # a subset, in another order, without requester or description
         text = as_csv(rows, ["created", "assignee", "title", "state", "key"])
     if shape == "blank lines":
