@@ -31,9 +31,9 @@ when it runs on every move or page and a profile shows its SQL building.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
-from peewee import Model, Query, Value
+from peewee import BooleanField, DateField, DateTimeField, Model, Query, TimeField, Value
 
 from data.models import database_proxy
 
@@ -49,6 +49,18 @@ class _Slot:
         self.name = name
 
 
+_CONVERTED = (BooleanField, DateField, DateTimeField, TimeField)
+"""Fields whose stored value Peewee converts on the way out (SQLite stores them as text or 0/1)."""
+
+
+class _Built(NamedTuple):
+    sql: str
+    names: tuple[str, ...]
+    """The parameters, in the order the SQL's placeholders take them."""
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(column index, Peewee's converter) of each selected date or flag (`Prepared.tuples`)."""
+
+
 class Prepared:
     """One query, written as `build(*shape, **parameters)`, built by Peewee once per backend and shape.
 
@@ -59,29 +71,54 @@ class Prepared:
 
     def __init__(self, build: Callable[..., Query]) -> None:
         self.build = build
-        self._built: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+        self._built: dict[tuple, _Built] = {}
 
     def sql(self, *shape: Any, **values: Any) -> tuple[str, list[Any]]:
         """The SQL for the database in use and its parameter list for these values."""
+        built = self._get(shape, values)
+        return built.sql, [values[name] for name in built.names]
+
+    def _get(self, shape: tuple, values: dict[str, Any]) -> _Built:
         key = (type(database_proxy.obj), shape, tuple(values))
         built = self._built.get(key)
         if built is None:
             built = self._built[key] = self._build(shape, tuple(values))
-        sql, names = built
-        return sql, [values[name] for name in names]
+        return built
 
-    def _build(self, shape: tuple, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        sql, params = self.build(*shape, **{name: Value(_Slot(name), converter=False) for name in names}).sql()
+    def _build(self, shape: tuple, names: tuple[str, ...]) -> _Built:
+        query = self.build(*shape, **{name: Value(_Slot(name), converter=False) for name in names})
+        sql, params = query.sql()
         constants = [param for param in params if not isinstance(param, _Slot)]
         if constants:  # a value written into the query, which later runs would silently reuse
             raise TypeError(f"{self.build.__qualname__}: {constants[0]!r} is not a parameter "
                             f"(parameters: {', '.join(names)})")
-        return sql, tuple(param.name for param in params)
+        converted = tuple((index, field.python_value) for index, field in enumerate(getattr(query, "_returning", None) or ())
+                          if isinstance(field, _CONVERTED))
+        return _Built(sql, tuple(param.name for param in params), converted)
 
     def execute(self, *shape: Any, **values: Any):
         """Run it; the database cursor."""
         sql, params = self.sql(*shape, **values)
         return database_proxy.execute_sql(sql, params)
+
+    def tuples(self, *shape: Any, **values: Any) -> list[tuple]:
+        """Run a select; its rows as tuples, dates and flags converted as Peewee's `.tuples()` would.
+
+        Only those columns: SQLite hands them back as text and 0/1, every other
+        value comes back as Peewee would return it (numbers, text, None), and
+        converting every column is most of the cost of reading a few rows.
+        """
+        built = self._get(shape, values)
+        cursor = database_proxy.execute_sql(built.sql, [values[name] for name in built.names])
+        if not built.converted:
+            return cursor.fetchall()
+        rows = []
+        for row in cursor:
+            row = list(row)
+            for index, convert in built.converted:
+                row[index] = convert(row[index])
+            rows.append(tuple(row))
+        return rows
 
     def models(self, model: type[M], *shape: Any, **values: Any) -> Iterator[M]:
         """Run a `model.select()` query; its rows as model instances, converted as Peewee's own select would."""

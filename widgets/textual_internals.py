@@ -29,6 +29,12 @@ What is used, and why:
   column forgets the rows it handed Textual for those regions (`DirtyRows`).
 - `App._thread_id`: the event loop's thread, to tell a call from a worker from one on the
   loop.
+- `Compositor` (its `render_partial_update`, `_get_renders`, `_dirty_regions` and
+  `visible_widgets`): Textual renders, for a partial update, every widget whose clip meets
+  the box around all the dirty regions, and a column's clip is the whole row of columns, so
+  a move (two columns and the status line dirty) rendered and cut every column of the board.
+  `DirtyOnlyCompositor` renders only the widgets a dirty region meets: the others' cells lie
+  outside every span the update writes, so the frame is the same (a fifth of the repaint).
 - `DOMNode._bindings.key_to_bindings`: a screen's bindings after `keys:` remapping, key by
   key, for the keys the triage panel and the help name (the public `active_bindings` holds
   only the bindings live in the current mode).
@@ -46,15 +52,15 @@ import threading
 from typing import Any
 
 from textual._border import get_box, render_border_label, render_row
-from textual._compositor import LayoutUpdate
+from textual._compositor import Compositor, LayoutUpdate
 from textual._styles_cache import StylesCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 
-__all__ = ["DirtyRows", "FrameWatch", "border_label", "border_label_style", "frame_cells", "frames_held", "get_box",
+__all__ = ["DirtyOnlyCompositor", "DirtyRows", "FrameWatch", "border_label", "border_label_style", "frame_cells", "frames_held", "get_box",
            "inner_outer", "key_to_bindings", "on_event_loop", "render_border_label", "render_row",
-           "set_virtual_size_quietly", "styles_version"]
+           "set_virtual_size_quietly", "styles_version", "use_dirty_only_compositor"]
 
 
 class DirtyRows:
@@ -71,6 +77,49 @@ class DirtyRows:
         super()._set_dirty(*regions)  # type: ignore[misc]
         offset = self.content_offset  # type: ignore[attr-defined]
         self.forget_rows(tuple(region.translate(offset) for region in regions))
+
+
+class DirtyOnlyCompositor(Compositor):
+    """A screen's compositor whose partial update renders only the widgets a dirty region meets.
+
+    Textual's `_get_renders(crop)` tests `crop` (the box around every dirty
+    region) against each widget's clip, the visible area of its container: the
+    status line along the bottom and two dirty columns made that box the whole
+    board, and every column's clip is the whole row of columns. A widget no
+    dirty region meets has no cell in the spans the update writes, so leaving it
+    out changes no cell; a full update, a widget the region only partly shows and
+    the render order stay Textual's own.
+    """
+
+    _painting: tuple[Region, ...] = ()
+    """The dirty regions of the partial update being rendered; () otherwise (Textual's own `_get_renders`)."""
+
+    def render_partial_update(self):
+        self._painting = tuple(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._painting = ()
+
+    def _get_renders(self, crop: Region | None = None):
+        dirty = self._painting
+        if not dirty or not crop:
+            yield from super()._get_renders(crop)
+            return
+        for widget, (region, clip) in self.visible_widgets.items():
+            shown = region.intersection(clip)
+            if not any(area.overlaps(shown) for area in dirty):
+                continue
+            if clip.contains_region(region):
+                yield region, clip, widget.render_lines(Region(0, 0, region.width, region.height))
+            elif shown.width and shown.height:
+                yield region, clip, widget.render_lines(
+                    Region(shown.x - region.x, shown.y - region.y, shown.width, shown.height))
+
+
+def use_dirty_only_compositor(screen) -> None:
+    """Give a screen, in its `__init__` (before it is composed), the `DirtyOnlyCompositor`."""
+    screen._compositor = DirtyOnlyCompositor()
 
 
 def set_virtual_size_quietly(view: ScrollView, size: Size) -> bool:

@@ -142,3 +142,44 @@ def test_a_ticket_read_by_its_prepared_statement_is_the_ticket_peewee_reads(serv
     constant = Prepared(lambda *, key: Ticket.select().where((Ticket.key == key) & (Ticket.title == "x")))
     with pytest.raises(TypeError, match=r"'x' is not a parameter \(parameters: key\)"):
         constant.sql(key="A-1")
+
+
+def test_rows_read_by_a_prepared_select_are_the_rows_peewee_reads(service, make_tickets):
+    """`Prepared.tuples` (the SLA inputs every write reads) converts dates and flags itself; each value, a
+    None among them, must come back as Peewee's `.tuples()` returns it, on either backend."""
+    from data.statements import Prepared
+
+    tickets = make_tickets(3)
+    service.move(tickets[0].key, "ready", by="ann")  # a state_entered, a version bump
+    fields = (Ticket.id, Ticket.key, Ticket.created, Ticket.state_entered, Ticket.first_response, Ticket.solved,
+              Ticket.acknowledged, Ticket.priority, Ticket.rank)
+    ids = [ticket.id for ticket in tickets]
+    statement = Prepared(lambda **slots: Ticket.select(*fields).where(Ticket.id.in_(list(slots.values())))
+                         .order_by(Ticket.id))
+    expected = list(Ticket.select(*fields).where(Ticket.id.in_(ids)).order_by(Ticket.id).tuples())
+    assert statement.tuples(**{f"id{n}": ticket_id for n, ticket_id in enumerate(ids)}) == expected
+    assert statement.tuples(id0=ids[0]) == expected[:1]  # another number of ids: a statement of its own
+
+
+def test_a_move_sends_the_same_few_statements_however_full_the_board(service, make_tickets, db, monkeypatch):
+    """A move's transaction (the ticket, its history row, its due instants) costs what it returns: a query
+    per card of a column, or per move in the card's history, would show here as more statements on a
+    fuller board and a longer history."""
+    sent: list[str] = []
+    execute_sql = type(db).execute_sql
+    monkeypatch.setattr(type(db), "execute_sql",
+                        lambda self, sql, params=None: (sent.append(sql), execute_sql(self, sql, params))[1])
+
+    def statements(key: str, target: str) -> int:
+        sent.clear()
+        service.move(key, target, by="ann")
+        return len(sent)
+
+    key = make_tickets(2)[0].key
+    few = [statements(key, "ready"), statements(key, "todo")]
+    for ticket in make_tickets(40)[:20]:
+        service.move(ticket.key, "ready", by="ann")
+    for _ in range(5):
+        statements(key, "ready"), statements(key, "todo")
+    assert [statements(key, "ready"), statements(key, "todo")] == few
+    assert max(few) <= 10, sent

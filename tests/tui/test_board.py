@@ -699,3 +699,65 @@ async def test_a_read_only_database_is_one_toast_and_the_board_stays_usable(conf
         assert pilot.app.board.current_card.key == ticket.key
         assert lines(pilot.app, "todo")[0].startswith(f"{ticket.key} P2 ")
     assert state_of(ticket) == "todo"
+
+
+def _cells(lines) -> list[list[tuple]]:
+    """A frame as rows of (character, style) cells; a row is a strip, or the strips of its chops."""
+    from textual.strip import Strip
+
+    return [[(char, segment.style) for part in ([line] if isinstance(line, Strip) else line) for segment in part
+             for char in segment.text] for line in lines]
+
+
+def _apply(screen: list[list[tuple]], update) -> None:
+    """Write a partial update onto the cells of the screen it was rendered for, as a terminal would."""
+    from rich.console import Console
+    from rich.segment import ControlType
+
+    console = Console(width=len(screen[0]), force_terminal=True)
+    x = y = 0
+    for segment in update.__rich_console__(console, console.options):
+        if segment.control:
+            for control in segment.control:
+                if control[0] == ControlType.CURSOR_MOVE_TO:
+                    x, y = control[1], control[2]
+            continue
+        if segment.text == "\n":
+            continue
+        for char in segment.text:
+            screen[y][x] = (char, segment.style)
+            x += 1
+
+
+async def test_the_screen_after_moves_and_cursor_keys_is_what_a_full_repaint_draws(make_app, seed):
+    """The board's compositor renders only the widgets a dirty region meets (`DirtyOnlyCompositor` in
+    widgets/textual_internals.py): each partial update written onto the screen as it was must leave,
+    cell for cell, what rendering the whole screen afresh draws."""
+    from textual._compositor import ChopsUpdate, LayoutUpdate
+
+    for n in range(3):
+        seed(f"Card {n}")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        board = pilot.app.board
+        screen = _cells(board._compositor.render_strips())
+        updates = []
+        display = pilot.app._display
+
+        def shown(on_screen, renderable) -> None:
+            if on_screen is board and renderable is not None:
+                updates.append(renderable)
+            display(on_screen, renderable)
+
+        pilot.app._display = shown
+        for key in ("L", "L", "H", "down", "l", "H", "up"):
+            await pilot.press(key)
+            await settle(pilot)
+        partial = [update for update in updates if isinstance(update, ChopsUpdate)]
+        assert partial  # the moves were repainted in part, not by full frames only
+        for update in updates:
+            if isinstance(update, LayoutUpdate):
+                screen = _cells(update.strips)
+            elif isinstance(update, ChopsUpdate):
+                _apply(screen, update)
+        assert screen == _cells(board._compositor.render_strips())

@@ -142,3 +142,13 @@ def test_no_other_module_uses_textuals_private_api():
             elif isinstance(node, ast.FunctionDef) and node.name in private_attributes:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: def {node.name}")
     assert found == []
+
+
+def test_the_compositor_has_what_the_dirty_only_compositor_overrides():
+    from textual._compositor import Compositor
+
+    assert parameters(Compositor._get_renders) == ["self", "crop"]
+    assert parameters(Compositor.render_partial_update) == ["self"]
+    compositor = textual_internals.DirtyOnlyCompositor()
+    assert compositor._dirty_regions == set() and compositor.visible_widgets == {}
+    assert compositor.render_partial_update() is None  # nothing dirty, nothing drawn

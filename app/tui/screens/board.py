@@ -53,7 +53,7 @@ from widgets.card_styles import CardStyles
 from widgets.column import Column
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
-from widgets.textual_internals import key_to_bindings
+from widgets.textual_internals import key_to_bindings, use_dirty_only_compositor
 from widgets.title_bar import TitleBar
 
 
@@ -95,6 +95,7 @@ class BoardScreen(Screen[None]):
 
     def __init__(self, service: Service, user: str, source: BoardSource, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
+        use_dirty_only_compositor(self)  # a move renders its two columns and the status line, not every column
         self.service = service
         self.keymap = keymap or {}
         """config.yaml's `keys:` (binding id -> keys), as the app applied it: the help names the remapped keys."""
