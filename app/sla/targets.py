@@ -256,6 +256,10 @@ def due_instants(policy: SlaPolicy, times: TicketTimes, now: datetime) -> tuple[
     running = [t for t in evaluate(policy, times, now).targets if t.state not in ("met", "paused")]
     if not running:
         return None, None
+    if len({(t.working, t.since) for t in running}) == 1:
+        # One kind of clock from one start: the shorter target warns and falls due first (or with the
+        # other), so the other's warning instant, a second walk over the calendar, is not needed.
+        running = [min(running, key=lambda t: t.length)]
     stops = _merge(list(times.periods.pending) + list(times.periods.closed), now)
     warns = [_warning_instant(policy, t, stops, now) for t in running]
     return min(warns, key=_instant), min((t.due for t in running), key=_instant)
