@@ -276,14 +276,16 @@ def _warning_instant(policy: SlaPolicy, target: TargetStatus, stops: list[Period
 def reminders_due(status: SlaStatus, sent: Collection[str]) -> tuple[TargetStatus, ...]:
     """Targets that should remind the assignee now: in warning (or already breached) and not yet reminded.
 
-    `update_every` is only owed once the first response has been sent. A
-    breached target counts too: when nothing looked during the warning
+    `update_every` is owed once the first response has been sent, or sooner
+    when the card shows it (`SlaStatus.next`): a wall-clock update can come
+    due over a weekend before a working first response, and the card, the
+    filters and the reminder should not disagree. A breached target counts too: when nothing looked during the warning
     margin (the board was closed over a weekend), one reminder is still owed.
     `sent` holds the `reminder_key`s already written to the outbox.
     """
     owed = [status.first_response]
-    if status.first_response.state == "met":
-        # Before the first response, its own reminder covers the ticket.
+    if status.first_response.state == "met" or status.next.name == "update_every":
+        # Otherwise the first response is the more urgent, and its own reminder covers the ticket.
         owed.append(status.update_every)
     return tuple(t for t in owed if t.state in ("warning", "breached") and t.reminder_key not in sent)
 
