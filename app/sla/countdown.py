@@ -42,9 +42,9 @@ class CardSla(msgspec.Struct, frozen=True):
     label: str
     style: str
     state: str
-    """The next target's state: ok | warning | breached | paused | met."""
+    """The card's target's state (`SlaStatus.next`): ok | warning | breached | paused | met."""
     left: float
-    """Seconds left on the next target (negative when overdue)."""
+    """Seconds left on that target (negative when overdue)."""
     at: dt.datetime | None = None
     """The moment it was worked out for: a worker that finishes late never replaces a later one's."""
 

@@ -28,6 +28,12 @@ from app.sla.calendar import WorkingTimeIndex, from_us, to_us
 from app.sla.settings import SlaPolicy, Targets
 from app.sla.targets import Move, TicketTimes, clock_periods, due_instants
 
+RULES_VERSION = 2
+"""Bump when the rules that compute the instants change: every stored digest then differs, so
+`app.sla.source.due_freshness` recomputes a small board at once and tells a big one to run
+`triageboard sla rebuild`. 2: the card shows its most urgent target, and the instants are the earliest
+of its unmet targets' (they differed from the card's state when the targets ran on different clocks)."""
+
 NO_POLICY = "no-sla"
 """The digest of a board without response targets (every ticket's columns are empty)."""
 
@@ -76,12 +82,13 @@ def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Seq
 
     What bulk import stores for a CSV's rows, at a few microseconds a ticket instead of 40:
     such a ticket has one move (into its column, no hold reason, so no pause; the final
-    column has nothing due), no message but its first response, so its next target and
-    the instant that target's clock starts follow from its priority and whether it was
+    column has nothing due), no message but its first response, so which targets are
+    unmet and the instant their clocks start follow from its priority and whether it was
     answered, and the calendar arithmetic is a `WorkingTimeIndex` laid out once for the
-    batch. Answered: `update_every` from max(created, first response). Not yet: the target
-    with the least time left at max(created, now) (then the earlier due), both clocks
-    running from creation, as `SlaStatus.next` chooses.
+    batch. Answered: `update_every` from max(created, first response). Not yet: both
+    targets run from creation, so the earlier of their warning instants and the earlier
+    of their due instants, as `due_instants` takes them (`now` only matters to the
+    ticket-by-ticket path).
     """
     if policy is None:
         return [(None, None)] * len(tickets)
@@ -96,7 +103,6 @@ def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Seq
     if (last - first).days > _INDEX_SPAN:
         return [_one_by_one(policy, workflow, ticket, now) for ticket in tickets]
     index = WorkingTimeIndex(policy.calendar, first - timedelta(days=2), last + timedelta(days=2))
-    now_us = None if now is None else to_us(now)
     plans: dict[int | None, _Plan] = {}
     result: list[tuple[datetime | None, datetime | None]] = []
     instants: dict[int, datetime] = {}  # many tickets fall due at one instant (17:00 of a day): built once
@@ -110,7 +116,7 @@ def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Seq
         if first_response is not None:
             warn, due = plan.update.instants(max(created, to_us(first_response)))
         else:
-            warn, due = plan.unanswered(created, created if now_us is None or now_us < created else now_us)
+            warn, due = plan.unanswered(created)
         warn_at = instants.get(warn)
         if warn_at is None:
             warn_at = instants[warn] = from_us(warn)
@@ -122,7 +128,7 @@ def fresh_due_columns(policy: SlaPolicy | None, workflow: Workflow, tickets: Seq
 
 
 class _Target:
-    """One target's clock in microseconds: its length, the running time at which it warns, and its arithmetic."""
+    """One target's clock in microseconds: its length and the running time at which it warns."""
 
     def __init__(self, policy: SlaPolicy, duration: Duration, index: WorkingTimeIndex):
         length = policy.calendar.working_length(duration)
@@ -131,14 +137,6 @@ class _Target:
         # As `due_instants` computes it: timedelta arithmetic, rounded the same way.
         self.warns = (length - length * policy.warn_at) // _US
         self.index = index
-
-    def advance(self, t: int, amount: int) -> int:
-        return self.index.advance(t, amount) if self.working else t + amount
-
-    def running(self, since: int, at: int) -> int:
-        if at <= since:
-            return 0
-        return self.index.between(since, at) if self.working else at - since
 
     def instants(self, since: int) -> tuple[int, int]:
         """(warn, due) of this target's clock started at `since`, with no pause."""
@@ -152,25 +150,22 @@ class _Target:
 
 
 class _Plan:
-    """The two targets of one priority; which is next before the first response, when that is fixed."""
+    """The two targets of one priority, and what an unanswered ticket stores for them."""
 
     def __init__(self, policy: SlaPolicy, targets: Targets, index: WorkingTimeIndex):
         self.first = _Target(policy, targets.first_response, index)
         self.update = _Target(policy, targets.update_every, index)
-        # On the same kind of clock from the same instant, both have run the same time: the
-        # shorter target has less left (a tie is first_response, as `min` keeps the first).
-        self.same_clock = self.first.working == self.update.working
-        self.nearer = self.first if self.first.length <= self.update.length else self.update
+        # On one kind of clock from one instant, the shorter target warns and falls due first
+        # (or both at once): its instants are the earlier of each, without computing the other's.
+        same_clock = self.first.working == self.update.working
+        self.nearer = (None if not same_clock
+                       else self.first if self.first.length <= self.update.length else self.update)
 
-    def unanswered(self, created: int, at: int) -> tuple[int, int]:
-        if self.same_clock:
+    def unanswered(self, created: int) -> tuple[int, int]:
+        if self.nearer is not None:
             return self.nearer.instants(created)
-        first, update = self.first, self.update
-        first_due, update_due = first.advance(created, first.length), update.advance(created, update.length)
-        first_left = first.length - first.running(created, at)
-        update_left = update.length - update.running(created, at)
-        target = first if (first_left, first_due) <= (update_left, update_due) else update
-        return target.instants(created)
+        (first_warn, first_due), (update_warn, update_due) = self.first.instants(created), self.update.instants(created)
+        return min(first_warn, update_warn), min(first_due, update_due)
 
 
 def _one_by_one(policy: SlaPolicy, workflow: Workflow, ticket: Fresh,
@@ -208,11 +203,13 @@ def config_digest(policy: SlaPolicy | None, workflow: Workflow) -> str:
     read: which column is final (the clock stops) and which are hold columns
     (Pending pauses it). Holiday dates come from the `holidays` library by
     region; a library upgrade that changes a past year's dates is not seen here.
+    And `RULES_VERSION`, so instants stored by an older triageboard read as stale too.
     """
     if policy is None:
         return NO_POLICY
     calendar = policy.calendar
     parts = [
+        f"rules {RULES_VERSION}",
         str(calendar.tz.key), ",".join(str(d) for d in sorted(calendar.working_days)),
         ",".join(f"{a}-{b}" for a, b in calendar.hours), calendar.country or "", calendar.subdivision or "",
         ",".join(d.isoformat() for d in sorted(calendar.extra_dates)),

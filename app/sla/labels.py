@@ -49,15 +49,16 @@ def target_text(target: TargetStatus) -> str:
 
 
 def card_state(status: SlaStatus) -> str:
-    """The state the card shows: that of its next target (`SlaStatus.next`)."""
+    """The state the card shows: that of its most urgent target (`SlaStatus.next`), so the worst of its targets'."""
     return status.next.state
 
 
 def card_sla(status: SlaStatus, *, closed: bool = False) -> tuple[str, str]:
     """(label, style) for a card: "3h left"/"ok", "45m left"/"warning", "overdue 2h"/"breached", "paused"/"paused".
 
-    The label is the time left on the card's next target (the first
-    response until it is sent, then the next update). A closed ticket owes
+    The label is the time left on the card's most urgent target
+    (`SlaStatus.next`: usually the first response until it is sent, then
+    the next update; a breached or warning target first). A closed ticket owes
     nothing: pass `closed=True` and get ("", "ok"), so the final column shows
     no countdown. Label and style are plain text; the style is one of `STYLES`.
     """

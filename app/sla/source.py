@@ -61,10 +61,12 @@ def open_statuses(config: Config, now: datetime, chunk: int = CHUNK) -> Iterator
 # -- the stored due instants (app.sla.due, data.sla_due) ---------------------
 
 AUTO_REBUILD = 2000
-"""Tickets computed under another `sla:` policy that `due_freshness` recomputes on the spot (about a
-second); past that, it says to run `triageboard sla rebuild` instead of making a command wait minutes."""
+"""Tickets computed under another `sla:` policy or older rules (`app.sla.due.RULES_VERSION`) that
+`due_freshness` recomputes on the spot (about a second); past that, it says to run `triageboard sla
+rebuild` instead of making a command wait minutes."""
 
-STALE = "SLA due times were computed for a different sla: config — run triageboard sla rebuild"
+STALE = ("SLA due times were computed for a different sla: config or by an older triageboard"
+         " — run triageboard sla rebuild")
 
 
 def digest_of(config: Config) -> str:

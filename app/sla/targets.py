@@ -182,18 +182,27 @@ class SlaStatus(msgspec.Struct, frozen=True):
 
     @property
     def next(self) -> TargetStatus:
-        """The target to show on the card: the unmet one with the least time left.
+        """The target to show on the card: the most urgent unmet one (breached, then warning, then the
+        rest; among equals the least time left, then the earlier due).
 
-        Before the first response, that is `first_response` (it is always the
-        shorter clock from creation); after it, `update_every`.
+        Severity first: with a working and a wall-clock target, which has less left changes with
+        the clock alone (a weekend uses the wall clock, not the working one), while "a target is
+        breached" and "a target is in warning or breached" only ever turn true as time passes. So
+        the card's state changes at two instants fixed at the last write, which the database
+        stores (`due_instants`). On one kind of clock the shorter target from the same start warns
+        and falls due first: the first response until it is sent, then `update_every`.
         """
         open_targets = [t for t in self.targets if t.state != "met"]
         if not open_targets:
             return self.update_every
-        return min(open_targets, key=lambda t: (t.left, _instant(t.due)))
+        return min(open_targets, key=lambda t: (-_SEVERITY.get(t.state, 0), t.left, _instant(t.due)))
 
     def to_json(self) -> dict:
         return {t.name: t.to_json() for t in self.targets}
+
+
+_SEVERITY = {"breached": 2, "warning": 1}
+"""How urgent a target's state is on the card; ok and paused rank alike, below both."""
 
 
 def _instant(at: datetime) -> datetime:
@@ -229,38 +238,54 @@ def evaluate(policy: SlaPolicy, times: TicketTimes, now: datetime) -> SlaStatus:
 
 
 def due_instants(policy: SlaPolicy, times: TicketTimes, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """When the card's next target turns to warning and when it is breached, for any instant from `now` on.
+    """When the card turns to warning and when it is breached, for any instant from `now` on.
 
     (warn, due): the card reads warning from `warn` to `due` inclusive and breached after `due`
-    (`evaluate` at `t` says `warning` exactly when warn <= t <= due, `breached` when t > due), as
-    long as nothing new happens to the ticket, so the two instants can be stored and the filter
-    run as a comparison. (None, None) while nothing can come due: every target met, the clock
-    paused (Pending), or the ticket closed. The next target cannot change between two writes:
-    both clocks run from the same instant over the same pauses, so the shorter one stays the nearer.
+    (`evaluate` at `t` gives `next.state == "warning"` exactly when warn <= t <= due, `"breached"`
+    when t > due), as long as nothing new happens to the ticket, so the two instants can be stored
+    and the filters run as comparisons. (None, None) while nothing can come due: every target met,
+    the clock paused (Pending), or the ticket closed.
+
+    Not the instants of one target: with a working and a wall-clock target, the one with less left
+    changes with the clock alone. The card shows the most severe state of its unmet running targets
+    (`SlaStatus.next`), so it is breached from the earliest due instant among them on and in warning
+    from the earliest warning instant; between writes that set of targets and their instants do not move.
     """
-    status = evaluate(policy, times, now)
-    target = status.next
-    if target.state in ("met", "paused") or _closed_since(times.periods, now) is not None:
+    if _closed_since(times.periods, now) is not None:
         return None, None
-    duration = policy.targets_for(times.priority).length(target.name)
-    clock: _Clock = _Working(policy.calendar) if duration.working else _Elapsed(policy.calendar.tz)
+    running = [t for t in evaluate(policy, times, now).targets if t.state not in ("met", "paused")]
+    if not running:
+        return None, None
+    if len({(t.working, t.since) for t in running}) == 1:
+        # One kind of clock from one start: the shorter target warns and falls due first (or with the
+        # other), so the other's warning instant, a second walk over the calendar, is not needed.
+        running = [min(running, key=lambda t: t.length)]
     stops = _merge(list(times.periods.pending) + list(times.periods.closed), now)
+    warns = [_warning_instant(policy, t, stops, now) for t in running]
+    return min(warns, key=_instant), min((t.due for t in running), key=_instant)
+
+
+def _warning_instant(policy: SlaPolicy, target: TargetStatus, stops: list[Period], now: datetime) -> datetime:
+    """When `target` enters its warning margin (its due instant at the latest), on the clocks as they stand at `now`."""
+    clock: _Clock = _Working(policy.calendar) if target.working else _Elapsed(policy.calendar.tz)
     # `left <= length * warn_at` is `running >= length - length * warn_at`: the instant that much running time is used.
     warn, _ = _due(clock, target.since, target.length - target.length * policy.warn_at, stops, now)
-    return min(warn, target.due, key=_instant), target.due
+    return min(warn, target.due, key=_instant)
 
 
 def reminders_due(status: SlaStatus, sent: Collection[str]) -> tuple[TargetStatus, ...]:
     """Targets that should remind the assignee now: in warning (or already breached) and not yet reminded.
 
-    `update_every` is only owed once the first response has been sent. A
-    breached target counts too: when nothing looked during the warning
+    `update_every` is owed once the first response has been sent, or sooner
+    when the card shows it (`SlaStatus.next`): a wall-clock update can come
+    due over a weekend before a working first response, and the card, the
+    filters and the reminder should not disagree. A breached target counts too: when nothing looked during the warning
     margin (the board was closed over a weekend), one reminder is still owed.
     `sent` holds the `reminder_key`s already written to the outbox.
     """
     owed = [status.first_response]
-    if status.first_response.state == "met":
-        # Before the first response, its own reminder covers the ticket.
+    if status.first_response.state == "met" or status.next.name == "update_every":
+        # Otherwise the first response is the more urgent, and its own reminder covers the ticket.
         owed.append(status.update_every)
     return tuple(t for t in owed if t.state in ("warning", "breached") and t.reminder_key not in sent)
 

@@ -17,13 +17,18 @@ import json
 import random
 
 import msgspec
+import pytest
+from zoneinfo import ZoneInfo
 
+from app.config.durations import parse_duration
 from app.notify.inbound import Reply
 from app.service import Refused, Service
 from app.sla.due import matches
-from app.sla.labels import FILTERS, card_state
-from app.sla.source import STALE, check, due_freshness, rebuild, row_due, statuses
-from app.sla.settings import SlaPolicy
+from app.sla.labels import FILTERS, card_sla, card_state
+from app.sla.calendar import parse_working_hours
+from app.sla.source import STALE, check, due_freshness, rebuild, row_due, statuses, ticket_times
+from app.sla.settings import SlaPolicy, Targets
+from app.sla.targets import evaluate
 from data.models import Ticket
 from data.sla_due import condition, stored
 from data.sla_inputs import sla_rows
@@ -67,26 +72,69 @@ def _assert_agrees(service: Service, ticket_ids: list[int], rng: random.Random) 
     config, now = service.config, service.clock()
     inputs = sla_rows(ticket_ids)
     held = stored(ticket_ids)
+    aware_now = now.replace(tzinfo=dt.timezone.utc)
     for ticket_id in ticket_ids:
         row = inputs[ticket_id]
         warn, due, _ = held[ticket_id]
         assert (warn, due) == row_due(config, row, now), row.key
         if row.state == config.workflow.final:
             continue
+        times = ticket_times(config.workflow, row)
         instants = [now, now + dt.timedelta(minutes=rng.randint(1, 60 * 24 * 20))]
-        for edge in (warn, due):
+        # Between now and each target's own due instant (where the card may change target), and well past both.
+        dues = [_naive(t.due) for t in evaluate(config.sla, times, aware_now).targets]
+        instants += [now + (max(dues) - now) * rng.random() for _ in range(3)] if max(dues) > now else []
+        instants.append(max(now, *dues) + dt.timedelta(days=rng.randint(1, 10)))
+        for edge in (warn, due, *dues):
             if edge is not None and edge >= now + US:
                 instants += [edge - US, edge, edge + US]
         for at in instants:
-            shown = card_state(statuses(config, [ticket_id], at)[ticket_id])
+            shown = evaluate(config.sla, times, at.replace(tzinfo=dt.timezone.utc)).next.state
             for which in WHICH:
                 assert matches(which, warn, due, at) == (shown in FILTERS[which]), (row.key, which, at, shown)
 
 
-def test_stored_instants_follow_random_histories(config, db):
+def _naive(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _mixed(config, zone: str, hours: str, country: str, days, defaults: tuple[str, str],
+           priorities: dict[int, tuple[str, str]], warn_at: float):
+    calendar = dataclasses.replace(config.sla.calendar, tz=ZoneInfo(zone), hours=parse_working_hours(hours),
+                                   country=country, subdivision=None, working_days=frozenset(days),
+                                   _holiday_years={}, _day_windows={}, _before={})
+    targets = {level: Targets(first_response=parse_duration(a), update_every=parse_duration(b))
+               for level, (a, b) in {0: defaults, **priorities}.items()}
+    policy = msgspec.structs.replace(config.sla, calendar=calendar, targets=targets.pop(0), priorities=targets,
+                                     warn_at=warn_at)
+    return dataclasses.replace(config, sla=policy)
+
+
+POLICIES = {
+    # The repo's config: working targets throughout (the control: the card's target follows from the lengths).
+    "repo": (lambda config: config, dt.datetime(2026, 12, 1, 8, 0)),
+    # 2i2c's words: respond within one working day, update every day or two of the calendar; P2 the reverse
+    # (a wall-clock day to respond, then every 4 working hours); P3 and P4 on one kind of clock each.
+    # Over the end of British Summer Time (25 October).
+    "london_mixed": (lambda config: _mixed(
+        config, "Europe/London", "09:00-17:00", "GB", range(5), ("1 working day", "2d"),
+        {1: ("1 working hour", "4h"), 2: ("1d", "4 working hours"), 3: ("1 working day", "2 working days"),
+         4: ("8h", "1d")}, 0.25), dt.datetime(2026, 10, 20, 8, 0)),
+    # Split hours and a Saturday in New York, over the end of daylight saving time (1 November).
+    "new_york_mixed": (lambda config: _mixed(
+        config, "America/New_York", "09:00-12:30, 13:30-17:30", "US", range(6), ("4h", "1 working day"),
+        {1: ("1 working hour", "2h"), 2: ("1d", "2 working hours"), 3: ("2 working hours", "3 working hours")},
+        1 / 3), dt.datetime(2026, 10, 27, 12, 0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_stored_instants_follow_random_histories(config, db, name):
+    configure, start = POLICIES[name]
+    config = configure(config)
     for seed in range(4):
-        rng = random.Random(seed)
-        clock = Clock(dt.datetime(2026, 12, 1, 8, 0) + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 10)))
+        rng = random.Random(f"{name}{seed}")
+        clock = Clock(start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 10)))
         service = Service(config, clock=clock)
         tickets = [service.create(title=f"t{seed}-{i}", by="alice", priority=rng.choice((None, 1, 2, 3, 4)),
                                   requester_email=rng.choice(("r@example.org", "")))
@@ -98,6 +146,28 @@ def test_stored_instants_follow_random_histories(config, db):
             _act(service, rng, ticket, seed * 1000 + n)
             _assert_agrees(service, [ticket.id], rng)
         assert list(check(config, clock())) == []
+
+
+def test_a_weekend_breaches_the_wall_clock_update_before_the_working_first_response(config, db):
+    # "Respond within one working day, update every day or two": first_response 1 working day,
+    # update_every 2d of wall clock. Created Friday 17:30 (after hours, GMT = UTC), unanswered:
+    # first response due Monday 17:00 (09:00 + 8 working hours), warned at 15:00; the update due
+    # Sunday 17:30, warned 12 hours before, at 05:30. The card is breached from Sunday 17:30.
+    config = POLICIES["london_mixed"][0](config)
+    clock = Clock(dt.datetime(2026, 12, 4, 17, 30))
+    ticket = Service(config, clock=clock).create(title="Weekend", by="alice", requester_email="r@example.org")
+    assert stored([ticket.id])[ticket.id][:2] == (dt.datetime(2026, 12, 6, 5, 30), dt.datetime(2026, 12, 6, 17, 30))
+    first, update = statuses(config, [ticket.id], dt.datetime(2026, 12, 6, 20, 0))[ticket.id].targets
+    assert (first.due, update.due) == (dt.datetime(2026, 12, 7, 17, 0, tzinfo=config.sla.calendar.tz),
+                                       dt.datetime(2026, 12, 6, 17, 30, tzinfo=config.sla.calendar.tz))
+    assert (first.state, update.state) == ("ok", "breached")  # no working time has passed since Friday
+    cards = {at: card_sla(statuses(config, [ticket.id], at)[ticket.id]) for at in (
+        dt.datetime(2026, 12, 6, 5, 29), dt.datetime(2026, 12, 6, 6, 0), dt.datetime(2026, 12, 6, 20, 0))}
+    assert list(cards.values()) == [("8h left", "ok"), ("11h left", "warning"), ("overdue 2h 30m", "breached")]
+    for at, (_, state) in cards.items():
+        for which in WHICH:
+            listed = Ticket.select().where(condition(which, at) & (Ticket.id == ticket.id)).exists()
+            assert listed == (state in FILTERS[which]), (which, at)
 
 
 def test_the_sql_filters_pick_the_cards_the_rules_do(config, db):
@@ -143,6 +213,23 @@ def test_a_config_change_is_seen_and_rebuild_fixes_it(config, db):
     assert due_freshness(changed, clock(), auto=0) is None
     # A few stale tickets are recomputed on the spot rather than reported.
     assert due_freshness(config, clock()) is None
+    assert list(check(config, clock())) == []
+
+
+def test_instants_stored_under_older_rules_read_as_stale(config, db, monkeypatch):
+    # An upgrade that changes how the instants are computed bumps RULES_VERSION: same config, new digest.
+    import app.sla.due as due
+
+    clock = Clock(dt.datetime(2026, 12, 14, 9, 30))
+    monkeypatch.setattr(due, "RULES_VERSION", due.RULES_VERSION - 1)
+    service = Service(config, clock=clock)
+    ids = [service.create(title=f"t{i}", by="alice", requester_email="r@example.org").id for i in range(3)]
+    older = {i: held[2] for i, held in stored(ids).items()}
+    monkeypatch.undo()
+    assert len(list(check(config, clock()))) == 3
+    assert due_freshness(config, clock(), auto=0) == STALE
+    assert due_freshness(config, clock()) is None  # a small board: recomputed on the spot
+    assert all(held[2] != older[i] for i, held in stored(ids).items())
     assert list(check(config, clock())) == []
 
 

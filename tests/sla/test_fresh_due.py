@@ -19,7 +19,8 @@ import pytest
 
 from app.config.durations import parse_duration
 from app.sla.calendar import BusinessCalendar, WorkingTimeIndex, from_us, parse_working_hours, to_us
-from app.sla.due import fresh_due_columns
+from app.sla.due import fresh_due_columns, matches
+from app.sla.labels import FILTERS
 from app.sla.settings import SlaPolicy, Targets
 from app.sla.source import row_due, ticket_times
 from app.sla.targets import evaluate
@@ -131,20 +132,54 @@ def test_a_batch_stores_what_each_ticket_would(config, name):
         assert fresh_due_columns(policy, config.workflow, batch, now) == [_expected(configured, t, now) for t in batch]
 
 
-def test_mixed_clocks_pick_the_target_with_less_left_at_now(config):
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_the_stored_pair_says_what_the_card_does_until_the_next_write(config, name):
+    # Mixed clocks both ways round, night hours over the clock changes: the filters on the stored pair
+    # against the card's state, from creation to well past both targets' due instants.
+    rng = random.Random(f"card {name}")
+    policy = POLICIES[name]()
+    configured = dataclasses.replace(config, sla=policy)
+    open_states = tuple(k for k in config.workflow.keys if k != config.workflow.final)
+    tickets = [_ticket(rng, policy, open_states) for _ in range(300)]
+    for ticket, (warn, due) in zip(tickets, fresh_due_columns(policy, config.workflow, tickets)):
+        created, state, priority, first_response = ticket
+        row = SlaRow(id=1, key="SET-1", title="t", assignee=None, state=state, created=created, priority=priority,
+                     first_response=first_response, moves=((created, state, None),))
+        times = ticket_times(config.workflow, row)
+        start = max(created, first_response or created)
+        dues = [t.due.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                for t in evaluate(policy, times, start.replace(tzinfo=dt.timezone.utc)).targets]
+        last = max(start, *dues) + dt.timedelta(days=3)
+        instants = [start + (last - start) * rng.random() for _ in range(8)]
+        instants += [edge + step for edge in (warn, due, *dues) for step in (-US, dt.timedelta(0), US)]
+        for at in (t for t in instants if t >= start):
+            shown = evaluate(policy, times, at.replace(tzinfo=dt.timezone.utc)).next.state
+            for which, states in FILTERS.items():
+                assert matches(which, warn, due, at) == (shown in states), (ticket, which, at, shown)
+        assert (warn, due) == row_due(configured, row)
+
+
+def test_mixed_clocks_store_the_earlier_instants_of_both_targets(config):
     # New York P1: first response in 1 working hour, updates every 2 hours of wall clock. Created Friday
-    # 17:30 local (the day's end; Saturday is a working day), unanswered: at once, the first response has
-    # less left; an hour and a half later, the evening has used the wall clock but not the working one.
+    # 17:30 local (the day's end; Saturday is a working day), unanswered. At once the first response has
+    # less left, but the evening uses the wall clock and not the working one: the update warns at 18:50
+    # and is breached after 19:30, long before the first response (Saturday 09:40 and 10:00).
     policy = POLICIES["new_york_mixed"]()
     configured = dataclasses.replace(config, sla=policy)
     created = dt.datetime(2026, 12, 4, 22, 30)
     ticket = (created, "todo", 1, None)
-    at_once = fresh_due_columns(policy, config.workflow, [ticket], created)
-    assert at_once == [(dt.datetime(2026, 12, 5, 14, 40), dt.datetime(2026, 12, 5, 15, 0))]  # Sat 09:40, 10:00
-    later = fresh_due_columns(policy, config.workflow, [ticket], created + dt.timedelta(minutes=90))
-    assert later == [(dt.datetime(2026, 12, 4, 23, 50), dt.datetime(2026, 12, 5, 0, 30))]  # 2h of wall clock
+    stored = (dt.datetime(2026, 12, 4, 23, 50), dt.datetime(2026, 12, 5, 0, 30))
     for now in (created, created + dt.timedelta(minutes=60), created + dt.timedelta(minutes=90)):
-        assert fresh_due_columns(policy, config.workflow, [ticket], now) == [_expected(configured, ticket, now)]
+        assert fresh_due_columns(policy, config.workflow, [ticket], now) == [stored]
+        assert _expected(configured, ticket, now) == stored
+    row = SlaRow(id=1, key="SET-1", title="t", assignee=None, state="todo", created=created, priority=1,
+                 first_response=None, moves=((created, "todo", None),))
+    times = ticket_times(config.workflow, row)
+    at = lambda minutes: (created + dt.timedelta(minutes=minutes)).replace(tzinfo=dt.timezone.utc)  # noqa: E731
+    assert evaluate(policy, times, at(30)).next.name == "first_response"  # 60m left against 90m
+    assert [evaluate(policy, times, at(m)).next.state for m in (79, 80, 120, 121)] == \
+        ["ok", "warning", "warning", "breached"]
+    assert evaluate(policy, times, at(121)).next.name == "update_every"
 
 
 def test_without_a_policy_or_in_the_final_column_nothing_is_due(config):

@@ -185,6 +185,22 @@ def test_reminders_once_per_target(policy):
     assert reminders_due(status, sent={"first_response", due[0].reminder_key}) == ()
 
 
+def test_a_wall_clock_update_over_the_weekend_is_reminded_before_the_first_response():
+    # First response in 1 working day, updates every 2 days of wall clock; created Fri 4 Dec 17:30.
+    # The first response is due Mon 17:00 (warning from 15:00), the update Sun 17:30 (warning with 12h
+    # left, from Sun 05:30): the card shows the update from then, and its assignee is reminded of it.
+    policy = SlaPolicy(calendar=BusinessCalendar(LONDON, country="GB", subdivision="ENG"),
+                       targets=Targets(parse_duration("1 working day"), parse_duration("2d")))
+    ticket = TicketTimes(created=at(2026, 12, 4, 17, 30))
+    assert reminders_due(evaluate(policy, ticket, now=at(2026, 12, 6, 5, 29)), sent=set()) == ()
+    sunday = evaluate(policy, ticket, now=at(2026, 12, 6, 5, 30))
+    assert (sunday.next.name, sunday.next.state, sunday.first_response.state) == ("update_every", "warning", "ok")
+    due = reminders_due(sunday, sent=set())
+    assert [t.name for t in due] == ["update_every"]
+    monday = evaluate(policy, ticket, now=at(2026, 12, 7, 15))
+    assert [t.name for t in reminders_due(monday, sent={due[0].reminder_key})] == ["first_response"]
+
+
 def test_the_card_shows_the_next_target(policy):
     before = evaluate(policy, TicketTimes(created=at(2026, 6, 1, 9)), now=at(2026, 6, 1, 10))
     assert before.next.name == "first_response"
