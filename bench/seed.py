@@ -88,8 +88,11 @@ def insert(config, db, count: int) -> int:
 
 
 def schema_version() -> str:
-    """The migrations a database made now carries (their names and text): a file from another schema is not reused."""
-    digest = hashlib.sha1()
+    """The migrations a database made now carries (their names and text) and the rules version of its stored
+    SLA instants: a file from another schema, or whose instants an older triageboard computed, is not reused."""
+    from app.sla.due import RULES_VERSION
+
+    digest = hashlib.sha1(f"sla rules {RULES_VERSION}".encode())
     for path in sorted(MIGRATIONS.glob("[0-9]*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:10]
