@@ -18,13 +18,15 @@ calling it (a new entry point, a command that loops) runs with the collector
 off and grows without bound; calling `started` before the first paint gives
 the 25 ms back; calling `gc.freeze` where `pause` did not turn the collector
 off (a test, a library user) would keep their objects alive for good, which
-is why `started` checks. A leaf of the standard library only, so the entry
+is why `started` checks. `held` keeps it off for a batch command. A leaf of the standard library only, so the entry
 point, the command line and the TUI can all import it without a cycle.
 """
 
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
+from typing import Iterator
 
 
 def pause() -> None:
@@ -43,4 +45,22 @@ def started() -> None:
         gc.enable()
 
 
-__all__ = ["pause", "started"]
+@contextmanager
+def held() -> Iterator[None]:
+    """No cyclic collection for the length of a batch command (import, export).
+
+    They build and drop hundreds of thousands of rows, dicts and tuples, none
+    of them a cycle: at 100,000 rows the collector ran some 590 times while
+    a CSV was read (a quarter of the read) and took another 3 % of the
+    import after it (`perf`). Reference counting frees them as before.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+__all__ = ["held", "pause", "started"]

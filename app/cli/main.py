@@ -373,8 +373,10 @@ def remind(runtime: Runtime, once: bool, interval: int) -> None:
 def import_(runtime: Runtime, file: Path, fmt: str | None, page_open_p1: bool) -> None:
     """Import tickets from CSV or JSON: all rows or none. Import never pages unless --page-open-p1."""
     from app.board.transfer import import_file
+    from app.cli import collector
 
-    count = import_file(runtime.service, file, fmt, page_open_p1=page_open_p1)
+    with collector.held():
+        count = import_file(runtime.service, file, fmt, page_open_p1=page_open_p1)
     click.echo(f"imported {count} ticket{'' if count == 1 else 's'}")
 
 
@@ -386,11 +388,14 @@ def export(runtime: Runtime, fmt: str, output: Path | None) -> None:
     """Export every ticket (JSON includes the history)."""
     from app.board.transfer import export_csv, export_json
 
+    from app.cli import collector
+
     writer = export_json if fmt == "json" else export_csv
     if output is None:
-        writer(runtime.service, sys.stdout)
+        with collector.held():
+            writer(runtime.service, sys.stdout)
         return
-    with output.open("w", encoding="utf-8", newline="") as out:
+    with output.open("w", encoding="utf-8", newline="") as out, collector.held():
         count = writer(runtime.service, out)
     click.echo(f"exported {count} tickets to {output}", err=True)
 
