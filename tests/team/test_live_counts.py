@@ -180,3 +180,23 @@ async def test_the_untriaged_figure_is_counted_again_after_a_move_of_an_untriage
         await within(pilot, lambda: shown(app)["closed"] == [untriaged.key], 2)
         await within(pilot, lambda: board.view.untriaged == 0, 2)
         assert counts, "counted again"
+
+
+async def test_the_title_bars_untriaged_figure_follows_another_sessions_tickets_and_triage(
+        db_url, team_config, service, make_tickets):
+    """Another session opens an untriaged ticket, then answers its triage: this board's title bar says so."""
+    make_tickets(1)
+    async with TriageApp(team_config, db_url, user="alice").run_test(size=SIZE) as pilot:
+        app = pilot.app
+        board = app.board
+        await within(pilot, lambda: app.listener is not None and app.listener.running, 5)
+        await within(pilot, lambda: board.view.untriaged == 0 and "0 untriaged" in header_text(app), 2)
+        fresh = service.create(title="Checkout is down", requester_email="r@example.org", by="bob")
+        await within(pilot, lambda: fresh.key in shown(app)["todo"], 3)
+        await within(pilot, lambda: board.view.untriaged == 1 and "1 untriaged" in header_text(app), 3)
+        service.triage(fresh.key, by="bob", actionable="yes", impact="high", urgency="soon", acknowledged=True)
+        await within(pilot, lambda: board.view.untriaged == 0 and "0 untriaged" in header_text(app), 3)
+
+
+def header_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips()[:1])

@@ -114,6 +114,7 @@ class LiveUpdates:
         if not changes:
             if deltas:  # cards already shown as they are: only the headers move
                 self._apply_deltas(deltas)
+                host.count_untriaged()
             if deltas is not None or not heard:
                 return
             # The cards are shown as they are (a page read since they changed), but not what the changes
@@ -212,6 +213,9 @@ class LiveUpdates:
             message.touched = set()
         host.apply_counts(message.counts)
         self._apply_deltas(message.deltas)
+        # Another session's triage answer, new ticket or move may change how many need triage, and the
+        # change does not say: the figure is one row of the counts table (`data.counts`), read again.
+        host.count_untriaged()
         for state in message.touched:
             column = host.column(state)
             column.invalidate()
