@@ -123,7 +123,7 @@ def indexes_aside(table: str, adding: int) -> Iterator[None]:
 
 
 @contextmanager
-def triggers_aside(*names: str) -> Iterator[bool]:
+def triggers_aside(*names: str) -> Iterator[None]:
     """SQLite, inside the caller's transaction: these row triggers dropped for a bulk insert, then created again.
 
     A statement that fires a row trigger pays for it on every row, and keeps a
@@ -133,19 +133,18 @@ def triggers_aside(*names: str) -> Iterator[bool]:
     `data.search.deferred_indexing`). It is DDL in the transaction: an error
     rolls the DROP back with the rows, and no other connection ever sees the
     table without its triggers, since SQLite's write lock is held throughout.
-    Yields whether the triggers were set aside (never on PostgreSQL, whose
-    triggers here run per statement already).
+    PostgreSQL's triggers here run per statement already: nothing is set aside there.
     """
     db = database_proxy.obj
     if not is_sqlite(db) or not names:
-        yield False
+        yield
         return
     marks = ", ".join("?" * len(names))
     found = db.execute_sql(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
                            names).fetchall()
     for name, _ in found:
         db.execute_sql(f'DROP TRIGGER "{name}"')
-    yield True
+    yield
     for _, sql in found:
         db.execute_sql(sql)
 

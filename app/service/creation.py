@@ -116,7 +116,7 @@ class Creation(WritePath):
                  if field.name != "id" and (field.name in given or field.default is not None)]
         # One value of each default for the whole import (one `created` instant), except the
         # ticket's own secrets: the thread token and the requester page's key, each cut from one
-        # block of random bytes. A shared page secret would let one ticket's link forge another's.
+        # block of random bytes. With one secret for a whole import, one leaked would open all its tickets.
         defaults = {name: fields[name].default() if callable(fields[name].default) else fields[name].default
                     for name in names if name not in OWN_SECRETS}
         # A default no row overrides is the same in every row: written once into the statement.
