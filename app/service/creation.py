@@ -160,12 +160,14 @@ class Creation(WritePath):
         # As for the tickets: a column no entry sets is its blank in every row (a CSV's "create" rows set five).
         named = set().union(*(entry for _, entry in entries), ("undoes",) if renumber else ())
         varying = [name for name in HISTORY_COLUMNS if name in named]
-        pick = _getter(varying)
-        with bulk.indexes_aside("history", len(entries)):
-            bulk.insert_rows("history", ("id", "ticket_id", *varying), [
-                (new, ticket_id, *pick({**blank, **entry, "undoes": renumber.get((ticket_id, entry.get("_undoes")))}))
-                for new, (ticket_id, entry) in zip(history_ids, entries)],
-                {name: blank[name] for name in HISTORY_COLUMNS if name not in named})
+        if entries:  # a JSON file's tickets may all come with an empty history
+            pick = _getter(varying)
+            with bulk.indexes_aside("history", len(entries)):
+                bulk.insert_rows("history", ("id", "ticket_id", *varying), [
+                    (new, ticket_id, *pick({**blank, **entry,
+                                            "undoes": renumber.get((ticket_id, entry.get("_undoes")))}))
+                    for new, (ticket_id, entry) in zip(history_ids, entries)],
+                    {name: blank[name] for name in HISTORY_COLUMNS if name not in named})
 
         carried = [(id_of[key], entry) for key, found in outbox.items() for entry in found]
         if carried:

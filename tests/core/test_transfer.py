@@ -75,6 +75,16 @@ def test_a_field_only_a_later_ticket_sets_is_imported(run_cli, tmp_path):
     assert (second["work_type"], second["assignee"]) == ("adhoc", "alice")
 
 
+def test_tickets_exported_without_history_are_imported(run_cli, tmp_path):
+    """A JSON file whose tickets carry an empty history (written by hand or by another tool)."""
+    source = tmp_path / "bare.json"
+    source.write_text(json.dumps({"format": "triageboard", "version": 1, "tickets": [
+        {"key": "SET-1", "title": "No history", "state": "todo", "history": []}]}))
+    result = run_cli("import", str(source))
+    assert result.returncode == 0, result.stderr
+    assert [t["key"] for t in json.loads(run_cli("ticket", "list", "--json").stdout)] == ["SET-1"]
+
+
 def test_csv_export_neutralises_formulas(run_cli, tmp_path):
     """A cell a spreadsheet would run (=, +, -, @, tab, CR first) is exported with a leading ' (issue 22.8)."""
     import csv
